@@ -1,0 +1,321 @@
+/**
+ * A SIP endpoint: the listening points of one profile, message parsing, the transport rules of
+ * RFC 3261 §18 (received/rport, response routing) and the transaction layer (§17 matching). It
+ * hands new server transactions and unmatched messages to one transaction user (the UA core).
+ */
+import type { Logger } from 'pino';
+import { realClock, type Clock } from './clock.js';
+import { FramingError } from './framer.js';
+import { formatVia, parseCSeq, parseVia, tagOf } from './grammar.js';
+import type { SipMessage, SipRequest, SipResponse } from './message.js';
+import { canAnswer, DEFAULT_LIMITS, parseMessage, SipParseError, validate, type ParseLimits } from './parser.js';
+import { MAGIC_COOKIE, makeResponse, newBranch } from './response.js';
+import { serialize } from './serializer.js';
+import { SipStats } from './stats.js';
+import { NonInviteClientTransaction } from './transaction/client-non-invite.js';
+import { InviteClientTransaction } from './transaction/client-invite.js';
+import { InviteServerTransaction } from './transaction/server-invite.js';
+import { NonInviteServerTransaction } from './transaction/server-non-invite.js';
+import { DEFAULT_TIMERS, type TimerConfig } from './transaction/timers.js';
+import { TcpTransport } from './transport/tcp.js';
+import { isReliable, type Address, type Destination, type Flow, type TransportName } from './transport/types.js';
+import { UdpTransport } from './transport/udp.js';
+
+export type ServerTransaction = InviteServerTransaction | NonInviteServerTransaction;
+export type ClientTransaction = InviteClientTransaction | NonInviteClientTransaction;
+
+export interface EndpointOptions {
+  host: string;
+  port: number;
+  transports: TransportName[];
+  /** Address written in Via/Contact (the listen host unless behind NAT). */
+  advertisedHost: string;
+  clock?: Clock;
+  timers?: TimerConfig;
+  limits?: ParseLimits;
+  tcp?: { idleTimeoutMs: number; maxConnections: number; maxHeaderBytes: number };
+  logger: Logger;
+  stats?: SipStats;
+}
+
+/** What the endpoint hands to its transaction user. */
+export interface TransactionUser {
+  /** A new request with its server transaction (never ACK). */
+  request(req: SipRequest, tx: ServerTransaction, flow: Flow): void;
+  /** An ACK that matched no INVITE server transaction: the ACK for a 2xx (§17.2.3, §13.3.1.4). */
+  ack(req: SipRequest, flow: Flow): void;
+  /** A 2xx for an INVITE whose client transaction is gone (retransmission; the TU re-ACKs). */
+  strayResponse?(res: SipResponse, flow: Flow): void;
+}
+
+export interface OutgoingRequestHandlers {
+  onResponse(res: SipResponse): void;
+  onTimeout(): void;
+}
+
+export class SipEndpoint {
+  readonly stats: SipStats;
+  readonly clock: Clock;
+  readonly timers: TimerConfig;
+  private udp?: UdpTransport;
+  private tcp?: TcpTransport;
+  private server = new Map<string, ServerTransaction>();
+  private client = new Map<string, ClientTransaction>();
+  private tu?: TransactionUser;
+  private readonly log: Logger;
+  private readonly limits: ParseLimits;
+
+  constructor(readonly opts: EndpointOptions) {
+    this.clock = opts.clock ?? realClock;
+    this.timers = opts.timers ?? DEFAULT_TIMERS;
+    this.stats = opts.stats ?? new SipStats();
+    this.log = opts.logger;
+    this.limits = opts.limits ?? DEFAULT_LIMITS;
+  }
+
+  setTransactionUser(tu: TransactionUser): void {
+    this.tu = tu;
+  }
+
+  async start(): Promise<void> {
+    const onErr = (e: Error): void => this.log.error({ err: e }, 'transport error');
+    if (this.opts.transports.includes('udp')) {
+      this.udp = new UdpTransport(this.opts.host, this.opts.port, (d, r, l) => this.receive(d, { transport: 'udp', local: l, remote: r }), onErr);
+      await this.udp.listen();
+    }
+    if (this.opts.transports.includes('tcp')) {
+      const t = this.opts.tcp ?? { idleTimeoutMs: 3_600_000, maxConnections: 10_000, maxHeaderBytes: 16_384 };
+      this.tcp = new TcpTransport(
+        this.opts.host,
+        this.opts.port,
+        {
+          message: (d, r, l, id) => this.receive(d, { transport: 'tcp', local: l, remote: r, connectionId: id }),
+          framingError: (e: FramingError, r) => {
+            this.stats.framingErrors++;
+            this.log.warn({ remote: `${r.address}:${r.port}`, reason: e.message }, 'TCP stream cannot be framed; connection closed');
+          },
+          error: onErr,
+        },
+        { framer: { maxHeaderBytes: t.maxHeaderBytes, maxBodyBytes: this.limits.maxMessageBytes }, idleTimeoutMs: t.idleTimeoutMs, maxConnections: t.maxConnections },
+      );
+      await this.tcp.listen();
+    }
+  }
+
+  /** The bound port (useful when configured as 0). */
+  get port(): number {
+    return this.udp?.local.port ?? this.tcp?.local.port ?? this.opts.port;
+  }
+
+  async stop(): Promise<void> {
+    for (const tx of [...this.server.values(), ...this.client.values()]) tx.terminate();
+    await Promise.all([this.udp?.close(), this.tcp?.close()]);
+  }
+
+  // ---------------------------------------------------------------- receiving
+
+  private receive(data: Buffer, flow: Flow): void {
+    let msg: SipMessage;
+    try {
+      msg = validate(parseMessage(data, this.limits), flow.transport !== 'udp');
+    } catch (e) {
+      if (!(e instanceof SipParseError)) throw e;
+      this.rejectUnparsable(e, flow);
+      return;
+    }
+    if (msg.type === 'request') this.receiveRequest(msg, flow);
+    else this.receiveResponse(msg, flow);
+  }
+
+  /** A message that failed parsing: answer it if it can be addressed (§8.2.6), else drop and count. */
+  private rejectUnparsable(e: SipParseError, flow: Flow): void {
+    this.stats.parseErrors++;
+    const p = e.partial;
+    this.log.warn({ remote: `${flow.remote.address}:${flow.remote.port}`, reason: e.reason, callId: p?.headers.get('Call-ID') }, 'unparsable SIP message');
+    if (!canAnswer(p)) return;
+    try {
+      this.stampVia(p, flow);
+      this.sendResponse(makeResponse(p, e.status, e.reason, undefined), flow);
+    } catch {
+      // The Via itself is unusable: there is nowhere to send the answer.
+    }
+  }
+
+  /** §18.2.1 and RFC 3581 §4: record where the request really came from in the top Via. */
+  private stampVia(req: SipRequest, flow: Flow): void {
+    const top = req.headers.getAll('Via')[0];
+    if (!top) return;
+    const via = parseVia(top);
+    let changed = false;
+    if (via.host !== flow.remote.address || 'rport' in via.params) {
+      via.params['received'] = flow.remote.address;
+      changed = true;
+    }
+    if ('rport' in via.params) {
+      via.params['rport'] = String(flow.remote.port);
+      changed = true;
+    }
+    if (changed) req.headers.replaceFirst('Via', formatVia(via));
+  }
+
+  private receiveRequest(req: SipRequest, flow: Flow): void {
+    this.stats.inc(this.stats.requestsIn, req.method);
+    this.stampVia(req, flow);
+    const key = serverKey(req, req.method === 'ACK' ? 'INVITE' : req.method);
+    const tx = this.server.get(key);
+    if (req.method === 'ACK') {
+      if (tx instanceof InviteServerTransaction && tx.state !== 'accepted') tx.receive(req);
+      else this.tu?.ack(req, flow);
+      return;
+    }
+    if (tx) {
+      this.stats.retransmissionsAbsorbed++;
+      tx.receive(req);
+      return;
+    }
+    const created = this.createServerTransaction(req, flow, key);
+    this.tu?.request(req, created, flow);
+  }
+
+  /** Find the INVITE server transaction a CANCEL refers to (§9.2: same branch, method INVITE). */
+  findInviteFor(cancel: SipRequest): InviteServerTransaction | undefined {
+    const tx = this.server.get(serverKey(cancel, 'INVITE'));
+    return tx instanceof InviteServerTransaction ? tx : undefined;
+  }
+
+  private createServerTransaction(req: SipRequest, flow: Flow, key: string): ServerTransaction {
+    const reliable = isReliable(flow.transport);
+    const deps = {
+      clock: this.clock,
+      timers: this.timers,
+      reliable,
+      send: (res: SipResponse) => this.sendResponse(res, flow),
+      onTimeout: () => {
+        this.stats.transactionTimeouts++;
+      },
+      onTerminated: () => {
+        this.server.delete(key);
+        this.stats.transactionsActive--;
+      },
+    };
+    const tx = req.method === 'INVITE' ? new InviteServerTransaction(req, deps) : new NonInviteServerTransaction(req, deps);
+    this.server.set(key, tx);
+    this.stats.transactionsCreated++;
+    this.stats.transactionsActive++;
+    return tx;
+  }
+
+  private receiveResponse(res: SipResponse, flow: Flow): void {
+    this.stats.inc(this.stats.responsesIn, res.status);
+    const top = parseVia(res.headers.getAll('Via')[0]!);
+    const branch = top.params['branch'] ?? '';
+    const method = parseCSeq(res.headers.get('CSeq')!).method;
+    const tx = this.client.get(`${branch}|${method}`);
+    if (tx) tx.receive(res);
+    else if (method === 'INVITE' && res.status >= 200 && res.status < 300) this.tu?.strayResponse?.(res, flow);
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  /** Send a response along the path §18.2.2 prescribes. */
+  sendResponse(res: SipResponse, flow: Flow): void {
+    this.stats.inc(this.stats.responsesOut, res.status);
+    const data = serialize(res);
+    if (flow.transport === 'tcp' && this.tcp) {
+      const via = parseVia(res.headers.getAll('Via')[0]!);
+      // Same connection while open; otherwise a new connection to the source address and the
+      // sent-by port (§18.2.2).
+      const to = { address: via.params['received'] ?? flow.remote.address, port: via.port ?? 5060 };
+      this.tcp.send(data, to, flow.connectionId).catch((e: Error) => this.log.warn({ err: e.message }, 'TCP response not delivered'));
+      return;
+    }
+    this.udp?.send(data, responseTarget(res, flow)).catch((e: Error) => this.log.warn({ err: e.message }, 'UDP response not delivered'));
+  }
+
+  /**
+   * Send a request through a new client transaction. The endpoint writes the top Via (with a new
+   * branch and rport, RFC 3581) for the transport actually used.
+   */
+  request(req: SipRequest, dest: Destination, handlers: OutgoingRequestHandlers): ClientTransaction {
+    const branch = newBranch();
+    const host = this.opts.advertisedHost.includes(':') ? `[${this.opts.advertisedHost}]` : this.opts.advertisedHost;
+    req.headers.prepend('Via', `SIP/2.0/${dest.transport.toUpperCase()} ${host}:${this.port};branch=${branch};rport`);
+    if (!req.headers.has('Max-Forwards')) req.headers.add('Max-Forwards', '70');
+    const key = `${branch}|${req.method}`;
+    const deps = {
+      clock: this.clock,
+      timers: this.timers,
+      reliable: isReliable(dest.transport),
+      send: (r: SipRequest) => this.sendRaw(r, dest, () => tx.transportError()),
+      onResponse: (r: SipResponse) => handlers.onResponse(r),
+      onTimeout: () => {
+        this.stats.transactionTimeouts++;
+        handlers.onTimeout();
+      },
+      onTerminated: () => {
+        this.client.delete(key);
+        this.stats.transactionsActive--;
+      },
+    };
+    const tx: ClientTransaction = req.method === 'INVITE' ? new InviteClientTransaction(req, deps) : new NonInviteClientTransaction(req, deps);
+    this.client.set(key, tx);
+    this.stats.transactionsCreated++;
+    this.stats.transactionsActive++;
+    tx.start();
+    return tx;
+  }
+
+  /** Send without a transaction: the ACK for a 2xx is the TU's, not a transaction's (§13.2.2.4). */
+  sendStateless(req: SipRequest, dest: Destination): void {
+    this.sendRaw(req, dest, () => undefined);
+  }
+
+  private sendRaw(req: SipRequest, dest: Destination, onError: () => void): void {
+    const data = serialize(req);
+    const fail = (e: Error): void => {
+      this.log.warn({ err: e.message, to: `${dest.address}:${dest.port}`, method: req.method }, 'request not delivered');
+      onError();
+    };
+    if (dest.transport === 'tcp') {
+      if (!this.tcp) return fail(new Error('TCP is not enabled on this profile'));
+      this.tcp.send(data, dest, dest.connectionId).catch(fail);
+    } else {
+      if (!this.udp) return fail(new Error('UDP is not enabled on this profile'));
+      this.udp.send(data, dest).catch(fail);
+    }
+  }
+
+  hasTransport(t: TransportName): boolean {
+    return t === 'udp' ? !!this.udp : !!this.tcp;
+  }
+
+  get activeTransactions(): number {
+    return this.server.size + this.client.size;
+  }
+}
+
+/** §18.2.2 for unreliable transports: `received` host, `rport` port, else the sent-by. */
+export function responseTarget(res: SipResponse, flow: Flow): Address {
+  const via = parseVia(res.headers.getAll('Via')[0]!);
+  const rport = via.params['rport'];
+  const maddr = via.params['maddr'];
+  if (maddr) return { address: maddr, port: via.port ?? 5060 };
+  return {
+    address: via.params['received'] ?? via.host ?? flow.remote.address,
+    port: rport ? Number(rport) : via.port ?? 5060,
+  };
+}
+
+/**
+ * Server transaction key (§17.2.3). With an RFC 3261 branch: branch + sent-by + method (ACK maps
+ * to INVITE). Without one (RFC 2543 peers): Call-ID, CSeq number, From tag and top Via.
+ */
+export function serverKey(req: SipRequest, method: string): string {
+  const top = req.headers.getAll('Via')[0] ?? '';
+  const via = parseVia(top);
+  const sentBy = `${via.host}:${via.port ?? ''}`;
+  const branch = via.params['branch'];
+  if (branch && branch.startsWith(MAGIC_COOKIE)) return `${branch}|${sentBy}|${method}`;
+  const cseq = parseCSeq(req.headers.get('CSeq')!).seq;
+  return `2543|${req.headers.get('Call-ID')}|${cseq}|${tagOf(req.headers.get('From'))}|${sentBy}|${method}`;
+}

@@ -1,0 +1,219 @@
+/**
+ * UA core for a UAS (RFC 3261 §8.2, §12-§15): the transaction user of one endpoint. It answers
+ * what needs no policy (OPTIONS, CANCEL, unknown methods, requests outside any dialog), checks an
+ * INVITE for protocol problems (§8.2.2: 416, 420; RFC 4028: 422; merged requests: 482) and hands
+ * the rest to its owner as an IncomingInvite, which the owner accepts or rejects.
+ */
+import type { Logger } from 'pino';
+import { Dialog, dialogId } from './dialog.js';
+import type { ServerTransaction, SipEndpoint, TransactionUser } from './endpoint.js';
+import { Emitter } from './emitter.js';
+import { parseCSeq, parseNameAddr, parseUri, tagOf } from './grammar.js';
+import type { SipRequest } from './message.js';
+import { makeResponse, newTag } from './response.js';
+import { negotiate, responseHeaders, type Negotiation, type SessionTimerConfig } from './session-timer.js';
+import { InviteServerTransaction } from './transaction/server-invite.js';
+import type { Flow } from './transport/types.js';
+
+/** Methods we implement; anything else known to SIP is 405, anything unknown 501 (§8.2.1). */
+export const ALLOWED = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'INFO', 'UPDATE', 'PRACK'];
+const KNOWN = new Set([...ALLOWED, 'REGISTER', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'MESSAGE', 'PUBLISH']);
+const SUPPORTED = ['timer'];
+
+export interface UaOptions {
+  userAgent: string;
+  sessionTimers: SessionTimerConfig;
+  logger: Logger;
+}
+
+export interface UaEvents {
+  invite(inv: IncomingInvite): void;
+}
+
+export class UserAgent extends Emitter<UaEvents> implements TransactionUser {
+  readonly dialogs = new Map<string, Dialog>();
+  /** Pending INVITEs by the key that a CANCEL can find (§9.2). */
+  private pending = new Map<InviteServerTransaction, IncomingInvite>();
+  /** Call-ID|From tag|CSeq of INVITEs in progress, to spot merged requests (§8.2.2.2). */
+  private inProgress = new Map<string, InviteServerTransaction>();
+  readonly common: Record<string, string>;
+
+  constructor(
+    readonly endpoint: SipEndpoint,
+    readonly opts: UaOptions,
+  ) {
+    super();
+    this.common = { Allow: ALLOWED.join(', '), Supported: SUPPORTED.join(', '), 'User-Agent': opts.userAgent };
+    endpoint.setTransactionUser(this);
+  }
+
+  request(req: SipRequest, tx: ServerTransaction, flow: Flow): void {
+    const reply = (status: number, reason?: string, extra?: Record<string, string>): void =>
+      tx.respond(makeResponse(req, status, reason, newTag(), extra));
+    const toTag = tagOf(req.headers.get('To'));
+    if (req.method === 'CANCEL') return this.cancel(req, tx);
+    if (toTag !== undefined) {
+      const d = this.dialogs.get(dialogId(req.headers.get('Call-ID')!, toTag, tagOf(req.headers.get('From')) ?? ''));
+      if (d) return d.receive(req, tx);
+      // §12.2.2: a request for a dialog we do not know.
+      if (req.method === 'OPTIONS') return reply(200, undefined, { ...this.common, Accept: 'application/sdp' });
+      return reply(481, 'No such dialog');
+    }
+    switch (req.method) {
+      case 'INVITE':
+        return this.invite(req, tx as InviteServerTransaction, flow, reply);
+      case 'OPTIONS':
+        // Carriers' keep-alive pings (and capability queries, §11.2).
+        return reply(200, undefined, { ...this.common, Accept: 'application/sdp' });
+      case 'BYE':
+      case 'INFO':
+      case 'UPDATE':
+      case 'PRACK':
+        return reply(481, 'No dialog for this request');
+      default:
+        if (KNOWN.has(req.method)) return reply(405, `${req.method} not supported here`, { Allow: this.common['Allow']! });
+        return reply(501, `Method ${req.method.slice(0, 20)} not implemented`, { Allow: this.common['Allow']! });
+    }
+  }
+
+  ack(req: SipRequest): void {
+    const d = this.dialogs.get(dialogId(req.headers.get('Call-ID')!, tagOf(req.headers.get('To')) ?? '', tagOf(req.headers.get('From')) ?? ''));
+    d?.receiveAck(req);
+  }
+
+  /** §9.2: 200 to the CANCEL; if the INVITE is still pending, 487 to it and tell the owner. */
+  private cancel(req: SipRequest, tx: ServerTransaction): void {
+    const inv = this.endpoint.findInviteFor(req);
+    const incoming = inv ? this.pending.get(inv) : undefined;
+    if (!inv) {
+      tx.respond(makeResponse(req, 481, 'No transaction to cancel', newTag()));
+      return;
+    }
+    tx.respond(makeResponse(req, 200, undefined, incoming?.localTag ?? newTag()));
+    if (incoming && incoming.state === 'pending') incoming.cancelled();
+  }
+
+  private invite(req: SipRequest, tx: InviteServerTransaction, flow: Flow, reply: (s: number, r?: string, e?: Record<string, string>) => void): void {
+    let uri;
+    try {
+      uri = parseUri(req.uri);
+    } catch {
+      return reply(400, 'Invalid Request-URI');
+    }
+    if (uri.scheme !== 'sip' && uri.scheme !== 'sips' && uri.scheme !== 'tel') {
+      return reply(416, `URI scheme ${uri.scheme.slice(0, 20)} not supported`);
+    }
+    // §8.2.2.3: an extension we do not support in Require.
+    const unsupported = req.headers.getAll('Require').filter((t) => !SUPPORTED.includes(t.toLowerCase()));
+    if (unsupported.length) return reply(420, 'Bad Extension', { Unsupported: unsupported.join(', ') });
+    const merged = `${req.headers.get('Call-ID')}|${tagOf(req.headers.get('From'))}|${parseCSeq(req.headers.get('CSeq')!).seq}`;
+    const other = this.inProgress.get(merged);
+    if (other && other !== tx && other.state === 'proceeding') return reply(482, 'Loop Detected (merged request)');
+    const timer = negotiate(req, this.opts.sessionTimers);
+    if (timer.kind === 'reject') return reply(422, 'Session interval too small', { 'Min-SE': String(timer.minSE) });
+    if (req.body.length > 0) {
+      const ct = (req.headers.get('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase();
+      if (ct !== 'application/sdp') return reply(415, `Unsupported body type ${ct.slice(0, 40)}`, { Accept: 'application/sdp' });
+    }
+    // §17.2.1: 100 Trying at once, so the peer stops retransmitting while we decide.
+    tx.respond(makeResponse(req, 100));
+    const incoming = new IncomingInvite(this, req, tx, flow, uri.user ?? '', timer);
+    this.pending.set(tx, incoming);
+    this.inProgress.set(merged, tx);
+    incoming.onSettled = () => {
+      this.pending.delete(tx);
+      if (this.inProgress.get(merged) === tx) this.inProgress.delete(merged);
+    };
+    this.emit('invite', incoming);
+  }
+
+  /** Contact for our responses: identifies the agent (user) and the transport (§8.1.1.8). */
+  contactFor(user: string, flow: Flow): string {
+    const host = this.endpoint.opts.advertisedHost;
+    const h = host.includes(':') ? `[${host}]` : host;
+    const u = user ? `${user}@` : '';
+    return `<sip:${u}${h}:${this.endpoint.port}${flow.transport === 'tcp' ? ';transport=tcp' : ''}>`;
+  }
+}
+
+export type InviteState = 'pending' | 'accepted' | 'rejected' | 'cancelled';
+
+/** A new INVITE waiting for its owner's decision. Exactly one of accept/reject/cancel happens. */
+export class IncomingInvite {
+  readonly localTag = newTag();
+  readonly callId: string;
+  state: InviteState = 'pending';
+  onSettled?: () => void;
+  /** Called when the caller cancels before we answered (487 already sent). */
+  onCancel?: () => void;
+
+  constructor(
+    private readonly ua: UserAgent,
+    readonly request: SipRequest,
+    private readonly tx: InviteServerTransaction,
+    readonly flow: Flow,
+    /** Request-URI user part (the dialled number), undecoded. */
+    readonly user: string,
+    private readonly timer: Negotiation,
+  ) {
+    this.callId = request.headers.get('Call-ID')!;
+  }
+
+  get offer(): string | undefined {
+    return this.request.body.length ? this.request.body.toString('utf8') : undefined;
+  }
+
+  get fromUri(): string {
+    return parseNameAddr(this.request.headers.get('From')!).uri;
+  }
+
+  ring(): void {
+    if (this.state !== 'pending') return;
+    this.tx.respond(makeResponse(this.request, 180, undefined, this.localTag, { Contact: this.ua.contactFor(this.user, this.flow) }));
+  }
+
+  reject(status: number, reason: string, extra: Record<string, string> = {}): void {
+    if (this.state !== 'pending') return;
+    this.state = 'rejected';
+    this.tx.respond(makeResponse(this.request, status, reason, this.localTag, { ...this.ua.common, ...extra }));
+    this.onSettled?.();
+  }
+
+  /** Answer 200 with `sdp`; returns the confirmed-to-be dialog. §12.1.1: Record-Route is copied. */
+  accept(sdp: string, logger: Logger): Dialog {
+    if (this.state !== 'pending') throw new Error(`cannot accept an INVITE that is ${this.state}`);
+    this.state = 'accepted';
+    const contact = this.ua.contactFor(this.user, this.flow);
+    const extra: Record<string, string | string[]> = { ...this.ua.common, Contact: contact, 'Content-Type': 'application/sdp' };
+    const rr = this.request.headers.lines('Record-Route');
+    if (rr.length) extra['Record-Route'] = rr;
+    if (this.timer.kind === 'use') Object.assign(extra, responseHeaders(this.timer));
+    const ok = makeResponse(this.request, 200, undefined, this.localTag, extra, Buffer.from(sdp));
+    const dialog = new Dialog({
+      endpoint: this.ua.endpoint,
+      invite: this.request,
+      flow: this.flow,
+      localTag: this.localTag,
+      localContact: contact,
+      localSdp: sdp,
+      okResponse: ok,
+      sessionTimers: this.ua.opts.sessionTimers,
+      commonHeaders: this.ua.common,
+      logger,
+    });
+    this.ua.dialogs.set(dialog.id, dialog);
+    dialog.on('terminated', () => this.ua.dialogs.delete(dialog.id));
+    this.tx.respond(ok);
+    this.onSettled?.();
+    return dialog;
+  }
+
+  /** Called by the UA on CANCEL (§9.2): 487 to the INVITE. */
+  cancelled(): void {
+    if (this.state !== 'pending') return;
+    this.state = 'cancelled';
+    this.tx.respond(makeResponse(this.request, 487, 'Request Terminated', this.localTag, this.ua.common));
+    this.onSettled?.();
+    this.onCancel?.();
+  }
+}
