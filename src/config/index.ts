@@ -1,0 +1,14 @@
+// Public API of the configuration layer.
+export type {
+  AgentConfig,
+  AgentInitialState,
+  CodecName,
+  GatewayConfig,
+  LogLevel,
+  NumberNormalization,
+  SipProfile,
+  Transport,
+} from './types.js';
+export { ConfigError, checkConfig, formatProblems, loadConfig, type ConfigProblem } from './load.js';
+export { normalizeNumber } from './numbers.js';
+export { interpolate, interpolateString } from './interpolate.js';

@@ -1,0 +1,228 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { describe } from './problems.js';
+
+// Zod schemas for gateway.yaml and SIP profile files. Every object is strict
+// (a typo must not silently fall back to a default) and every leaf carries its
+// own error text, because these messages are what an operator reads.
+// `profiles:` and `agents:` entries are validated one by one by the loader
+// (they come in two shapes each) so their schemas here accept any list.
+
+type Issue = { code?: string; input?: unknown; keys?: string[] };
+
+/** `must be <what>, got <value>`, or `is required (<what>)` when absent. */
+const mustBe = (what: string) => (iss: Issue) =>
+  iss.input === undefined ? `is required (${what})` : `must be ${what}, got ${describe(iss.input)}`;
+
+/** Values produced by ${VAR} interpolation are strings; accept plain integer strings for numbers. */
+const toNumber = (v: unknown) => (typeof v === 'string' && /^-?[0-9]+$/.test(v.trim()) ? Number(v) : v);
+
+export function intIn(min: number, max: number, what = `an integer ${min}..${max}`, step = 1) {
+  const error = mustBe(what);
+  let n = z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+  if (step > 1) n = n.multipleOf(step, { error });
+  return z.preprocess(toNumber, n);
+}
+
+function stringWhere(what: string, ok: (s: string) => boolean) {
+  const error = mustBe(what);
+  return z.string({ error }).refine(ok, { error });
+}
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, { error: mustBe(`one of ${values.join(', ')}`) });
+}
+
+/** Strict object whose unknown-key message suggests the closest known key. */
+function obj<S extends z.ZodRawShape>(shape: S) {
+  const known = Object.keys(shape);
+  // One line per unknown key; the loader splits them back into one problem each.
+  const error = (iss: Issue) =>
+    iss.code === 'unrecognized_keys'
+      ? (iss.keys ?? []).map((k) => `unknown key '${k}'${suggest(k, known)}`).join('\n')
+      : iss.code === 'invalid_type'
+        ? mustBe('a mapping')(iss)
+        : undefined;
+  return z.strictObject(shape, { error });
+}
+
+function suggest(key: string, known: string[]): string {
+  const lower = key.toLowerCase();
+  let best = '';
+  let bestDist = 3; // only suggest for near misses
+  for (const k of known) {
+    const d = editDistance(lower, k.toLowerCase());
+    if (d < bestDist) [best, bestDist] = [k, d];
+  }
+  return best ? ` (did you mean '${best}'?)` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+function list<T extends z.ZodType>(item: T, what: string, emptyError: string) {
+  // abort: refinements of an empty list (e.g. "needs an audio codec") would only repeat the problem.
+  return z.array(item, { error: mustBe(what) }).min(1, { error: emptyError, abort: true });
+}
+
+/** A list without repeated entries (repeats are always a copy-paste mistake here). */
+const unique = (what: string) => (items: readonly unknown[], ctx: z.RefinementCtx) => {
+  items.forEach((item, i) => {
+    if (items.indexOf(item) !== i) ctx.addIssue({ code: 'custom', path: [i], message: `duplicate ${what} ${describe(item)}` });
+  });
+};
+
+// ---- leaf validators -------------------------------------------------------
+
+export const isWildcard = (host: string) => host === '0.0.0.0' || host === '::';
+
+export function isCidr(s: string): boolean {
+  const m = /^([^/]+)\/([0-9]{1,3})$/.exec(s);
+  if (!m) return false;
+  const family = isIP(m[1]!);
+  return family !== 0 && Number(m[2]) <= (family === 4 ? 32 : 128);
+}
+
+export function isEngine(s: string): boolean {
+  if (s === 'builtin:echo' || s === 'builtin:demo') return true;
+  try {
+    const url = new URL(s);
+    return (url.protocol === 'ws:' || url.protocol === 'wss:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const NAME_TEXT = '1-64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit';
+
+const bindAddress = stringWhere('an IP address (IPv4 or IPv6)', (s) => isIP(s) !== 0);
+export const isName = (s: string) => NAME.test(s);
+const name = stringWhere(NAME_TEXT, isName);
+const engine = stringWhere("'builtin:echo', 'builtin:demo' or a ws:// or wss:// URL", isEngine);
+const cidr = stringWhere('a CIDR (address/prefix, e.g. 10.0.0.0/8 or ::1/128)', isCidr);
+/** Unquoted YAML numbers lose a leading '+' and leading zeros, so numbers must be strings. */
+const phoneNumber = z
+  .string({
+    error: (iss) =>
+      typeof iss.input === 'number'
+        ? `must be a quoted string, e.g. "+18990000001" (unquoted, YAML reads a number and drops '+' and leading zeros), got ${iss.input}`
+        : mustBe('a quoted string such as "+18990000001"')(iss),
+  })
+  .min(1, { error: 'must not be empty' });
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const NORMALIZATIONS = ['nanp', 'digits', 'exact'] as const;
+export const NormalizationSchema = oneOf(NORMALIZATIONS);
+
+// ---- gateway.yaml ----------------------------------------------------------
+
+const GatewaySection = obj({
+  name: name.default('vagw'),
+  http: obj({ host: bindAddress.default('127.0.0.1'), port: intIn(0, 65535).default(8080) }).prefault({}),
+  limits: obj({
+    maxCalls: intIn(1, 1_000_000).default(2000),
+    maxCallsPerSecond: intIn(1, 1_000_000).default(2500),
+    retryAfterSeconds: intIn(0, 86_400).default(5),
+  }).prefault({}),
+  drainTimeoutSeconds: intIn(0, 3600).default(30),
+  logLevel: oneOf(LOG_LEVELS).default('info'),
+});
+
+const MediaSection = obj({
+  host: stringWhere('a specific IP address (not 0.0.0.0 or ::); it goes into SDP c=', (s) => isIP(s) !== 0 && !isWildcard(s)).default('127.0.0.1'),
+  // RTP uses the even port, RTCP the odd one after it: ranges start even.
+  rtpPortMin: intIn(1024, 65534, 'an even integer 1024..65534', 2).default(20000),
+  rtpPortMax: intIn(1024, 65535).default(39999),
+}).superRefine((m, ctx) => {
+  if (m.rtpPortMax <= m.rtpPortMin) {
+    ctx.addIssue({ code: 'custom', path: ['rtpPortMax'], message: `must be greater than rtpPortMin (${m.rtpPortMin}), got ${m.rtpPortMax}` });
+  }
+});
+
+export const GatewayFileSchema = obj({
+  gateway: GatewaySection.prefault({}),
+  media: MediaSection.prefault({}),
+  profiles: list(z.unknown(), 'a list of profile file paths or inline profiles', 'must list at least one SIP profile'),
+});
+
+// ---- SIP profiles ----------------------------------------------------------
+
+const Listen = obj({
+  host: bindAddress.default('127.0.0.1'),
+  port: intIn(1, 65535),
+  transports: list(oneOf(['udp', 'tcp']), 'a list of transports (udp, tcp)', 'must list at least one transport')
+    .superRefine(unique('transport'))
+    .default(['udp', 'tcp']),
+  advertisedHost: stringWhere('an IP address or DNS name (not 0.0.0.0 or ::)', (s) => !isWildcard(s) && (isIP(s) !== 0 || HOSTNAME.test(s))).optional(),
+})
+  .superRefine((l, ctx) => {
+    if (l.advertisedHost === undefined && isWildcard(l.host)) {
+      const message = `is required when listen.host is ${l.host}: Via and Contact need an address peers can reach`;
+      ctx.addIssue({ code: 'custom', path: ['advertisedHost'], message });
+    }
+  })
+  .transform((l) => ({ ...l, advertisedHost: l.advertisedHost ?? l.host }));
+
+const Codecs = list(oneOf(['PCMU', 'PCMA', 'telephone-event']), 'a list of codecs', 'must list at least one codec')
+  .superRefine(unique('codec'))
+  .refine((c) => c.includes('PCMU') || c.includes('PCMA'), {
+    error: 'must include an audio codec (PCMU or PCMA); telephone-event only carries DTMF',
+  });
+
+const SessionTimer = obj({
+  minSE: intIn(90, 86_400).default(90),
+  defaultExpires: intIn(90, 86_400).default(1800),
+}).superRefine((t, ctx) => {
+  if (t.defaultExpires < t.minSE) {
+    ctx.addIssue({ code: 'custom', path: ['defaultExpires'], message: `must be >= minSE (${t.minSE}), got ${t.defaultExpires}` });
+  }
+});
+
+export const ProfileSchema = obj({
+  name,
+  listen: Listen,
+  trustedSources: z
+    .array(cidr, { error: mustBe('a list of CIDRs allowed to send SIP (use 0.0.0.0/0 and ::/0 to trust everyone)') })
+    .min(1, { error: 'must not be empty: nobody would be trusted (use 0.0.0.0/0 and ::/0 to trust everyone)' }),
+  codecs: Codecs.default(['PCMU', 'PCMA', 'telephone-event']),
+  ptime: intIn(10, 60, 'a multiple of 10 in 10..60', 10).default(20),
+  numberNormalization: NormalizationSchema.default('nanp'),
+  maxCallSeconds: intIn(0, 604_800, 'an integer 0..604800 (0 = no limit)').default(14_400),
+  answerDelayMs: intIn(0, 60_000, 'an integer 0..60000').default(0),
+  sessionTimer: SessionTimer.prefault({}),
+  engine: engine.default('builtin:echo'),
+  agents: list(z.unknown(), 'a list of agents', 'must list at least one agent'),
+});
+
+// ---- agents ----------------------------------------------------------------
+
+const agentCommon = {
+  initialState: oneOf(['ready', 'not-ready']).default('ready'),
+  engine: engine.optional(),
+};
+
+export const AgentSchema = obj({ id: name, number: phoneNumber, ...agentCommon });
+
+export const AgentRangeSchema = obj({
+  range: obj({ from: phoneNumber, count: intIn(1, 10_000) }),
+  idPrefix: stringWhere('0-40 characters of A-Z a-z 0-9 . _ -', (s) => /^[A-Za-z0-9._-]{0,40}$/.test(s)),
+  idStart: intIn(0, 1_000_000_000).default(1),
+  idWidth: intIn(0, 12, 'an integer 0..12 (zero-padded id width)').default(0),
+  ...agentCommon,
+});
+
+export type GatewayFile = z.output<typeof GatewayFileSchema>;
+export type ProfileFile = z.output<typeof ProfileSchema>;
+export type AgentEntry = z.output<typeof AgentSchema>;
+export type AgentRangeEntry = z.output<typeof AgentRangeSchema>;

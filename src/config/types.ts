@@ -1,0 +1,72 @@
+// Validated, fully-defaulted configuration as handed to the rest of the gateway.
+// Produced only by loadConfig(); every field is present, so consumers never need
+// to know about defaults or YAML syntax.
+
+export type Transport = 'udp' | 'tcp';
+export type CodecName = 'PCMU' | 'PCMA' | 'telephone-event';
+export type NumberNormalization = 'nanp' | 'digits' | 'exact';
+export type AgentInitialState = 'ready' | 'not-ready';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface AgentConfig {
+  id: string;
+  /** The number as written in the YAML (or generated from a range, same formatting as `from`). */
+  number: string;
+  /** normalizeNumber(number, profile.numberNormalization): the routing key. */
+  key: string;
+  initialState: AgentInitialState;
+  /** Resolved engine: the agent's own, else the profile's. */
+  engine: string;
+}
+
+export interface SipProfile {
+  /** Absolute path of the profile YAML; for a profile written inline in gateway.yaml, the gateway.yaml path. */
+  file: string;
+  name: string;
+  listen: {
+    host: string;
+    port: number;
+    transports: Transport[];
+    /** Host put in Via/Contact; defaults to host; required if host is 0.0.0.0 or ::. */
+    advertisedHost: string;
+  };
+  /** CIDRs (IPv4 or IPv6). Never empty: use 0.0.0.0/0 (and ::/0) explicitly to trust everyone. */
+  trustedSources: string[];
+  /** Preference order; contains at least one audio codec (PCMU or PCMA). */
+  codecs: CodecName[];
+  /** 10..60, multiple of 10. */
+  ptime: number;
+  numberNormalization: NumberNormalization;
+  /** 0 = no limit. The gateway sends BYE when reached. */
+  maxCallSeconds: number;
+  /** Ring (180) this long before answering; 0 answers at once. */
+  answerDelayMs: number;
+  /** RFC 4028 session timer: minSE >= 90, defaultExpires >= minSE. */
+  sessionTimer: { minSE: number; defaultExpires: number };
+  /** Default engine for this profile's agents: 'builtin:echo', 'builtin:demo' or a ws:// / wss:// URL. */
+  engine: string;
+  /** At least one. */
+  agents: AgentConfig[];
+}
+
+export interface GatewayConfig {
+  /** Absolute path of gateway.yaml. */
+  file: string;
+  gateway: {
+    name: string;
+    /** Serves /healthz and /metrics; port 0 = ephemeral. */
+    http: { host: string; port: number };
+    /** Beyond these the gateway answers 503 with Retry-After: retryAfterSeconds. */
+    limits: { maxCalls: number; maxCallsPerSecond: number; retryAfterSeconds: number };
+    drainTimeoutSeconds: number;
+    logLevel: LogLevel;
+  };
+  media: {
+    /** Address put in the SDP c= line. */
+    host: string;
+    /** Even, rtpPortMin < rtpPortMax, both within 1024..65535. */
+    rtpPortMin: number;
+    rtpPortMax: number;
+  };
+  profiles: SipProfile[];
+}
