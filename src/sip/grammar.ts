@@ -94,16 +94,18 @@ function parseHostPort(hp: string): { host: string; port?: number } {
     if (end < 0) throw new SipSyntaxError('unterminated IPv6 reference');
     host = hp.slice(1, end);
     rest = hp.slice(end + 1);
+    // IPv6reference (§25.1): hex digits, ':' and an optional dotted IPv4 tail.
+    if (!host.includes(':') || !/^[0-9A-Fa-f:.]+$/.test(host)) throw new SipSyntaxError(`invalid IPv6 reference '${hp.slice(0, 60)}'`);
   } else {
     const colon = hp.indexOf(':');
     host = colon < 0 ? hp : hp.slice(0, colon);
     rest = colon < 0 ? '' : hp.slice(colon);
+    if (!host || !/^[A-Za-z0-9.\-_]+$/.test(host)) throw new SipSyntaxError(`invalid host '${hp.slice(0, 60)}'`);
   }
-  if (!host || !/^[A-Za-z0-9.\-:_]+$/.test(host)) throw new SipSyntaxError(`invalid host '${hp}'`);
   if (!rest) return { host };
-  if (!/^:\d{1,5}$/.test(rest)) throw new SipSyntaxError(`invalid port in '${hp}'`);
+  if (!/^:\d{1,5}$/.test(rest)) throw new SipSyntaxError(`invalid port in '${hp.slice(0, 60)}'`);
   const port = Number(rest.slice(1));
-  if (port < 1 || port > 65535) throw new SipSyntaxError(`port out of range in '${hp}'`);
+  if (port < 1 || port > 65535) throw new SipSyntaxError(`port out of range in '${hp.slice(0, 60)}'`);
   return { host, port };
 }
 
@@ -115,6 +117,8 @@ export function parseUri(raw: string): SipUri {
   const scheme = m[1]!.toLowerCase();
   let rest = s.slice(m[0].length);
   if (/\s/.test(rest)) throw new SipSyntaxError('whitespace inside URI');
+  if (!rest) throw new SipSyntaxError(`empty ${scheme} URI`);
+  if (/[<>"]/.test(rest)) throw new SipSyntaxError(`invalid character in URI '${s.slice(0, 60)}'`);
   if (scheme === 'tel') {
     const semi = rest.indexOf(';');
     const user = semi < 0 ? rest : rest.slice(0, semi);
@@ -122,6 +126,8 @@ export function parseUri(raw: string): SipUri {
     return { scheme, user, host: '', params: semi < 0 ? {} : parseParams(rest.slice(semi)), headers: {} };
   }
   if (scheme !== 'sip' && scheme !== 'sips') return { scheme, host: rest, params: {}, headers: {} };
+  // §25.1 escaped = "%" HEXDIG HEXDIG: a bare '%' is not allowed anywhere in a SIP URI.
+  if (/%(?![0-9A-Fa-f]{2})/.test(rest)) throw new SipSyntaxError(`invalid escape in URI '${s.slice(0, 60)}'`);
   const uri: SipUri = { scheme, host: '', params: {}, headers: {} };
   // '@' cannot appear unescaped after the host (params and headers exclude it), so the first '@'
   // ends the userinfo even when the user part contains ';' or '?' (RFC 3261 §25.1 user-unreserved).
@@ -139,6 +145,7 @@ export function parseUri(raw: string): SipUri {
     for (const pair of rest.slice(q + 1).split('&')) {
       if (!pair) continue;
       const eq = pair.indexOf('=');
+      if (eq === 0) throw new SipSyntaxError('URI header without a name');
       uri.headers[eq < 0 ? pair : pair.slice(0, eq)] = eq < 0 ? '' : pair.slice(eq + 1);
     }
     rest = rest.slice(0, q);
@@ -181,7 +188,13 @@ export interface NameAddr {
   params: Params;
 }
 
-/** Parse name-addr (`"Bob" <sip:b@h>;tag=1`) or addr-spec (`sip:b@h;tag=1`), RFC 3261 §20.10. */
+const DISPLAY_TOKENS_RE = /^[A-Za-z0-9\-.!%*_+`'~]+(?:[ \t]+[A-Za-z0-9\-.!%*_+`'~]+)*$/;
+
+/**
+ * Parse name-addr (`"Bob" <sip:b@h>;tag=1`) or addr-spec (`sip:b@h;tag=1`), RFC 3261 §20.10.
+ * The display name is a quoted-string or a sequence of tokens; no LWS is allowed just inside the
+ * angle brackets (LAQUOT/RAQUOT); only parameters may follow '>'.
+ */
 export function parseNameAddr(raw: string): NameAddr {
   const s = raw.trim();
   const lt = findUnquoted(s, '<');
@@ -190,20 +203,34 @@ export function parseNameAddr(raw: string): NameAddr {
     if (gt < 0) throw new SipSyntaxError(`missing '>' in '${s.slice(0, 60)}'`);
     let display = s.slice(0, lt).trim();
     if (display.startsWith('"')) {
-      if (!display.endsWith('"') || display.length < 2) throw new SipSyntaxError('unterminated display name');
-      display = display.slice(1, -1).replace(/\\(.)/g, '$1');
+      if (quotedStringEnd(display, 0) !== display.length) throw new SipSyntaxError('invalid quoted display name');
+      display = display.slice(1, -1).replace(/\\([\s\S])/g, '$1');
+    } else if (display && !DISPLAY_TOKENS_RE.test(display)) {
+      throw new SipSyntaxError(`display name '${display.slice(0, 40)}' must be quoted`);
     }
-    const out: NameAddr = { uri: s.slice(lt + 1, gt).trim(), params: parseParams(s.slice(gt + 1)) };
+    const uri = s.slice(lt + 1, gt);
+    if (!uri) throw new SipSyntaxError('empty URI in name-addr');
+    if (/\s/.test(uri)) throw new SipSyntaxError(`whitespace inside <${uri.trim().slice(0, 60)}>`);
+    const after = s.slice(gt + 1);
+    if (after.trim() && !after.trimStart().startsWith(';')) {
+      throw new SipSyntaxError(`unexpected text after '>' in '${s.slice(0, 60)}'`);
+    }
+    const out: NameAddr = { uri, params: parseParams(after) };
     if (display) out.display = display;
-    if (!out.uri) throw new SipSyntaxError('empty URI in name-addr');
     return out;
   }
   if (s.startsWith('"')) throw new SipSyntaxError('display name without <URI>');
-  // addr-spec form: parameters after the URI belong to the header (RFC 3261 §20.10).
+  // addr-spec form: parameters after the URI belong to the header (RFC 3261 §20.10), and a URI
+  // holding a comma, '?' or ';' must be written as name-addr, so none can be part of it.
   const semi = s.indexOf(';');
-  const uri = semi < 0 ? s : s.slice(0, semi);
-  if (!uri || /\s/.test(uri)) throw new SipSyntaxError(`invalid addr-spec '${s.slice(0, 60)}'`);
+  const uri = (semi < 0 ? s : s.slice(0, semi)).trimEnd();
+  if (!uri || /[\s,?<>"]/.test(uri)) throw new SipSyntaxError(`invalid addr-spec '${s.slice(0, 60)}'`);
   return { uri, params: semi < 0 ? {} : parseParams(s.slice(semi)) };
+}
+
+/** Whether a From/To/Contact/Route value is in name-addr form (URI in angle brackets). */
+export function isNameAddr(raw: string): boolean {
+  return findUnquoted(raw, '<') >= 0;
 }
 
 export function formatNameAddr(n: NameAddr): string {
@@ -233,7 +260,7 @@ export interface Via {
 
 /** Parse one Via value; LWS around '/' is allowed (RFC 3261 §25.1 SLASH = SWS "/" SWS). */
 export function parseVia(raw: string): Via {
-  const m = /^\s*SIP\s*\/\s*2\.0\s*\/\s*([A-Za-z]+)\s+([^;\s]+(?:\s*:\s*\d+)?)\s*(;.*)?$/is.exec(raw);
+  const m = /^\s*SIP\s*\/\s*2\.0\s*\/\s*([A-Za-z0-9.!%*_+`'~-]+)\s+([^;\s]+(?:\s*:\s*\d+)?)\s*(;.*)?$/is.exec(raw);
   if (!m) throw new SipSyntaxError(`invalid Via '${raw.trim().slice(0, 80)}'`);
   const hp = parseHostPort(m[2]!.replace(/\s+/g, ''));
   const via: Via = { transport: m[1]!.toUpperCase(), host: hp.host, params: m[3] ? parseParams(m[3]) : {} };
@@ -253,7 +280,7 @@ export interface CSeq {
 
 /** CSeq: 32-bit unsigned sequence number and method (RFC 3261 §8.1.1.5). */
 export function parseCSeq(raw: string): CSeq {
-  const m = /^\s*(\d{1,10})\s+([A-Za-z0-9.!%*_+`'~-]+)\s*$/.exec(raw);
+  const m = /^\s*(\d+)\s+([A-Za-z0-9.!%*_+`'~-]+)\s*$/.exec(raw);
   if (!m) throw new SipSyntaxError(`invalid CSeq '${raw.trim().slice(0, 40)}'`);
   const seq = Number(m[1]);
   if (seq > 0xffffffff) throw new SipSyntaxError('CSeq number exceeds 2**32-1');

@@ -23,9 +23,14 @@ const SPECIAL_CASE: Record<string, string> = {
  * that are not separators, so they are never split.
  */
 const LIST_HEADERS = new Set([
+  // RFC 3261 §20
   'via', 'route', 'record-route', 'contact', 'allow', 'supported', 'require', 'proxy-require',
   'unsupported', 'accept', 'accept-encoding', 'accept-language', 'content-encoding', 'allow-events',
-  'in-reply-to', 'path', 'service-route',
+  'in-reply-to', 'alert-info', 'call-info', 'error-info', 'content-language', 'warning',
+  // extensions (RFC 3327, 3608, 3325, 3326, 7044, 3841, 3329, 7455, 4412, 6086)
+  'path', 'service-route', 'p-asserted-identity', 'p-preferred-identity', 'reason', 'history-info',
+  'accept-contact', 'reject-contact', 'request-disposition', 'security-client', 'security-server',
+  'security-verify', 'p-associated-uri', 'resource-priority', 'accept-resource-priority', 'recv-info',
 ]);
 
 const canonicalCache = new Map<string, string>();
@@ -204,11 +209,12 @@ export function newResponse(status: number, reason: string, headers = new SipHea
 /** Default reason phrases (RFC 3261 §21 and extensions we emit). */
 export const REASON: Record<number, string> = {
   100: 'Trying', 180: 'Ringing', 183: 'Session Progress', 200: 'OK', 202: 'Accepted',
-  400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 406: 'Not Acceptable', 407: 'Proxy Authentication Required',
   408: 'Request Timeout', 413: 'Request Entity Too Large', 414: 'Request-URI Too Long',
   415: 'Unsupported Media Type', 416: 'Unsupported URI Scheme', 420: 'Bad Extension',
   422: 'Session Interval Too Small', 480: 'Temporarily Unavailable',
   481: 'Call/Transaction Does Not Exist', 482: 'Loop Detected', 483: 'Too Many Hops',
   486: 'Busy Here', 487: 'Request Terminated', 488: 'Not Acceptable Here', 491: 'Request Pending',
   500: 'Server Internal Error', 501: 'Not Implemented', 503: 'Service Unavailable', 505: 'Version Not Supported',
+  513: 'Message Too Large',
 };

@@ -4,8 +4,8 @@
  * before it may act (mandatory headers, CSeq/method agreement, Content-Length). A failure carries a
  * SIP status and a reason phrase, plus the partly parsed message so a 400 can still be addressed.
  */
-import { SipHeaders, newRequest, newResponse, type SipMessage, type SipRequest } from './message.js';
-import { parseCSeq, parseNameAddr, parseUri, parseVia, SipSyntaxError } from './grammar.js';
+import { SipHeaders, newRequest, newResponse, splitList, type SipMessage, type SipRequest } from './message.js';
+import { isNameAddr, parseCSeq, parseNameAddr, parseUri, parseVia, SipSyntaxError } from './grammar.js';
 
 export interface ParseLimits {
   /** Largest whole message accepted (bytes). */
@@ -31,16 +31,27 @@ export class SipParseError extends Error {
 }
 
 const TOKEN_RE = /^[A-Za-z0-9.!%*_+`'~-]+$/;
-const CRLFCRLF = Buffer.from('\r\n\r\n');
-const LFLF = Buffer.from('\n\n');
+const DATE_RE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/i;
+const MAGIC_COOKIE = 'z9hG4bK';
 
-/** Index of the end of the header section and the separator length, or null. */
+/**
+ * Index of the end of the header section and the separator length, or null. The separator is the
+ * first empty line: CRLF CRLF, or (leniently, some test tools send bare LF line ends) LF LF or a mix
+ * of the two. The earliest one wins, so a body holding CRLFCRLF after LF-terminated headers, or LF LF
+ * after CRLF-terminated ones, is never mistaken for the end of the headers.
+ */
 export function findHeaderEnd(buf: Buffer, from = 0): { end: number; sepLen: number } | null {
-  const i = buf.indexOf(CRLFCRLF, from);
-  if (i >= 0) return { end: i, sepLen: 4 };
-  // Bare LF line ends are not RFC 3261, but some test tools send them; accept them leniently.
-  const j = buf.indexOf(LFLF, from);
-  return j >= 0 ? { end: j, sepLen: 2 } : null;
+  let i = buf.indexOf(10, from);
+  while (i >= 0) {
+    let next = i + 1;
+    if (buf[next] === 13) next++;
+    if (buf[next] === 10) {
+      const end = i > from && buf[i - 1] === 13 ? i - 1 : i;
+      return { end, sepLen: next + 1 - end };
+    }
+    i = buf.indexOf(10, i + 1);
+  }
+  return null;
 }
 
 /** Parse one complete message (a UDP datagram, or one framed TCP message). */
@@ -53,6 +64,8 @@ export function parseMessage(buf: Buffer, limits: ParseLimits = DEFAULT_LIMITS):
   while (start < buf.length && (buf[start] === 13 || buf[start] === 10)) start++;
   if (start >= buf.length) throw new SipParseError('Empty message');
   const he = findHeaderEnd(buf, start);
+  // RFC 3261 §7: the empty line after the headers is mandatory, even without a body. Without it
+  // the datagram may have been cut short, so nothing in it can be trusted (the partial still helps).
   const headEnd = he ? he.end : buf.length;
   const head = buf.toString('utf8', start, headEnd);
   const body: Buffer = he ? buf.subarray(he.end + he.sepLen) : Buffer.alloc(0);
@@ -62,7 +75,7 @@ export function parseMessage(buf: Buffer, limits: ParseLimits = DEFAULT_LIMITS):
   const headers = new SipHeaders();
   let count = 0;
   let pending: string | null = null;
-  let headerError: string | null = null;
+  let headerError: string | null = he ? null : 'Missing empty line after the header fields';
   const flush = (line: string): void => {
     const colon = line.indexOf(':');
     const name = colon > 0 ? line.slice(0, colon).trim() : '';
@@ -78,6 +91,7 @@ export function parseMessage(buf: Buffer, limits: ParseLimits = DEFAULT_LIMITS):
   };
   for (let i = 1; i < rawLines.length; i++) {
     const line = rawLines[i]!;
+    if (!he && i === rawLines.length - 1 && line === '') break; // the headers' final line end
     if (line.length > 0 && (line[0] === ' ' || line[0] === '\t')) {
       // RFC 3261 §7.3.1: a line starting with whitespace continues the previous header (folding).
       if (pending === null) headerError ??= 'Continuation line before any header';
@@ -95,11 +109,14 @@ export function parseMessage(buf: Buffer, limits: ParseLimits = DEFAULT_LIMITS):
 }
 
 function parseStartLine(line: string, headers: SipHeaders, body: Buffer): SipMessage {
-  if (line.startsWith('SIP/')) {
-    const m = /^SIP\/(\d+\.\d+) (\d{3}) ?(.*)$/.exec(line);
+  if (/^SIP\//i.test(line)) {
+    // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase; the code is exactly three digits
+    // (a bare code without the SP and reason is tolerated).
+    const m = /^SIP\/(\d+\.\d+) (\d{3})(?: (.*))?$/i.exec(line);
     if (!m) throw new SipParseError(`Malformed status line '${line.slice(0, 60)}'`);
     const status = Number(m[2]);
     if (status < 100 || status > 699) throw new SipParseError(`Status code ${status} out of range`);
+    if (m[1] !== '2.0') throw new SipParseError(`SIP version SIP/${m[1]} not supported`, 505);
     return newResponse(status, m[3] ?? '', headers, body);
   }
   const parts = line.split(' ');
@@ -128,23 +145,42 @@ export function validate(msg: SipMessage, stream = false): SipMessage {
   for (const name of ['Via', 'From', 'To', 'Call-ID', 'CSeq']) {
     if (!h.has(name)) fail(`Missing ${name} header`);
   }
-  for (const name of ['From', 'To', 'Call-ID', 'CSeq', 'Max-Forwards', 'Content-Length']) {
-    if (h.lines(name).length > 1) {
-      const distinct = new Set(h.lines(name).map((v) => v.replace(/\s+/g, '')));
+  for (const name of SINGLE_VALUED) {
+    const lines = h.lines(name);
+    if (lines.length > 1) {
+      // Identical repeats are tolerated (as in HTTP); different values cannot be reconciled.
+      const distinct = new Set(lines.map((v) => v.replace(/\s+/g, '')));
       if (distinct.size > 1) fail(`Conflicting ${name} headers`);
     }
+    // RFC 4475 §3.3.8: several comma-separated values in a field that allows only one (Date holds
+    // a comma of its own and is checked by its grammar below).
+    if (name !== 'Date') for (const v of lines) if (splitList(v).length > 1) fail(`Multiple values in ${name}`);
   }
   try {
-    for (const v of h.getAll('Via')) parseVia(v);
+    const vias = h.getAll('Via');
+    if (vias.length === 0) fail('Empty Via header');
+    for (const v of vias) parseVia(v);
     const cseq = parseCSeq(h.get('CSeq')!);
-    parseNameAddr(h.get('From')!);
-    parseNameAddr(h.get('To')!);
-    for (const name of ['Contact', 'Record-Route', 'Route']) {
-      for (const v of h.getAll(name)) if (!(name === 'Contact' && v === '*')) parseNameAddr(v);
+    for (const name of ['From', 'To']) checkAddress(h.get(name)!, false);
+    for (const v of h.getAll('Contact')) {
+      if (v === '*') {
+        if (h.getAll('Contact').length > 1) fail("Contact '*' combined with other values");
+      } else checkAddress(v, false);
     }
+    // Route and Record-Route values are always name-addr (§20.30, §20.34).
+    for (const name of ['Record-Route', 'Route']) for (const v of h.getAll(name)) checkAddress(v, true);
     if (msg.type === 'request') {
       if (cseq.method !== msg.method) fail(`CSeq method ${cseq.method} does not match ${msg.method}`);
-      parseUri(msg.uri);
+      const uri = parseUri(msg.uri);
+      // §19.1.1 table: the headers component is not allowed in a Request-URI.
+      const sip = uri.scheme === 'sip' || uri.scheme === 'sips';
+      if (sip && msg.uri.slice(msg.uri.indexOf('@') + 1).includes('?')) fail('Request-URI must not contain headers');
+      // Other schemes are opaque here (the application answers 416), but must still be URI characters.
+      if (!sip && uri.scheme !== 'tel' && !/^[A-Za-z0-9\-_.!~*'();/?:@&=+$,%[\]]+$/.test(uri.host)) {
+        fail('Invalid Request-URI');
+      }
+      // §17.2.3: a branch that is only the magic cookie identifies no transaction (RFC 4475 §3.2.1).
+      if (parseVia(vias[0]!).params['branch'] === MAGIC_COOKIE) fail('Via branch has no transaction identifier');
     }
   } catch (e) {
     if (e instanceof SipSyntaxError) fail(capitalize(e.message));
@@ -152,10 +188,14 @@ export function validate(msg: SipMessage, stream = false): SipMessage {
   }
   if (!h.get('Call-ID')) fail('Empty Call-ID');
   const mf = h.get('Max-Forwards');
-  if (mf !== undefined && !/^\d{1,3}$/.test(mf)) fail(`Invalid Max-Forwards '${mf.slice(0, 20)}'`);
+  // §20.22: 1*DIGIT (leading zeros allowed), 0-255.
+  if (mf !== undefined && (!/^\d+$/.test(mf) || Number(mf) > 255)) fail(`Invalid Max-Forwards '${mf.slice(0, 20)}'`);
+  const date = h.get('Date');
+  // §20.17: rfc1123-date, always in GMT (RFC 4475 §3.1.2.12).
+  if (date !== undefined && !DATE_RE.test(date)) fail(`Invalid Date '${date.slice(0, 40)}'`);
   const cl = h.get('Content-Length');
   if (cl !== undefined) {
-    if (!/^\d{1,9}$/.test(cl)) fail(`Invalid Content-Length '${cl.slice(0, 20)}'`);
+    if (!/^\d+$/.test(cl)) fail(`Invalid Content-Length '${cl.slice(0, 20)}'`);
     const n = Number(cl);
     if (n > msg.body.length) fail(`Content-Length ${n} exceeds the ${msg.body.length} body bytes received`);
     if (n < msg.body.length) msg.body = msg.body.subarray(0, n);
@@ -163,6 +203,16 @@ export function validate(msg: SipMessage, stream = false): SipMessage {
     fail('Missing Content-Length on a stream transport');
   }
   return msg;
+}
+
+/** Fields that hold a single value (RFC 3261 §7.3.1: only list fields may repeat). */
+const SINGLE_VALUED = ['From', 'To', 'Call-ID', 'CSeq', 'Max-Forwards', 'Content-Length', 'Content-Type', 'Expires', 'Date'];
+
+/** A From/To/Contact/Route value: name-addr or (unless `nameAddrOnly`) addr-spec, with a valid URI. */
+function checkAddress(value: string, nameAddrOnly: boolean): void {
+  const na = parseNameAddr(value);
+  if (nameAddrOnly && !isNameAddr(value)) throw new SipSyntaxError(`'${value.slice(0, 60)}' must be a name-addr`);
+  parseUri(na.uri);
 }
 
 /** Parse and validate in one step. */

@@ -1,0 +1,58 @@
+/** Prometheus text exposition (format 0.0.4) of what the gateway counts. */
+export interface MetricsSource {
+  gateway: string;
+  activeCalls: number;
+  draining: boolean;
+  answered: number;
+  ended: Map<string, number>;
+  refusals: Map<number, number>;
+  sip: {
+    requestsIn: Map<string, number>;
+    responsesOut: Map<number, number>;
+    responsesIn: Map<number, number>;
+    parseErrors: number;
+    framingErrors: number;
+    transactionsCreated: number;
+    transactionsActive: number;
+    transactionTimeouts: number;
+    retransmissionsAbsorbed: number;
+  };
+  agents: Record<string, number>;
+  rtpPortsInUse: number;
+  rtpPortsFree: number;
+}
+
+type Sample = [labels: Record<string, string | number>, value: number];
+
+function family(out: string[], name: string, type: 'counter' | 'gauge', help: string, samples: Sample[]): void {
+  out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+  for (const [labels, v] of samples) {
+    const l = Object.entries(labels)
+      .map(([k, val]) => `${k}="${String(val).replace(/["\\\n]/g, '_')}"`)
+      .join(',');
+    out.push(`${name}${l ? `{${l}}` : ''} ${v}`);
+  }
+}
+
+const fromMap = <K>(m: Map<K, number>, label: string): Sample[] => [...m].map(([k, v]) => [{ [label]: String(k) }, v]);
+
+export function renderMetrics(s: MetricsSource): string {
+  const o: string[] = [];
+  family(o, 'vagw_calls_active', 'gauge', 'Calls in progress.', [[{}, s.activeCalls]]);
+  family(o, 'vagw_calls_answered_total', 'counter', 'Calls answered with 200 OK.', [[{}, s.answered]]);
+  family(o, 'vagw_calls_ended_total', 'counter', 'Calls ended, by reason.', fromMap(s.ended, 'reason'));
+  family(o, 'vagw_invites_refused_total', 'counter', 'INVITEs refused, by SIP status.', fromMap(s.refusals, 'code'));
+  family(o, 'vagw_draining', 'gauge', '1 while the gateway drains for shutdown.', [[{}, s.draining ? 1 : 0]]);
+  family(o, 'vagw_sip_requests_received_total', 'counter', 'SIP requests received, by method.', fromMap(s.sip.requestsIn, 'method'));
+  family(o, 'vagw_sip_responses_sent_total', 'counter', 'SIP responses sent (retransmissions included), by code.', fromMap(s.sip.responsesOut, 'code'));
+  family(o, 'vagw_sip_responses_received_total', 'counter', 'SIP responses received, by code.', fromMap(s.sip.responsesIn, 'code'));
+  family(o, 'vagw_sip_parse_errors_total', 'counter', 'SIP messages that could not be parsed.', [[{}, s.sip.parseErrors]]);
+  family(o, 'vagw_sip_framing_errors_total', 'counter', 'TCP connections closed because the stream could not be framed.', [[{}, s.sip.framingErrors]]);
+  family(o, 'vagw_sip_transactions_active', 'gauge', 'SIP transactions alive.', [[{}, s.sip.transactionsActive]]);
+  family(o, 'vagw_sip_transactions_total', 'counter', 'SIP transactions created.', [[{}, s.sip.transactionsCreated]]);
+  family(o, 'vagw_sip_transaction_timeouts_total', 'counter', 'SIP transactions that timed out.', [[{}, s.sip.transactionTimeouts]]);
+  family(o, 'vagw_sip_retransmissions_absorbed_total', 'counter', 'Retransmitted requests absorbed by a transaction.', [[{}, s.sip.retransmissionsAbsorbed]]);
+  family(o, 'vagw_agents', 'gauge', 'Virtual agents by state.', Object.entries(s.agents).map(([k, v]) => [{ state: k }, v]));
+  family(o, 'vagw_rtp_port_pairs', 'gauge', 'RTP port pairs by use.', [[{ use: 'in-use' }, s.rtpPortsInUse], [{ use: 'free' }, s.rtpPortsFree]]);
+  return o.join('\n') + '\n';
+}

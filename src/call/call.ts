@@ -1,0 +1,116 @@
+/**
+ * One call: the SIP dialog, the media session and the leased agent, owned together. Every way a
+ * call can end funnels into `end(reason)`, which is idempotent and tears down in one order:
+ * state -> timers -> BYE (if we are the ones ending) -> media -> agent -> `ended` event.
+ */
+import { BehaviorSubject, Subject } from 'rxjs';
+import type { Logger } from 'pino';
+import type { Dialog, DialogEndReason } from '../sip/dialog.js';
+import type { MediaSession } from '../../media/types.js';
+import type { DtmfDigit } from './dtmf.js';
+import { BYE_REASON, transition, type CallInput, type CallState, type EndReason } from './state.js';
+
+export type CallEvent =
+  | { type: 'dtmf'; digit: DtmfDigit; via: 'info' }
+  | { type: 'media-updated'; direction: string }
+  | { type: 'ended'; reason: EndReason; durationMs: number };
+
+export interface CallInfo {
+  callId: string;
+  profile: string;
+  agentId: string;
+  number: string;
+  caller: string;
+  startedAt: number;
+}
+
+const FROM_DIALOG: Record<DialogEndReason, EndReason> = {
+  'remote-bye': 'caller-bye',
+  // Only our own end() sends BYE, and it has set the reason before the dialog reports this.
+  'local-bye': 'drain',
+  'ack-timeout': 'ack-timeout',
+  'session-expired': 'session-expired',
+  'transport-error': 'transport-error',
+  'request-timeout': 'request-timeout',
+};
+
+export class Call {
+  readonly state$: BehaviorSubject<CallState>;
+  readonly events$ = new Subject<CallEvent>();
+  private dialog?: Dialog;
+  private timers: NodeJS.Timeout[] = [];
+  private endedPromise?: Promise<void>;
+  endReason?: EndReason;
+
+  constructor(
+    readonly info: CallInfo,
+    readonly media: MediaSession,
+    private readonly releaseAgent: () => void,
+    readonly log: Logger,
+  ) {
+    this.state$ = new BehaviorSubject<CallState>('ringing');
+    media.onEnd = () => void this.end('media-ended');
+  }
+
+  get state(): CallState {
+    return this.state$.value;
+  }
+
+  private move(input: CallInput): void {
+    const next = transition(this.state, input);
+    if (next !== this.state) this.state$.next(next);
+  }
+
+  /** The 200 OK went out: the call is up. */
+  answered(dialog: Dialog, maxCallSeconds: number): void {
+    this.dialog = dialog;
+    this.move('answered');
+    dialog.on('terminated', (why) => {
+      // Our own BYE also terminates the dialog; end() is idempotent so that is harmless.
+      void this.end(FROM_DIALOG[why]);
+    });
+    if (maxCallSeconds > 0) this.after(maxCallSeconds * 1000, () => void this.end('max-duration'));
+  }
+
+  /** A new offer moved the media direction (hold/resume, RFC 3264 §8.4). */
+  directionChanged(direction: string): void {
+    if (this.state === 'ended' || this.state === 'ringing') return;
+    this.move(direction === 'recvonly' || direction === 'inactive' ? 'hold' : 'resume');
+    this.events$.next({ type: 'media-updated', direction });
+  }
+
+  dtmf(digit: DtmfDigit): void {
+    this.log.info({ digit: digit.digit, durationMs: digit.durationMs }, 'DTMF received (SIP INFO)');
+    this.events$.next({ type: 'dtmf', digit, via: 'info' });
+  }
+
+  after(ms: number, fn: () => void): void {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  /** The one way out. Resolves when teardown (including our BYE's answer) is done. */
+  end(reason: EndReason): Promise<void> {
+    if (this.endedPromise) return this.endedPromise;
+    this.endReason = reason;
+    this.move('end');
+    for (const t of this.timers) clearTimeout(t);
+    // §15.1.1: the session is over once our BYE is sent, so media and agent are released
+    // without waiting for the BYE's answer; the returned promise still waits for it (drain).
+    const byeReason = BYE_REASON[reason];
+    const bye =
+      this.dialog && this.dialog.state !== 'terminated'
+        ? this.dialog.bye('local-bye', byeReason ? { Reason: byeReason } : {})
+        : Promise.resolve();
+    this.media.close();
+    this.releaseAgent();
+    const durationMs = Date.now() - this.info.startedAt;
+    this.log.info({ reason, durationMs, media: this.media.stats }, 'call ended');
+    this.events$.next({ type: 'ended', reason, durationMs });
+    this.events$.complete();
+    this.state$.complete();
+    this.endedPromise = bye;
+    return this.endedPromise;
+  }
+}

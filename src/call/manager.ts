@@ -1,0 +1,180 @@
+/**
+ * The call orchestrator for one gateway: one SIP endpoint + UA per profile, the agent pool and the
+ * media plane. It turns each admitted INVITE into a Call and keeps the calls it owns.
+ */
+import type { Logger } from 'pino';
+import type { AgentPool } from '../agents/pool.js';
+import type { GatewayConfig, SipProfile } from '../config/types.js';
+import { SipEndpoint } from '../sip/endpoint.js';
+import type { SipRequest } from '../sip/message.js';
+import { answerOffer, SdpError, type NegotiatedMedia } from '../sip/sdp.js';
+import { SipStats } from '../sip/stats.js';
+import { UserAgent, type IncomingInvite } from '../sip/ua.js';
+import type { MediaPlane, MediaSession } from '../../media/types.js';
+import { isTrusted, TokenBucket, trustedList } from './admission.js';
+import { Call } from './call.js';
+import { parseDtmfInfo } from './dtmf.js';
+import { admit, route, type Refusal } from './router.js';
+import type { EndReason } from './state.js';
+
+export interface ProfileRuntime {
+  profile: SipProfile;
+  endpoint: SipEndpoint;
+  ua: UserAgent;
+  trusted: ReturnType<typeof trustedList>;
+}
+
+export class CallStats {
+  refusals = new Map<number, number>();
+  ended = new Map<EndReason, number>();
+  answered = 0;
+}
+
+export class CallManager {
+  readonly calls = new Map<string, Call>();
+  readonly profiles: ProfileRuntime[] = [];
+  readonly sipStats = new SipStats();
+  readonly callStats = new CallStats();
+  draining = false;
+  private bucket: TokenBucket;
+  private sessionSeq = Math.floor(Date.now() / 1000);
+
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly agents: AgentPool,
+    private readonly media: MediaPlane,
+    private readonly log: Logger,
+  ) {
+    this.bucket = new TokenBucket(config.gateway.limits.maxCallsPerSecond);
+  }
+
+  async start(): Promise<void> {
+    for (const profile of this.config.profiles) {
+      const l = profile.listen;
+      const endpoint = new SipEndpoint({
+        host: l.host,
+        port: l.port,
+        transports: l.transports,
+        advertisedHost: l.advertisedHost,
+        logger: this.log.child({ profile: profile.name }),
+        stats: this.sipStats,
+      });
+      await endpoint.start();
+      const ua = new UserAgent(endpoint, { userAgent: `vagw/${this.config.gateway.name}`, sessionTimers: profile.sessionTimer, logger: this.log });
+      const rt: ProfileRuntime = { profile, endpoint, ua, trusted: trustedList(profile.trustedSources) };
+      ua.on('invite', (inv) => void this.onInvite(rt, inv));
+      this.profiles.push(rt);
+    }
+  }
+
+  private refuse(inv: IncomingInvite, r: Refusal, log: Logger): void {
+    this.callStats.refusals.set(r.status, (this.callStats.refusals.get(r.status) ?? 0) + 1);
+    log.info({ status: r.status, reason: r.reason }, 'INVITE refused');
+    inv.reject(r.status, r.reason, r.headers);
+  }
+
+  private async onInvite(rt: ProfileRuntime, inv: IncomingInvite): Promise<void> {
+    const log = this.log.child({ callId: inv.callId, profile: rt.profile.name });
+    const limits = this.config.gateway.limits;
+    const refusal = admit(rt.profile, inv.flow.remote.address, {
+      trusted: isTrusted(rt.trusted, inv.flow.remote.address),
+      draining: this.draining,
+      activeCalls: this.calls.size,
+      maxCalls: limits.maxCalls,
+      rateOk: this.bucket.take(),
+      retryAfterSeconds: limits.retryAfterSeconds,
+    });
+    if (refusal) return this.refuse(inv, refusal, log);
+    if (this.calls.has(inv.callId)) return this.refuse(inv, { status: 482, reason: 'Call-ID already in use' }, log);
+    const routed = route(rt.profile, this.agents, inv.user, inv.callId);
+    if (!('ok' in routed)) return this.refuse(inv, routed, log);
+    const offer = inv.offer;
+    if (!offer) {
+      routed.release();
+      return this.refuse(inv, { status: 488, reason: 'INVITE without SDP offer is not supported' }, log);
+    }
+    let session: MediaSession;
+    try {
+      session = await this.media.open(inv.callId, routed.agent.engine);
+    } catch (e) {
+      routed.release();
+      log.error({ err: (e as Error).message }, 'no media session for call');
+      return this.refuse(inv, { status: 503, reason: `Media unavailable: ${(e as Error).message}`, headers: { 'Retry-After': String(limits.retryAfterSeconds) } }, log);
+    }
+    const sessionId = String(++this.sessionSeq);
+    let version = 1;
+    const answer = (sdp: string): { sdp: string; media: NegotiatedMedia } =>
+      answerOffer(sdp, { address: this.config.media.host, port: session.localPort, codecs: rt.profile.codecs, ptime: rt.profile.ptime, sessionId, sessionVersion: version++ });
+    let first;
+    try {
+      first = answer(offer);
+    } catch (e) {
+      session.close();
+      routed.release();
+      if (e instanceof SdpError) return this.refuse(inv, { status: 488, reason: e.message }, log);
+      throw e;
+    }
+    const call = new Call(
+      { callId: inv.callId, profile: rt.profile.name, agentId: routed.agent.id, number: routed.agent.number, caller: inv.fromUri, startedAt: Date.now() },
+      session,
+      routed.release,
+      log.child({ agent: routed.agent.id }),
+    );
+    this.calls.set(inv.callId, call);
+    call.events$.subscribe({ complete: () => this.calls.delete(inv.callId) });
+    call.events$.subscribe((ev) => {
+      if (ev.type === 'ended') this.callStats.ended.set(ev.reason, (this.callStats.ended.get(ev.reason) ?? 0) + 1);
+    });
+    inv.onCancel = () => void call.end('caller-cancel');
+    if (rt.profile.answerDelayMs > 0) {
+      inv.ring();
+      await new Promise((r) => setTimeout(r, rt.profile.answerDelayMs));
+      if (inv.state !== 'pending') return;
+    }
+    if (this.draining) {
+      inv.reject(503, 'Gateway draining for shutdown', { 'Retry-After': String(limits.retryAfterSeconds) });
+      return void call.end('drain');
+    }
+    const dialog = inv.accept(first.sdp, call.log);
+    session.update(first.media);
+    this.callStats.answered++;
+    call.answered(dialog, rt.profile.maxCallSeconds);
+    call.log.info({ codec: first.media.codec.name, remote: first.media.remote, transport: inv.flow.transport }, 'call answered');
+    dialog.handler = {
+      offer: (sdp) => {
+        if (sdp === undefined) return { status: 488, reason: 'Re-INVITE without SDP offer is not supported' };
+        try {
+          const a = answer(sdp);
+          session.update(a.media);
+          call.directionChanged(a.media.direction);
+          return { sdp: a.sdp };
+        } catch (e) {
+          if (e instanceof SdpError) return { status: 488, reason: e.message };
+          throw e;
+        }
+      },
+      info: (req: SipRequest) => this.onInfo(call, req),
+    };
+  }
+
+  private onInfo(call: Call, req: SipRequest): { status: number; reason?: string } {
+    if (req.body.length === 0) return { status: 200 };
+    const d = parseDtmfInfo(req.headers.get('Content-Type') ?? '', req.body.toString('utf8'));
+    if (d === null) return { status: 415, reason: 'Only application/dtmf-relay and application/dtmf INFO are supported' };
+    if (d === 'invalid') return { status: 400, reason: 'Invalid DTMF signal in INFO body' };
+    call.dtmf(d);
+    return { status: 200 };
+  }
+
+  /** Stop taking calls; wait for calls to end by themselves, then end the rest with BYE. */
+  async drain(timeoutMs: number): Promise<void> {
+    this.draining = true;
+    const deadline = Date.now() + timeoutMs;
+    while (this.calls.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await Promise.all([...this.calls.values()].map((c) => c.end('drain')));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.profiles.map((p) => p.endpoint.stop()));
+  }
+}

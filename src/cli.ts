@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+/**
+ * vagw: `start [--config file]` runs the gateway; `check-config [file]` validates a configuration
+ * and prints every problem as `file: key: problem`, exiting non-zero if there is any.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, checkConfig, formatProblems, loadConfig } from './config/index.js';
+import { createLogger } from './log.js';
+import { startGateway } from './server.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const DEFAULT_CONFIG = path.join(ROOT, 'gateway.yaml');
+
+const USAGE = `usage: vagw <command> [options]
+
+commands:
+  start [--config <file>]   run the gateway (default config: gateway.yaml at the repository root)
+  check-config [<file>]     validate a configuration; prints every problem, exits 1 if any
+  help                      this text
+`;
+
+function configArg(args: string[]): string {
+  const i = args.indexOf('--config');
+  if (i >= 0) {
+    const f = args[i + 1];
+    if (!f) throw new UsageError('--config needs a file name');
+    return f;
+  }
+  const other = args.find((a) => a.startsWith('-'));
+  if (other) throw new UsageError(`unknown option ${other}`);
+  return DEFAULT_CONFIG;
+}
+
+class UsageError extends Error {}
+
+async function start(args: string[]): Promise<number> {
+  const file = configArg(args);
+  let config;
+  try {
+    config = loadConfig(file);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`configuration is invalid, nothing started:\n${formatProblems(e.problems)}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const log = createLogger(config.gateway.logLevel, config.gateway.name);
+  let gw;
+  try {
+    gw = await startGateway(config, log);
+  } catch (e) {
+    log.fatal({ err: (e as Error).message }, 'gateway failed to start');
+    return 1;
+  }
+  log.info(
+    { config: config.file, sip: config.profiles.map((p) => ({ profile: p.name, host: p.listen.host, port: gw.sipPorts[p.name], transports: p.listen.transports, agents: p.agents.length })), http: `${config.gateway.http.host}:${gw.httpPort}` },
+    'gateway started',
+  );
+  return new Promise((resolve) => {
+    const stop = (signal: string): void => {
+      log.info({ signal, activeCalls: gw.calls.calls.size, drainTimeoutSeconds: config.gateway.drainTimeoutSeconds }, 'draining: new calls refused, waiting for calls to end');
+      gw.shutdown().then(
+        () => {
+          log.info('gateway stopped');
+          resolve(0);
+        },
+        (e: Error) => {
+          log.error({ err: e.message }, 'error while stopping');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+function check(args: string[]): number {
+  const file = args[0] ?? DEFAULT_CONFIG;
+  const problems = checkConfig(file);
+  if (problems.length === 0) {
+    process.stdout.write(`${file}: OK\n`);
+    return 0;
+  }
+  process.stdout.write(formatProblems(problems) + '\n');
+  process.stdout.write(`${problems.length} problem${problems.length === 1 ? '' : 's'} found\n`);
+  return 1;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'start':
+        return await start(rest);
+      case 'check-config':
+        return check(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE);
+        return cmd === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command '${cmd}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`vagw: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -1,0 +1,62 @@
+/** Process wiring: config -> agents, media, calls, HTTP -> start; drain and stop. */
+import type { Logger } from 'pino';
+import { AgentPool } from './agents/pool.js';
+import { HttpApi } from './api/http.js';
+import type { MetricsSource } from './api/metrics.js';
+import { CallManager } from './call/manager.js';
+import type { GatewayConfig } from './config/types.js';
+import { LocalMediaPlane } from '../media/plane.js';
+
+export interface RunningGateway {
+  config: GatewayConfig;
+  calls: CallManager;
+  agents: AgentPool;
+  httpPort: number;
+  /** Bound SIP port of each profile, by profile name. */
+  sipPorts: Record<string, number>;
+  /** Refuse new calls, let calls finish (up to the drain timeout), end the rest, stop. */
+  shutdown(drainTimeoutMs?: number): Promise<void>;
+}
+
+export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningGateway> {
+  const agents = new AgentPool(config.profiles);
+  const media = new LocalMediaPlane(config.media.host, config.media.rtpPortMin, config.media.rtpPortMax);
+  const calls = new CallManager(config, agents, media, log);
+  await calls.start();
+  const metrics = (): MetricsSource => ({
+    gateway: config.gateway.name,
+    activeCalls: calls.calls.size,
+    draining: calls.draining,
+    answered: calls.callStats.answered,
+    ended: calls.callStats.ended,
+    refusals: calls.callStats.refusals,
+    sip: calls.sipStats,
+    agents: agents.counts(),
+    rtpPortsInUse: media.ports.inUse,
+    rtpPortsFree: media.ports.available,
+  });
+  const http = new HttpApi({ metrics, health: () => ({ draining: calls.draining, activeCalls: calls.calls.size }) });
+  let httpPort: number;
+  try {
+    httpPort = await http.listen(config.gateway.http.host, config.gateway.http.port);
+  } catch (e) {
+    await calls.stop();
+    throw e;
+  }
+  const sipPorts = Object.fromEntries(calls.profiles.map((p) => [p.profile.name, p.endpoint.port]));
+  let stopping: Promise<void> | undefined;
+  return {
+    config,
+    calls,
+    agents,
+    httpPort,
+    sipPorts,
+    shutdown(drainTimeoutMs = config.gateway.drainTimeoutSeconds * 1000) {
+      stopping ??= (async () => {
+        await calls.drain(drainTimeoutMs);
+        await Promise.all([calls.stop(), http.close(), media.close()]);
+      })();
+      return stopping;
+    },
+  };
+}
