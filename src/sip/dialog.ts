@@ -280,7 +280,7 @@ export class Dialog extends Emitter<DialogEvents> {
     const req = this.buildRequest(method, extra, body);
     let dest: Destination;
     try {
-      dest = await this.nextHop(req);
+      dest = await this.nextHop();
     } catch (e) {
       this.log.warn({ callId: this.callId, err: (e as Error).message, method }, 'cannot resolve next hop');
       return 'timeout';
@@ -326,7 +326,7 @@ export class Dialog extends Emitter<DialogEvents> {
     h.add('Call-ID', this.callId);
     h.add('CSeq', `${cseq} ACK`);
     const ack = newRequest('ACK', this.remoteTarget, h);
-    void this.nextHop(ack).then(
+    void this.nextHop().then(
       (dest) => {
         ack.headers.prepend('Via', `SIP/2.0/${dest.transport.toUpperCase()} ${this.init.endpoint.opts.advertisedHost}:${this.init.endpoint.port};branch=${newBranch()};rport`);
         ack.headers.add('Max-Forwards', '70');
@@ -336,10 +336,14 @@ export class Dialog extends Emitter<DialogEvents> {
     );
   }
 
-  /** Next hop per §8.1.2 / RFC 3263 §4 (numeric hosts or A/AAAA lookup; no NAPTR/SRV). */
-  private async nextHop(req: SipRequest): Promise<Destination> {
-    const route = req.headers.get('Route');
-    const target = parseUri(route ? parseNameAddr(route).uri : req.uri);
+  /**
+   * Next hop per §8.1.2 / RFC 3263 §4 (numeric hosts or A/AAAA lookup; no NAPTR/SRV): the first
+   * route when there is a route set (loose or strict, it is the first element either way), else
+   * the remote target.
+   */
+  private async nextHop(): Promise<Destination> {
+    const first = this.routeSet[0];
+    const target = parseUri(first !== undefined ? parseNameAddr(first).uri : this.remoteTarget);
     const tp = target.params['transport']?.toLowerCase();
     const transport: TransportName = tp === 'tcp' || tp === 'udp' ? tp : this.init.flow.transport;
     const address = isIP(target.host) ? target.host : (await lookup(target.host)).address;

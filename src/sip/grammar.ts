@@ -103,7 +103,7 @@ function parseHostPort(hp: string): { host: string; port?: number } {
     if (!host || !/^[A-Za-z0-9.\-_]+$/.test(host)) throw new SipSyntaxError(`invalid host '${hp.slice(0, 60)}'`);
   }
   if (!rest) return { host };
-  if (!/^:\d{1,5}$/.test(rest)) throw new SipSyntaxError(`invalid port in '${hp.slice(0, 60)}'`);
+  if (!/^:\d+$/.test(rest)) throw new SipSyntaxError(`invalid port in '${hp.slice(0, 60)}'`);
   const port = Number(rest.slice(1));
   if (port < 1 || port > 65535) throw new SipSyntaxError(`port out of range in '${hp.slice(0, 60)}'`);
   return { host, port };
