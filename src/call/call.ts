@@ -93,6 +93,10 @@ export class Call {
   /** The one way out. Resolves when teardown (including our BYE's answer) is done. */
   end(reason: EndReason): Promise<void> {
     if (this.endedPromise) return this.endedPromise;
+    // Set before anything else: the BYE below makes the dialog report its end synchronously,
+    // which re-enters end() and must find the call already ending.
+    let done!: () => void;
+    this.endedPromise = new Promise<void>((r) => (done = r));
     this.endReason = reason;
     this.move('end');
     for (const t of this.timers) clearTimeout(t);
@@ -110,7 +114,7 @@ export class Call {
     this.events$.next({ type: 'ended', reason, durationMs });
     this.events$.complete();
     this.state$.complete();
-    this.endedPromise = bye;
+    void bye.then(done);
     return this.endedPromise;
   }
 }

@@ -1,0 +1,15 @@
+/** Starts a gateway in-process from a fixture config (logs go to stderr only when VAGW_TEST_LOG is set). */
+import path from 'node:path';
+import { loadConfig } from '../../src/config/index.js';
+import { createLogger } from '../../src/log.js';
+import { startGateway, type RunningGateway } from '../../src/server.js';
+import type { GatewayConfig } from '../../src/config/types.js';
+
+export const FIXTURES = path.resolve(import.meta.dirname, '..', 'fixtures');
+
+export async function startFixture(file: string, patch?: (c: GatewayConfig) => void): Promise<RunningGateway> {
+  const config = loadConfig(path.join(FIXTURES, file));
+  patch?.(config);
+  const log = createLogger(config.gateway.logLevel, config.gateway.name, process.stderr as never);
+  return startGateway(config, log);
+}

@@ -1,0 +1,167 @@
+/**
+ * The gateway as a carrier sees it, through a hand-driven SIP peer over loopback UDP: refusals
+ * with actionable reasons, RTP echoed back, hold/resume, INFO DTMF, metrics and drain.
+ */
+import dgram from 'node:dgram';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseSdp } from 'sdp-transform';
+import type { RunningGateway } from '../../src/server.js';
+import type { SipResponse } from '../../src/sip/message.js';
+import { inDialog, invite, isFinal, isRequest, isResponse, OFFER, SipPeer, toTag, type DialogRef } from '../helpers/sip-peer.js';
+import { startFixture } from '../helpers/gateway.js';
+
+let gw: RunningGateway;
+let peer: SipPeer;
+const LV = 25070;
+let n = 0;
+const ref = (number: string): DialogRef => ({ callId: `it-${++n}-${Date.now()}`, number, fromTag: `f${n}`, cseq: 1 });
+
+beforeAll(async () => {
+  gw = await startFixture('it-gateway.yaml');
+  peer = await SipPeer.open();
+});
+afterAll(async () => {
+  peer.close();
+  await gw.shutdown(0);
+});
+
+async function call(number: string, port = LV, sdp = OFFER(7000)): Promise<{ d: DialogRef; ok: SipResponse }> {
+  const d = ref(number);
+  peer.send(invite(peer, d, sdp), port);
+  const ok = (await peer.next(isFinal('INVITE'))) as SipResponse;
+  if (ok.status !== 200) return { d, ok };
+  d.toTag = toTag(ok);
+  peer.send(inDialog(peer, { ...d }, 'ACK'), port);
+  return { d, ok };
+}
+
+async function hangup(d: DialogRef, port = LV): Promise<void> {
+  d.cseq++;
+  peer.send(inDialog(peer, d, 'BYE'), port);
+  await peer.next(isResponse(200, 'BYE'));
+}
+
+describe('refusals carry a status and a reason a carrier engineer can act on', () => {
+  it('404 for a number no agent has', async () => {
+    const { ok } = await call('+18997777777');
+    expect([ok.status, ok.reason]).toEqual([404, 'No virtual agent at +18997777777 on profile lv']);
+  });
+
+  it('480 for an agent that is not Ready', async () => {
+    const { ok } = await call('+18990000009');
+    expect([ok.status, ok.reason]).toEqual([480, 'Virtual agent lv-nr is not ready']);
+  });
+
+  it('486 for an agent already on a call, and the same agent again once it is free', async () => {
+    const first = await call('+18990000001');
+    expect(first.ok.status).toBe(200);
+    const second = await call('+18990000001');
+    expect([second.ok.status, second.ok.reason]).toEqual([486, 'Virtual agent lv-01 is on another call']);
+    await hangup(first.d);
+    await expect.poll(() => gw.agents.find('lv', '18990000001')!.state).toBe('ready');
+    const third = await call('18990000001');
+    expect(third.ok.status).toBe(200);
+    await hangup(third.d);
+  });
+
+  it('403 for a source outside the profile trusted CIDRs', async () => {
+    const { ok } = await call('+18990000301', 25076);
+    expect([ok.status, ok.reason]).toEqual([403, 'Source 127.0.0.1 not trusted by profile closed']);
+  });
+
+  it('488 naming the codecs when there is none in common', async () => {
+    const { ok } = await call('+18990000002', LV, OFFER(7000, '18').replace(/a=rtpmap:0.*\n/, 'a=rtpmap:18 G729/8000\n'));
+    expect(ok.status).toBe(488);
+    expect(ok.reason).toMatch(/^No common codec: offer has G729,TELEPHONE-EVENT|^No common codec: offer has G729/);
+    expect(gw.agents.find('lv', '18990000002')!.state).toBe('ready');
+  });
+
+  it('503 with Retry-After beyond the concurrent call limit', async () => {
+    gw.calls.draining = true;
+    const { ok } = await call('+18990000003');
+    gw.calls.draining = false;
+    expect([ok.status, ok.reason, ok.headers.get('Retry-After')]).toEqual([503, 'Gateway draining for shutdown', '7']);
+  });
+});
+
+describe('an answered call', () => {
+  it('echoes RTP back to where it came from, with our SSRC', async () => {
+    const rtp = dgram.createSocket('udp4');
+    await new Promise<void>((r) => rtp.bind(0, '127.0.0.1', r));
+    const { d, ok } = await call('+18990000004', LV, OFFER(rtp.address().port));
+    const answer = parseSdp(ok.body.toString());
+    const port = answer.media[0]!.port;
+    expect(answer.media[0]!.rtp.map((r) => r.codec)).toEqual(['PCMU', 'telephone-event']);
+    const got: Buffer[] = [];
+    rtp.on('message', (m) => got.push(m));
+    for (let i = 0; i < 5; i++) {
+      const p = Buffer.alloc(172);
+      p[0] = 0x80;
+      p[1] = 0;
+      p.writeUInt16BE(100 + i, 2);
+      p.writeUInt32BE(160 * i, 4);
+      p.writeUInt32BE(0x11223344, 8);
+      p.fill(0x55, 12);
+      rtp.send(p, port, '127.0.0.1');
+    }
+    // Garbage (RTP version 1) is dropped, not echoed.
+    rtp.send(Buffer.from([0x40, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1]), port, '127.0.0.1');
+    await expect.poll(() => got.length).toBe(5);
+    expect(got.every((p) => p.readUInt32BE(8) !== 0x11223344 && p.subarray(12).every((b) => b === 0x55))).toBe(true);
+    await hangup(d);
+    rtp.close();
+  });
+
+  it('answers hold with recvonly, inactive with inactive and resume with sendrecv (RFC 3264 §8.4)', async () => {
+    const { d } = await call('+18990000005');
+    const c = gw.calls.calls.get(d.callId)!;
+    for (const [offered, answered, state] of [
+      ['sendonly', 'recvonly', 'held'],
+      ['inactive', 'inactive', 'held'],
+      ['sendrecv', 'sendrecv', 'active'],
+    ] as const) {
+      d.cseq++;
+      peer.send(invite(peer, d, OFFER(7000).replace('a=sendrecv', `a=${offered}`)), LV);
+      const ok = (await peer.next(isResponse(200, 'INVITE'))) as SipResponse;
+      expect(ok.body.toString()).toContain(`a=${answered}\r\n`);
+      peer.send(inDialog(peer, d, 'ACK'), LV);
+      expect(c.state).toBe(state);
+    }
+    await hangup(d);
+  });
+
+  it('takes DTMF in SIP INFO (application/dtmf-relay) and refuses other INFO bodies with 415', async () => {
+    const { d } = await call('+18990000006');
+    const c = gw.calls.calls.get(d.callId)!;
+    const digits: string[] = [];
+    c.events$.subscribe((e) => e.type === 'dtmf' && digits.push(e.digit.digit));
+    d.cseq++;
+    peer.send(inDialog(peer, d, 'INFO', 'Content-Type: application/dtmf-relay\n') + 'Signal=7\nDuration=160\n', LV);
+    await peer.next(isResponse(200, 'INFO'));
+    d.cseq++;
+    peer.send(inDialog(peer, d, 'INFO', 'Content-Type: text/plain\n') + 'hello', LV);
+    await peer.next(isResponse(415, 'INFO'));
+    expect(digits).toEqual(['7']);
+    await hangup(d);
+  });
+
+  it('ends a call at the profile maximum duration with a BYE carrying a Reason', async () => {
+    const { d } = await call('+18990000101', 25072);
+    const bye = await peer.next(isRequest('BYE'), 4000);
+    expect(bye.headers.get('Reason')).toBe('Q.850;cause=16;text="Maximum call duration reached"');
+    expect(bye.headers.get('Call-ID')).toBe(d.callId);
+  });
+});
+
+describe('observability', () => {
+  it('serves /healthz and Prometheus /metrics', async () => {
+    const h = await fetch(`http://127.0.0.1:${gw.httpPort}/healthz`);
+    expect(h.status).toBe(200);
+    const text = await (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
+    expect(text).toMatch(/^vagw_invites_refused_total\{code="404"\} [1-9]/m);
+    expect(text).toMatch(/^vagw_calls_answered_total [1-9]/m);
+    expect(text).toMatch(/^vagw_sip_responses_sent_total\{code="100"\} [1-9]/m);
+    expect(text).toContain('# TYPE vagw_sip_parse_errors_total counter');
+    expect((await fetch(`http://127.0.0.1:${gw.httpPort}/nope`)).status).toBe(404);
+  });
+});
