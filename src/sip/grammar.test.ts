@@ -62,6 +62,12 @@ describe('parseParams', () => {
     expect(parseParams('')).toEqual({});
   });
 
+  it('stores a parameter called __proto__ as a plain entry', () => {
+    const p = parseParams(';__proto__=x;tag=1');
+    expect(Object.keys(p)).toEqual(['__proto__', 'tag']);
+    expect(Object.getPrototypeOf(p)).toBe(Object.prototype);
+  });
+
   it('rejects empty parameters, names and values, and stray text', () => {
     for (const bad of [';;tag=1', ';tag=1;', ';=1', ';tag=', ';t ag=1', ';tag=a b', 'tag=1', ';x="open', ';x="a"b']) {
       expect(() => parseParams(bad), bad).toThrow(SipSyntaxError);
@@ -159,5 +165,13 @@ describe('parseCSeq', () => {
     for (const bad of ['4294967296 INVITE', '36893488147419103232 REGISTER', 'INVITE', '1', '-1 INVITE', '1 IN VITE', '1 INV<ITE']) {
       expect(() => parseCSeq(bad), bad).toThrow(SipSyntaxError);
     }
+  });
+});
+
+describe('interop leniency', () => {
+  it('accepts an unquoted UTF-8 display name but not one with separators', async () => {
+    const { parseNameAddr } = await import('./grammar.js');
+    expect(parseNameAddr('José Núñez <sip:j@example.com>;tag=1').display).toBe('José Núñez');
+    expect(() => parseNameAddr('Bell, Alexander <sip:a@example.com>')).toThrow();
   });
 });

@@ -52,7 +52,7 @@ export function parseParams(s: string): Params {
     const name = (eq < 0 ? part : part.slice(0, eq)).trim().toLowerCase();
     if (!name) throw new SipSyntaxError('parameter without a name');
     if (!PARAM_CHARS_RE.test(name)) throw new SipSyntaxError(`invalid parameter name '${name.slice(0, 40)}'`);
-    if (eq < 0) out[name] = null;
+    if (eq < 0) setOwn<string | null>(out, name, null);
     else {
       const value = part.slice(eq + 1).trim();
       if (!value) throw new SipSyntaxError(`empty value for parameter '${name.slice(0, 40)}'`);
@@ -61,11 +61,17 @@ export function parseParams(s: string): Params {
       } else if (!PARAM_CHARS_RE.test(value)) {
         throw new SipSyntaxError(`invalid value for parameter '${name.slice(0, 40)}'`);
       }
-      out[name] = value;
+      setOwn<string | null>(out, name, value);
     }
     i = j;
   }
   return out;
+}
+
+/** Assign as an own property even for names like `__proto__` (which `o[k] = v` would not store). */
+function setOwn<T>(o: Record<string, T>, k: string, v: T): void {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
 }
 
 /** Index just past the quoted-string starting at `start` (which must be '"'), or -1 if unterminated. */
@@ -146,7 +152,7 @@ export function parseUri(raw: string): SipUri {
       if (!pair) continue;
       const eq = pair.indexOf('=');
       if (eq === 0) throw new SipSyntaxError('URI header without a name');
-      uri.headers[eq < 0 ? pair : pair.slice(0, eq)] = eq < 0 ? '' : pair.slice(eq + 1);
+      setOwn(uri.headers, eq < 0 ? pair : pair.slice(0, eq), eq < 0 ? '' : pair.slice(eq + 1));
     }
     rest = rest.slice(0, q);
   }
@@ -188,7 +194,10 @@ export interface NameAddr {
   params: Params;
 }
 
-const DISPLAY_TOKENS_RE = /^[A-Za-z0-9\-.!%*_+`'~]+(?:[ \t]+[A-Za-z0-9\-.!%*_+`'~]+)*$/;
+// RFC 3261 allows only tokens in an unquoted display name. Carriers do send unquoted UTF-8 names
+// (e.g. `José Núñez <sip:...>`), so non-ASCII letters are tolerated; the separators that would make
+// the value ambiguous (`,` `"` `<` `;` `@` `:`) are not.
+const DISPLAY_TOKENS_RE = /^[A-Za-z0-9\-.!%*_+`'~\u0080-\uffff]+(?:[ \t]+[A-Za-z0-9\-.!%*_+`'~\u0080-\uffff]+)*$/;
 
 /**
  * Parse name-addr (`"Bob" <sip:b@h>;tag=1`) or addr-spec (`sip:b@h;tag=1`), RFC 3261 §20.10.

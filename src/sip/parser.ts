@@ -46,7 +46,7 @@ export function findHeaderEnd(buf: Buffer, from = 0): { end: number; sepLen: num
     let next = i + 1;
     if (buf[next] === 13) next++;
     if (buf[next] === 10) {
-      const end = i > from && buf[i - 1] === 13 ? i - 1 : i;
+      const end = i > 0 && buf[i - 1] === 13 ? i - 1 : i;
       return { end, sepLen: next + 1 - end };
     }
     i = buf.indexOf(10, i + 1);
@@ -92,6 +92,8 @@ export function parseMessage(buf: Buffer, limits: ParseLimits = DEFAULT_LIMITS):
   for (let i = 1; i < rawLines.length; i++) {
     const line = rawLines[i]!;
     if (!he && i === rawLines.length - 1 && line === '') break; // the headers' final line end
+    // CR only ever appears as part of CRLF (not even a quoted-pair may escape it, §25.1).
+    if (line.includes('\r')) headerError ??= 'Bare CR in a header field';
     if (line.length > 0 && (line[0] === ' ' || line[0] === '\t')) {
       // RFC 3261 §7.3.1: a line starting with whitespace continues the previous header (folding).
       if (pending === null) headerError ??= 'Continuation line before any header';
