@@ -17,7 +17,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { freePort, runSipp, startSippUas, type SippResult, type SippUas } from '../test/helpers/sipp.js';
 
@@ -44,14 +43,14 @@ interface TargetReport {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function gatewayConfig(sipPort: number): string {
+function gatewayConfig(sipPort: number, httpPort: number): string {
   return `gateway:
   name: bench
-  http: { host: 127.0.0.1, port: 0 }
+  http: { host: 127.0.0.1, port: ${httpPort} }
   limits: { maxCalls: 100000, maxCallsPerSecond: 100000, retryAfterSeconds: 1 }
   drainTimeoutSeconds: 5
   logLevel: warn
-media: { host: 127.0.0.1, rtpPortMin: 20000, rtpPortMax: 59999 }
+media: { host: 127.0.0.1, rtpPortMin: 10000, rtpPortMax: 19999 }
 profiles:
   - name: bench
     listen: { host: 127.0.0.1, port: ${sipPort}, transports: [udp] }
@@ -62,36 +61,31 @@ profiles:
 `;
 }
 
-/** Starts the gateway and resolves once it logs "gateway started". */
-async function startGateway(configPath: string): Promise<ChildProcess> {
+/**
+ * Starts the gateway and resolves once /healthz answers 200 (the bench runs the gateway at log
+ * level warn, so there is no "gateway started" line to wait for).
+ */
+async function startGateway(configPath: string, httpPort: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'cli.js'), 'start', '--config', configPath],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  const lines = createInterface({ input: child.stdout! });
-  try {
-    await new Promise<void>((ready, fail) => {
-      const timer = setTimeout(() => fail(new Error('gateway did not log "gateway started" within 20 s')), 20_000);
-      lines.on('line', (line) => {
-        try {
-          if ((JSON.parse(line) as { msg?: unknown }).msg === 'gateway started') {
-            clearTimeout(timer);
-            ready();
-          }
-        } catch {
-          // not a JSON log line
-        }
-      });
-      child.once('error', (err) => { clearTimeout(timer); fail(err); });
-      child.once('exit', (code) => { clearTimeout(timer); fail(new Error(`gateway exited (${code}) before it started`)); });
-    });
-  } catch (err) {
-    child.kill('SIGKILL');
-    throw new Error(`${(err as Error).message}\n${stderr.trim()}`);
+  child.stdout?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`gateway exited (${child.exitCode}) before it started\n${stderr.trim()}`);
+    try {
+      const r = await fetch(`http://127.0.0.1:${httpPort}/healthz`);
+      if (r.status === 200) return child;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`gateway did not answer /healthz within 20 s\n${stderr.trim()}`);
+    }
+    await sleep(100);
   }
-  lines.removeAllListeners('line');
-  child.stdout?.resume(); // keep draining its log
-  return child;
 }
 
 async function stopChild(child: ChildProcess | undefined, graceMs: number): Promise<void> {
@@ -200,8 +194,9 @@ async function main(): Promise<number> {
   try {
     const gatewayPort = await freePort();
     const configPath = join(dir, 'gateway.yaml');
-    await writeFile(configPath, gatewayConfig(gatewayPort));
-    gateway = await startGateway(configPath);
+    const httpPort = await freePort();
+    await writeFile(configPath, gatewayConfig(gatewayPort, httpPort));
+    gateway = await startGateway(configPath, httpPort);
     uas = await startSippUas(0, 'udp');
     console.log(`gateway on 127.0.0.1:${gatewayPort}, sipp uas on 127.0.0.1:${uas.port}, ${cpus().length} CPUs`);
 

@@ -3,6 +3,7 @@
  * with actionable reasons, RTP echoed back, hold/resume, INFO DTMF, metrics and drain.
  */
 import dgram from 'node:dgram';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseSdp } from 'sdp-transform';
 import type { RunningGateway } from '../../src/server.js';
@@ -150,6 +151,34 @@ describe('an answered call', () => {
     const bye = await peer.next(isRequest('BYE'), 4000);
     expect(bye.headers.get('Reason')).toBe('Q.850;cause=16;text="Maximum call duration reached"');
     expect(bye.headers.get('Call-ID')).toBe(d.callId);
+  });
+});
+
+describe('bad input on TCP', () => {
+  it('closes a connection that sends an endless header section, and counts it', async () => {
+    const before = gw.calls.sipStats.framingErrors;
+    const sock = net.connect(LV, '127.0.0.1');
+    const closed = new Promise<void>((r) => sock.on('close', () => r()));
+    sock.on('error', () => undefined);
+    await new Promise<void>((r) => sock.once('connect', () => r()));
+    const junk = Buffer.alloc(4096, 'A');
+    for (let i = 0; i < 8 && !sock.destroyed; i++) sock.write(junk);
+    await closed;
+    expect(gw.calls.sipStats.framingErrors).toBe(before + 1);
+  });
+
+  it('answers a garbled request on TCP with 400 and keeps the connection', async () => {
+    const sock = net.connect(LV, '127.0.0.1');
+    await new Promise<void>((r) => sock.once('connect', () => r()));
+    let got = '';
+    sock.on('data', (d) => (got += d.toString()));
+    const bad = 'OPTIONS sip:x@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bK-tcpbad\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:x@127.0.0.1>\r\nCall-ID: tcpbad\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n';
+    sock.write(bad);
+    await expect.poll(() => got).toMatch(/^SIP\/2.0 400 CSeq method INVITE does not match OPTIONS\r\n/);
+    const good = bad.replace('CSeq: 1 INVITE', 'CSeq: 2 OPTIONS').replace('tcpbad\r\nCSeq', 'tcpgood\r\nCSeq').replace('z9hG4bK-tcpbad', 'z9hG4bK-tcpgood');
+    sock.write(good);
+    await expect.poll(() => got).toMatch(/SIP\/2.0 200 OK/);
+    sock.destroy();
   });
 });
 
