@@ -3,6 +3,8 @@ export type {
   AgentConfig,
   AgentInitialState,
   CodecName,
+  EngineConfig,
+  EngineFailurePolicy,
   GatewayConfig,
   LogLevel,
   NumberNormalization,
@@ -11,4 +13,5 @@ export type {
 } from './types.js';
 export { ConfigError, checkConfig, formatProblems, loadConfig, type ConfigProblem } from './load.js';
 export { normalizeNumber } from './numbers.js';
+export { resolveEngine, type EngineSpec } from './engines.js';
 export { interpolate, interpolateString } from './interpolate.js';

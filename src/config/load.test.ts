@@ -17,7 +17,7 @@ describe('shipped configuration', () => {
       drainTimeoutSeconds: 30,
       logLevel: 'info',
     });
-    expect(c.media).toEqual({ host: '127.0.0.1', rtpPortMin: 20000, rtpPortMax: 39999 });
+    expect(c.media).toEqual({ host: '127.0.0.1', rtpPortMin: 20000, rtpPortMax: 39999, workers: 0, rtpTimeoutSeconds: 30, jitterMinMs: 20, jitterMaxMs: 60, engineBufferSeconds: 10 });
     expect(c.profiles).toHaveLength(1);
     const p = c.profiles[0]!;
     expect({ ...p, agents: undefined }).toEqual({
@@ -32,6 +32,7 @@ describe('shipped configuration', () => {
       answerDelayMs: 0,
       sessionTimer: { minSE: 90, defaultExpires: 1800 },
       engine: 'builtin:echo',
+      engineFailure: { policy: 'hangup', reconnectWindowMs: 2000 },
       agents: undefined,
     });
     expect(p.agents).toHaveLength(10);
@@ -65,7 +66,7 @@ describe('loading', () => {
       drainTimeoutSeconds: 30,
       logLevel: 'info',
     });
-    expect(c.media).toEqual({ host: '127.0.0.1', rtpPortMin: 20000, rtpPortMax: 39999 });
+    expect(c.media).toEqual({ host: '127.0.0.1', rtpPortMin: 20000, rtpPortMax: 39999, workers: 0, rtpTimeoutSeconds: 30, jitterMinMs: 20, jitterMaxMs: 60, engineBufferSeconds: 10 });
     expect(c.profiles[0]).toEqual({
       file: path.join(dir, 'p1.yaml'),
       name: 'p1',
@@ -78,6 +79,7 @@ describe('loading', () => {
       answerDelayMs: 0,
       sessionTimer: { minSE: 90, defaultExpires: 1800 },
       engine: 'builtin:echo',
+      engineFailure: { policy: 'hangup', reconnectWindowMs: 2000 },
       agents: [{ id: 'a1', number: '8990000001', key: '18990000001', initialState: 'ready', engine: 'builtin:echo' }],
     });
   });

@@ -100,6 +100,10 @@ function loadProfile(raw: unknown, file: string, sink: ProblemSink): LoadedProfi
     answerDelayMs: data.answerDelayMs,
     sessionTimer: data.sessionTimer,
     engine: data.engine,
+    engineFailure: {
+      ...data.engineFailure,
+      ...(data.engineFailure.audioFile ? { audioFile: path.resolve(path.dirname(file), data.engineFailure.audioFile) } : {}),
+    },
     agents: agents.map((a) => a.agent),
   };
   return { sink, profile, agents };
@@ -153,5 +157,5 @@ function analyse(file: string, env: NodeJS.ProcessEnv): { config?: GatewayConfig
   crossCheck(top, gatewaySink, loaded);
   if (!top || list.items.length > 0) return { problems: list.items };
   const profiles = loaded.map((p) => p.profile).filter((p): p is SipProfile => p !== undefined);
-  return { problems: [], config: { file: absFile, gateway: top.gateway, media: top.media, profiles } };
+  return { problems: [], config: { file: absFile, gateway: top.gateway, media: top.media, engines: top.engines, profiles } };
 }

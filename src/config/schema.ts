@@ -92,14 +92,18 @@ export function isCidr(s: string): boolean {
   return family !== 0 && Number(m[2]) <= (family === 4 ? 32 : 128);
 }
 
-export function isEngine(s: string): boolean {
-  if (s === 'builtin:echo' || s === 'builtin:demo') return true;
+export function isEngineUrl(s: string): boolean {
   try {
     const url = new URL(s);
     return (url.protocol === 'ws:' || url.protocol === 'wss:') && url.hostname !== '';
   } catch {
     return false;
   }
+}
+
+/** An engine reference: a builtin, a ws(s) URL, or the name of an entry in `engines:`. */
+export function isEngine(s: string): boolean {
+  return s === 'builtin:echo' || s === 'builtin:demo' || isEngineUrl(s) || NAME.test(s);
 }
 
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -109,7 +113,7 @@ const NAME_TEXT = '1-64 characters of A-Z a-z 0-9 . _ - starting with a letter o
 const bindAddress = stringWhere('an IP address (IPv4 or IPv6)', (s) => isIP(s) !== 0);
 export const isName = (s: string) => NAME.test(s);
 const name = stringWhere(NAME_TEXT, isName);
-const engine = stringWhere("'builtin:echo', 'builtin:demo' or a ws:// or wss:// URL", isEngine);
+const engine = stringWhere("'builtin:echo', 'builtin:demo', a ws:// or wss:// URL, or the name of an entry in engines:", isEngine);
 const cidr = stringWhere('a CIDR (address/prefix, e.g. 10.0.0.0/8 or ::1/128)', isCidr);
 /** Unquoted YAML numbers lose a leading '+' and leading zeros, so numbers must be strings. */
 const phoneNumber = z
@@ -144,15 +148,37 @@ const MediaSection = obj({
   // RTP uses the even port, RTCP the odd one after it: ranges start even.
   rtpPortMin: intIn(1024, 65534, 'an even integer 1024..65534', 2).default(20000),
   rtpPortMax: intIn(1024, 65535).default(39999),
+  // Media worker threads; 0 = one per CPU core.
+  workers: intIn(0, 64).default(0),
+  // No RTP from the caller for this long (while the caller should be sending) ends the call.
+  rtpTimeoutSeconds: intIn(0, 3600, 'an integer 0..3600 (0 = never)').default(30),
+  jitterMinMs: intIn(0, 200).default(20),
+  jitterMaxMs: intIn(20, 500).default(60),
+  // Audio an engine may queue ahead of real time before it is told `backpressure`.
+  engineBufferSeconds: intIn(1, 120).default(10),
+}).superRefine((m, ctx) => {
+  if (m.jitterMaxMs < m.jitterMinMs) {
+    ctx.addIssue({ code: 'custom', path: ['jitterMaxMs'], message: `must be >= jitterMinMs (${m.jitterMinMs}), got ${m.jitterMaxMs}` });
+  }
 }).superRefine((m, ctx) => {
   if (m.rtpPortMax <= m.rtpPortMin) {
     ctx.addIssue({ code: 'custom', path: ['rtpPortMax'], message: `must be greater than rtpPortMin (${m.rtpPortMin}), got ${m.rtpPortMax}` });
   }
 });
 
+const EngineEntry = obj({
+  url: stringWhere('a ws:// or wss:// URL', isEngineUrl),
+  protocol: oneOf(['twilio', 'l16']).default('twilio'),
+  // HMAC secret for the Bearer token the engine can verify; use ${ENV}, never a literal.
+  secret: z.string({ error: mustBe('a string') }).min(16, { error: 'must be at least 16 characters' }).optional(),
+  connectTimeoutMs: intIn(100, 60_000).default(3000),
+  tlsRejectUnauthorized: z.boolean({ error: mustBe('true or false') }).default(true),
+});
+
 export const GatewayFileSchema = obj({
   gateway: GatewaySection.prefault({}),
   media: MediaSection.prefault({}),
+  engines: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: NAME_TEXT }), EngineEntry, { error: mustBe('a mapping of engine name to settings') }).default({}),
   profiles: list(z.unknown(), 'a list of profile file paths or inline profiles', 'must list at least one SIP profile'),
 });
 
@@ -202,6 +228,17 @@ export const ProfileSchema = obj({
   answerDelayMs: intIn(0, 60_000, 'an integer 0..60000').default(0),
   sessionTimer: SessionTimer.prefault({}),
   engine: engine.default('builtin:echo'),
+  engineFailure: obj({
+    policy: oneOf(['hangup', 'transfer', 'play']).default('hangup'),
+    transferTarget: z.string({ error: mustBe('a string') }).min(1).optional(),
+    audioFile: z.string({ error: mustBe('a file path') }).min(1).optional(),
+    reconnectWindowMs: intIn(0, 30_000).default(2000),
+  })
+    .superRefine((f, ctx) => {
+      if (f.policy === 'transfer' && !f.transferTarget) ctx.addIssue({ code: 'custom', path: ['transferTarget'], message: 'is required when policy is transfer' });
+      if (f.policy === 'play' && !f.audioFile) ctx.addIssue({ code: 'custom', path: ['audioFile'], message: 'is required when policy is play' });
+    })
+    .prefault({}),
   agents: list(z.unknown(), 'a list of agents', 'must list at least one agent'),
 });
 

@@ -45,8 +45,26 @@ export interface SipProfile {
   sessionTimer: { minSE: number; defaultExpires: number };
   /** Default engine for this profile's agents: 'builtin:echo', 'builtin:demo' or a ws:// / wss:// URL. */
   engine: string;
+  /** What happens when the engine cannot be reached (after one reconnect within the window). */
+  engineFailure: EngineFailurePolicy;
   /** At least one. */
   agents: AgentConfig[];
+}
+
+export interface EngineFailurePolicy {
+  policy: 'hangup' | 'transfer' | 'play';
+  transferTarget?: string;
+  /** Absolute path (resolved against the profile file) of a WAV/raw mu-law file to play. */
+  audioFile?: string;
+  reconnectWindowMs: number;
+}
+
+export interface EngineConfig {
+  url: string;
+  protocol: 'twilio' | 'l16';
+  secret?: string;
+  connectTimeoutMs: number;
+  tlsRejectUnauthorized: boolean;
 }
 
 export interface GatewayConfig {
@@ -67,6 +85,14 @@ export interface GatewayConfig {
     /** Even, rtpPortMin < rtpPortMax, both within 1024..65535. */
     rtpPortMin: number;
     rtpPortMax: number;
+    /** Media worker threads; 0 = one per CPU core. */
+    workers: number;
+    rtpTimeoutSeconds: number;
+    jitterMinMs: number;
+    jitterMaxMs: number;
+    engineBufferSeconds: number;
   };
+  /** Named engines that profiles and agents refer to. */
+  engines: Record<string, EngineConfig>;
   profiles: SipProfile[];
 }

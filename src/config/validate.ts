@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { LocatedAgent } from './agents.js';
 import type { ProblemSink } from './problems.js';
 import type { GatewayConfig, SipProfile } from './types.js';
@@ -104,11 +105,29 @@ function checkSockets(config: GatewayConfig['gateway'] | undefined, media: Gatew
 }
 
 export function crossCheck(
-  top: Pick<GatewayConfig, 'gateway' | 'media'> | undefined,
+  top: Pick<GatewayConfig, 'gateway' | 'media' | 'engines'> | undefined,
   gatewaySink: ProblemSink,
   profiles: LoadedProfile[],
 ): void {
+  if (top) checkEngineReferences(top.engines, profiles);
   checkAgentDuplicates(profiles);
   checkProfileNames(profiles);
   checkSockets(top?.gateway, top?.media, gatewaySink, profiles);
+}
+
+/** Engine names must exist in `engines:`; a failure-policy audio file must exist. */
+function checkEngineReferences(engines: GatewayConfig['engines'], profiles: LoadedProfile[]): void {
+  const known = (ref: string): boolean => ref.startsWith('builtin:') || /^wss?:\/\//.test(ref) || ref in engines;
+  const list = Object.keys(engines).join(', ') || 'none defined';
+  for (const p of profiles) {
+    if (!p.profile) continue;
+    if (!known(p.profile.engine)) p.sink.add('engine', `unknown engine '${p.profile.engine}' (engines in gateway.yaml: ${list})`);
+    const audio = p.profile.engineFailure.audioFile;
+    if (audio && !existsSync(audio)) p.sink.add('engineFailure.audioFile', `file not found: ${audio}`);
+    for (const a of p.agents) {
+      if (a.agent.engine !== p.profile.engine && !known(a.agent.engine)) {
+        p.sink.add(`${a.idKey.split('.')[0]}.engine`, `unknown engine '${a.agent.engine}' (engines in gateway.yaml: ${list})`);
+      }
+    }
+  }
 }

@@ -131,12 +131,20 @@ describe('profile rules', () => {
     ]);
   });
 
-  it('engine: builtin:echo, builtin:demo or ws(s) URL', () => {
-    const msg = (v: string) => `must be 'builtin:echo', 'builtin:demo' or a ws:// or wss:// URL, got "${v}"`;
+  it('engine: builtin:echo, builtin:demo, ws(s) URL or a named engine that exists', () => {
+    const msg = (v: string) => `must be 'builtin:echo', 'builtin:demo', a ws:// or wss:// URL, or the name of an entry in engines:, got "${v}"`;
     expect(profileProblems({ engine: 'http://x/y' })).toEqual([p1('engine', msg('http://x/y'))]);
-    expect(profileProblems({ engine: 'builtin:nope' })).toEqual([p1('engine', msg('builtin:nope'))]);
+    expect(profileProblems({ engine: 'ws//x' })).toEqual([p1('engine', msg('ws//x'))]);
     expect(profileProblems({ agents: [{ id: 'a', number: '1', engine: 'ws//x' }] })).toEqual([p1('agents[0].engine', msg('ws//x'))]);
     expect(profileProblems({ engine: 'wss://ai.example.com:8443/va?x=1' })).toEqual([]);
+    expect(profileProblems({ engine: 'mybot' })).toEqual([p1('engine', "unknown engine 'mybot' (engines in gateway.yaml: none defined)")]);
+  });
+
+  it('engineFailure: transfer needs a target, play needs an existing file', () => {
+    expect(profileProblems({ engineFailure: { policy: 'transfer' } })).toEqual([p1('engineFailure.transferTarget', 'is required when policy is transfer')]);
+    expect(profileProblems({ engineFailure: { policy: 'play', audioFile: 'nope.wav' } })).toEqual([
+      p1('engineFailure.audioFile', expect.stringMatching(/^file not found: .*nope\.wav$/)),
+    ]);
   });
 });
 
