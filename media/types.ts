@@ -1,8 +1,13 @@
 /**
  * The narrow interface between the call layer and the media plane. The media plane knows
- * nothing of SIP or vendors: it is told where to send, in which codec and direction, and which
- * engine to bridge to; it reports back only why a session ended.
+ * nothing of SIP or vendors: it is told where to send, in which codec and direction, which engine
+ * to bridge to and with what metadata; it reports back why it ended a call and what the engine
+ * asked for.
  */
+import type { EngineControl, StreamMeta } from './engine/types.js';
+
+export type { EngineControl, StreamMeta };
+
 export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
 
 export interface MediaParams {
@@ -14,29 +19,80 @@ export interface MediaParams {
   ptime: number;
 }
 
+/** Where the engine is: a builtin running inside the media worker, or a WebSocket endpoint. */
+export type EngineTarget =
+  | { kind: 'builtin'; name: 'echo' | 'demo' }
+  | { kind: 'ws'; name: string; url: string; protocol: 'twilio' | 'l16'; secret?: string; connectTimeoutMs: number; tlsRejectUnauthorized: boolean };
+
+export interface FailurePolicy {
+  policy: 'hangup' | 'transfer' | 'play';
+  transferTarget?: string;
+  audioFile?: string;
+  reconnectWindowMs: number;
+}
+
+export interface MediaSettings {
+  host: string;
+  rtpTimeoutMs: number;
+  jitterMinMs: number;
+  jitterMaxMs: number;
+  /** Outbound audio the engine may queue ahead of real time, in 20 ms frames. */
+  engineBufferFrames: number;
+}
+
+export interface OpenRequest {
+  callId: string;
+  engine: EngineTarget;
+  meta: StreamMeta;
+  failure: FailurePolicy;
+}
+
 export interface MediaSessionStats {
   packetsIn: number;
   packetsOut: number;
   /** Dropped: not RTP v2, truncated, unknown payload type, or from a third address. */
   packetsDropped: number;
+  lost: number;
+  late: number;
+  dtmfIn: number;
+  dtmfOut: number;
+  engineFramesIn: number;
+  engineFramesOut: number;
+  engineReconnects: number;
+  backpressureDrops: number;
 }
 
-export type MediaEndReason = 'engine-hangup' | 'engine-failed' | 'rtp-timeout';
+export type MediaEndReason = 'engine-hangup' | 'engine-failed' | 'rtp-timeout' | 'media-failure';
 
-export interface MediaSession {
+export interface MediaEvents {
+  /** The media side ends the call (the call layer then runs its single end path). */
+  onEnd?: (reason: MediaEndReason, detail?: string) => void;
+  /** Call control the engine asked for (hangup with term code, transfer, dtmf, hold, ...). */
+  onControl?: (ev: EngineControl) => void;
+  /** A DTMF digit the caller sent in RTP (RFC 4733). */
+  onDtmf?: (digit: string) => void;
+}
+
+export interface MediaSession extends MediaEvents {
   readonly localPort: number;
-  /** Start (or change, on re-INVITE) what is negotiated. */
+  /** Set (or change, on re-INVITE) what is negotiated; the first call starts the media. */
   update(params: MediaParams): void;
+  /** The call is answered: connect the engine and start streaming. */
+  start(): void;
+  /** DTMF received by signalling (SIP INFO): hand it to the engine. */
+  dtmfFromCaller(digit: string): void;
+  /** An extension event to the engine (e.g. `screenPop`, `hold`). */
+  engineEvent(name: string, data: Record<string, unknown>): void;
+  /** Idempotent; sends `stop` to the engine and releases the ports. */
+  close(reason?: string): void;
   readonly stats: MediaSessionStats;
-  /** Called once if the media side ends the call on its own. */
-  onEnd?: (reason: MediaEndReason) => void;
-  /** Idempotent; releases the ports. */
-  close(): void;
 }
 
 export interface MediaPlane {
-  /** Reserve ports and create a session bound to the engine; not yet sending. */
-  open(callId: string, engine: string): Promise<MediaSession>;
+  /** Reserve ports and create a session bound to the engine; nothing flows before start(). */
+  open(req: OpenRequest): Promise<MediaSession>;
   readonly activeSessions: number;
+  portsInUse(): number;
+  portsFree(): number;
   close(): Promise<void>;
 }

@@ -5,10 +5,11 @@ import { HttpApi } from './api/http.js';
 import type { MetricsSource } from './api/metrics.js';
 import { CallManager } from './call/manager.js';
 import type { GatewayConfig } from './config/types.js';
-import { LocalMediaPlane } from '../media/plane.js';
+import { WorkerMediaPlane } from '../media/worker-plane.js';
 
 export interface RunningGateway {
   config: GatewayConfig;
+  media: WorkerMediaPlane;
   calls: CallManager;
   agents: AgentPool;
   httpPort: number;
@@ -20,7 +21,15 @@ export interface RunningGateway {
 
 export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningGateway> {
   const agents = new AgentPool(config.profiles);
-  const media = new LocalMediaPlane(config.media.host, config.media.rtpPortMin, config.media.rtpPortMax);
+  const m = config.media;
+  const media = new WorkerMediaPlane({
+    host: m.host,
+    portMin: m.rtpPortMin,
+    portMax: m.rtpPortMax,
+    workers: m.workers,
+    settings: { host: m.host, rtpTimeoutMs: m.rtpTimeoutSeconds * 1000, jitterMinMs: m.jitterMinMs, jitterMaxMs: m.jitterMaxMs, engineBufferFrames: m.engineBufferSeconds * 50 },
+    onWorkerDied: (index, err) => log.error({ worker: index, err }, 'media worker died: its calls were ended and it was replaced'),
+  });
   const calls = new CallManager(config, agents, media, log);
   await calls.start();
   const metrics = (): MetricsSource => ({
@@ -32,8 +41,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     refusals: calls.callStats.refusals,
     sip: calls.sipStats,
     agents: agents.counts(),
-    rtpPortsInUse: media.ports.inUse,
-    rtpPortsFree: media.ports.available,
+    rtpPortsInUse: media.portsInUse(),
+    rtpPortsFree: media.portsFree(),
   });
   const http = new HttpApi({ metrics, health: () => ({ draining: calls.draining, activeCalls: calls.calls.size }) });
   let httpPort: number;
@@ -47,6 +56,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   let stopping: Promise<void> | undefined;
   return {
     config,
+    media,
     calls,
     agents,
     httpPort,

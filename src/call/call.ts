@@ -6,12 +6,13 @@
 import { BehaviorSubject, Subject } from 'rxjs';
 import type { Logger } from 'pino';
 import type { Dialog, DialogEndReason } from '../sip/dialog.js';
-import type { MediaSession } from '../../media/types.js';
+import type { EngineControl, MediaSession } from '../../media/types.js';
 import type { DtmfDigit } from './dtmf.js';
 import { BYE_REASON, transition, type CallInput, type CallState, type EndReason } from './state.js';
 
 export type CallEvent =
-  | { type: 'dtmf'; digit: DtmfDigit; via: 'info' }
+  | { type: 'dtmf'; digit: DtmfDigit; via: 'info' | 'rtp' }
+  | { type: 'control'; control: EngineControl }
   | { type: 'media-updated'; direction: string }
   | { type: 'ended'; reason: EndReason; durationMs: number };
 
@@ -41,6 +42,9 @@ export class Call {
   private timers: NodeJS.Timeout[] = [];
   private endedPromise?: Promise<void>;
   endReason?: EndReason;
+  /** Term code the engine gave with its hangup (the contact-center wrap-up uses it). */
+  termCode?: string;
+  private transferring = false;
 
   constructor(
     readonly info: CallInfo,
@@ -49,7 +53,15 @@ export class Call {
     readonly log: Logger,
   ) {
     this.state$ = new BehaviorSubject<CallState>('ringing');
-    media.onEnd = () => void this.end('media-ended');
+    media.onEnd = (reason, detail) => {
+      this.log.warn({ reason, detail }, 'media ended the call');
+      void this.end(reason);
+    };
+    media.onControl = (ev) => void this.control(ev);
+    media.onDtmf = (digit) => {
+      this.log.info({ digit }, 'DTMF received (RFC 4733)');
+      this.events$.next({ type: 'dtmf', digit: { digit, durationMs: 0 }, via: 'rtp' });
+    };
   }
 
   get state(): CallState {
@@ -81,7 +93,59 @@ export class Call {
 
   dtmf(digit: DtmfDigit): void {
     this.log.info({ digit: digit.digit, durationMs: digit.durationMs }, 'DTMF received (SIP INFO)');
+    this.media.dtmfFromCaller(digit.digit);
     this.events$.next({ type: 'dtmf', digit, via: 'info' });
+  }
+
+  /** Call control the engine asked for. Anything the call cannot do now is refused to the engine. */
+  async control(ev: EngineControl): Promise<void> {
+    this.log.info({ control: ev }, 'engine call control');
+    if (this.state !== 'ended') this.events$.next({ type: 'control', control: ev });
+    switch (ev.type) {
+      case 'hangup':
+        this.termCode = ev.termCode;
+        await this.end('engine-hangup');
+        return;
+      case 'transfer':
+        await this.transfer(ev);
+        return;
+      default:
+        // hold/unhold are applied by the media plane; updateContact needs a contact-center adapter.
+        return;
+    }
+  }
+
+  /**
+   * Blind transfer to a SIP target with REFER (RFC 3515); the caller's side places the new call
+   * and we leave. Transfers by phonebook/contact go through the contact-center adapter instead.
+   */
+  private async transfer(ev: Extract<EngineControl, { type: 'transfer' }>): Promise<void> {
+    if (this.state !== 'active' && this.state !== 'held') {
+      this.media.engineEvent('error', { code: 'not-possible', message: `transfer is not possible while the call is ${this.state}` });
+      return;
+    }
+    if (!ev.target) {
+      this.media.engineEvent('error', { code: 'unsupported', message: 'transfer by phonebook/contact needs a contact-center adapter; give a SIP target' });
+      return;
+    }
+    if (this.transferring) {
+      this.media.engineEvent('error', { code: 'not-possible', message: 'a transfer is already in progress' });
+      return;
+    }
+    this.transferring = true;
+    const target = /^(sips?|tel):/i.test(ev.target) ? ev.target : `sip:${ev.target}`;
+    const res = await this.dialog!.request('REFER', { 'Refer-To': `<${target}>` });
+    this.transferring = false;
+    if (res !== 'timeout' && res.status >= 200 && res.status < 300) {
+      this.log.info({ target, status: res.status }, 'transfer accepted by the caller side');
+      await this.end('transferred');
+      return;
+    }
+    const why = res === 'timeout' ? 'no answer' : `${res.status} ${res.reason}`;
+    this.log.warn({ target, why }, 'transfer refused');
+    // With no engine left to carry on, a failed failover transfer ends the call.
+    if (ev.failover) return void (await this.end('engine-failed'));
+    this.media.engineEvent('error', { code: 'transfer-failed', message: `REFER to ${target} failed: ${why}` });
   }
 
   after(ms: number, fn: () => void): void {
@@ -107,7 +171,7 @@ export class Call {
       this.dialog && this.dialog.state !== 'terminated'
         ? this.dialog.bye('local-bye', byeReason ? { Reason: byeReason } : {})
         : Promise.resolve();
-    this.media.close();
+    this.media.close(reason);
     this.releaseAgent();
     const durationMs = Date.now() - this.info.startedAt;
     this.log.info({ reason, durationMs, media: this.media.stats }, 'call ended');

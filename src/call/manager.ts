@@ -15,6 +15,8 @@ import { isTrusted, TokenBucket, trustedList } from './admission.js';
 import { Call } from './call.js';
 import { parseDtmfInfo } from './dtmf.js';
 import { admit, route, type Refusal } from './router.js';
+import { streamMeta } from './meta.js';
+import { resolveEngine } from '../config/engines.js';
 import type { EndReason } from './state.js';
 
 export interface ProfileRuntime {
@@ -95,7 +97,12 @@ export class CallManager {
     }
     let session: MediaSession;
     try {
-      session = await this.media.open(inv.callId, routed.agent.engine);
+      session = await this.media.open({
+        callId: inv.callId,
+        engine: resolveEngine(this.config, routed.agent.engine),
+        meta: streamMeta(this.config.gateway.name, rt.profile.name, routed.agent, inv),
+        failure: rt.profile.engineFailure,
+      });
     } catch (e) {
       routed.release();
       log.error({ err: (e as Error).message }, 'no media session for call');
@@ -137,6 +144,7 @@ export class CallManager {
     }
     const dialog = inv.accept(first.sdp, call.log);
     session.update(first.media);
+    session.start();
     this.callStats.answered++;
     call.answered(dialog, rt.profile.maxCallSeconds);
     call.log.info({ codec: first.media.codec.name, remote: first.media.remote, transport: inv.flow.transport }, 'call answered');

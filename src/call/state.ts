@@ -36,7 +36,11 @@ export type EndReason =
   | 'session-expired'
   | 'request-timeout'
   | 'transport-error'
-  | 'media-ended'
+  | 'engine-hangup'
+  | 'engine-failed'
+  | 'rtp-timeout'
+  | 'media-failure'
+  | 'transferred'
   | 'drain'
   | 'answer-failed';
 
@@ -45,6 +49,9 @@ export const BYE_REASON: Partial<Record<EndReason, string>> = {
   'max-duration': 'Q.850;cause=16;text="Maximum call duration reached"',
   'ack-timeout': 'SIP;cause=408;text="No ACK received for 2xx"',
   'session-expired': 'SIP;cause=408;text="Session timer expired"',
-  'media-ended': 'Q.850;cause=16;text="Media session ended"',
+  'engine-hangup': 'Q.850;cause=16;text="Virtual agent ended the call"',
+  'engine-failed': 'Q.850;cause=41;text="AI engine unavailable"',
+  'rtp-timeout': 'Q.850;cause=41;text="RTP timeout"',
+  'media-failure': 'Q.850;cause=41;text="Media failure"',
   drain: 'Q.850;cause=16;text="Gateway shutting down"',
 };

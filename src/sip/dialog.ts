@@ -165,6 +165,9 @@ export class Dialog extends Emitter<DialogEvents> {
       }
       case 'OPTIONS':
         return respond(200, undefined, { Accept: 'application/sdp' });
+      case 'NOTIFY':
+        // Progress of a REFER we sent (RFC 3515 §2.4.4); the transfer outcome is the REFER's answer.
+        return respond(200);
       case 'PRACK':
         // We never send reliable provisional responses (RFC 3262), so there is nothing to acknowledge.
         return respond(481, 'No reliable provisional response to acknowledge');

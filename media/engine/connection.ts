@@ -1,0 +1,245 @@
+/**
+ * One WebSocket to an AI engine for one call attempt (twilio or l16 variant, see
+ * docs/engine-protocol.md). Sends the opening messages, the caller's audio and events; validates
+ * everything the engine sends and answers malformed messages with an `error` event.
+ */
+import { WebSocket, type RawData } from 'ws';
+import { signEngineToken } from './token.js';
+import type { EngineCloseInfo, EngineControl, EngineErrorCode, EngineOptions, EngineStats } from './types.js';
+import { parseEngineMessage, startBody, type EngineInbound, type JsonObject } from './wire.js';
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
+const DEFAULT_MAX_FRAME_BYTES = 65536;
+const DEFAULT_MAX_BUFFERED_BYTES = 1 << 20;
+/** Audio dropped for this long without relief closes the socket (1008). */
+const STALL_MS = 10_000;
+/** The close code ws sends for its receiver errors (other codes: 1002). */
+const WS_ERROR_CLOSE_CODES: Record<string, number> = {
+  WS_ERR_INVALID_UTF8: 1007,
+  WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH: 1009,
+  WS_ERR_TOO_MANY_BUFFERED_PARTS: 1008,
+};
+/** Messages the gateway itself defines; sendEvent may not use these names. */
+const RESERVED = new Set(['connected', 'start', 'media', 'dtmf', 'mark', 'stop', 'error', 'clear']);
+
+function describeError(err: Error & { code?: string }): string {
+  switch (err.code) {
+    case 'ECONNREFUSED': return 'connection refused (ECONNREFUSED)';
+    case 'ENOTFOUND': return 'host not found (ENOTFOUND)';
+    case 'ECONNRESET': return 'connection reset (ECONNRESET)';
+    case 'ETIMEDOUT': return 'TCP connect timed out (ETIMEDOUT)';
+    default: return err.code ? `${err.message} (${err.code})` : err.message;
+  }
+}
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+}
+
+/** A WebSocket close reason may hold at most 123 bytes of UTF-8. */
+function closeReason(text: string): string {
+  const b = Buffer.from(text);
+  return b.length <= 123 ? text : b.subarray(0, 120).toString('utf8').replace(/\uFFFD+$/, '') + '...';
+}
+
+export class EngineConnection {
+  readonly stats: EngineStats = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, errorsSent: 0, backpressure: 0 };
+  onAudio?: (payload: Buffer) => void;
+  onMark?: (name: string) => void;
+  onClear?: () => void;
+  onControl?: (ev: EngineControl) => void;
+  onClose?: (info: EngineCloseInfo) => void;
+  /** A callback above threw; default: process.emitWarning. The connection stays up. */
+  onHandlerError?: (err: unknown) => void;
+  /** Resolves once, when the socket has closed (same info as onClose). */
+  readonly closed: Promise<EngineCloseInfo>;
+
+  private seq = 0;
+  private chunk = 0;
+  private stopped = false;
+  private closingByUs = false;
+  /** Why we closed, when the close event will not say it (ws stops reading after its own close). */
+  private override: { code: number; reason: string } | null = null;
+  private info: EngineCloseInfo | null = null;
+  private stalledSince = 0;
+  private resolveClosed!: (info: EngineCloseInfo) => void;
+  private readonly maxBuffered: number;
+
+  private constructor(private readonly ws: WebSocket, private readonly opts: EngineOptions) {
+    this.maxBuffered = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    ws.on('message', (data, isBinary) => this.receive(toBuffer(data), isBinary));
+    ws.on('error', (err: Error & { code?: string }) => {
+      // ws closes the socket itself after a protocol error; remember why.
+      if (this.override) return;
+      this.override = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
+        ? { code: 1009, reason: `engine sent a frame larger than ${opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES} bytes` }
+        : { code: WS_ERROR_CLOSE_CODES[err.code ?? ''] ?? 1002, reason: `engine protocol error: ${err.message}` };
+    });
+    ws.on('close', (code, reason) => this.closedWith(code, reason.toString('utf8')));
+  }
+
+  /** Connects, then sends the opening messages. Rejects with an Error naming the URL and the cause. */
+  static open(opts: EngineOptions): Promise<EngineConnection> {
+    const timeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    const headers: Record<string, string> = {};
+    if (opts.secret) headers.authorization = `Bearer ${signEngineToken(opts.meta, opts.secret)}`;
+    return new Promise((resolve, reject) => {
+      let ws: WebSocket;
+      try {
+        ws = new WebSocket(opts.url, {
+          headers,
+          maxPayload: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+          perMessageDeflate: false,
+          followRedirects: false,
+          rejectUnauthorized: opts.tls?.rejectUnauthorized ?? true,
+          ...(opts.tls?.ca !== undefined ? { ca: opts.tls.ca } : {}),
+        });
+      } catch (err) {
+        reject(new Error(`cannot connect to engine ${opts.url}: ${(err as Error).message}`));
+        return;
+      }
+      let settled = false;
+      const fail = (cause: string): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        ws.terminate();
+        reject(new Error(`cannot connect to engine ${opts.url}: ${cause}`));
+      };
+      const timer = setTimeout(() => fail(`timed out after ${timeoutMs} ms`), timeoutMs);
+      ws.on('error', (err: Error & { code?: string }) => fail(describeError(err)));
+      ws.on('unexpected-response', (_req, res) => {
+        res.resume();
+        fail(`upgrade refused with HTTP ${res.statusCode ?? '?'}${res.statusMessage ? ` ${res.statusMessage}` : ''}`);
+      });
+      ws.once('open', () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        const conn = new EngineConnection(ws, opts);
+        conn.sendOpening();
+        resolve(conn);
+      });
+    });
+  }
+
+  get protocol(): EngineOptions['protocol'] { return this.opts.protocol; }
+  get streamSid(): string { return this.opts.meta.streamSid; }
+  get isOpen(): boolean { return this.ws.readyState === WebSocket.OPEN && !this.stopped; }
+  /** Bytes queued in the socket, not yet written. */
+  get bufferedAmount(): number { return this.ws.bufferedAmount; }
+  get closeInfo(): EngineCloseInfo | null { return this.info; }
+
+  /** twilio: one mu-law frame (8 kHz); l16: 16-bit LE PCM at 16 kHz. False when dropped. */
+  sendAudio(frame: Buffer, timestampMs: number): boolean {
+    if (!this.isOpen) return false;
+    if (this.ws.bufferedAmount > this.maxBuffered) {
+      this.stats.backpressure++;
+      const now = Date.now();
+      if (this.stalledSince === 0) this.stalledSince = now;
+      else if (now - this.stalledSince >= STALL_MS) this.abort(1008, `engine too slow: not reading for ${STALL_MS} ms`);
+      return false;
+    }
+    this.stalledSince = 0;
+    if (this.opts.protocol === 'l16') return this.write(frame, true);
+    const media = { track: 'inbound', chunk: String(++this.chunk), timestamp: String(Math.max(0, Math.round(timestampMs))), payload: frame.toString('base64') };
+    return this.sendJson('media', { media });
+  }
+
+  sendDtmf(digit: string): boolean { return this.sendJson('dtmf', { dtmf: { track: 'inbound_track', digit } }); }
+  /** Call only once the audio queued before the engine's mark has been played. */
+  sendMark(name: string): boolean { return this.sendJson('mark', { mark: { name } }); }
+  sendError(code: EngineErrorCode | string, message: string): boolean {
+    const sent = this.sendJson('error', { error: { code, message } });
+    if (sent) this.stats.errorsSent++;
+    return sent;
+  }
+
+  /** A gateway extension event, e.g. sendEvent('screenPop', {...}) -> {event:'screenPop', screenPop:{...}}. */
+  sendEvent(name: string, data: JsonObject = {}): boolean {
+    if (RESERVED.has(name)) throw new Error(`sendEvent: '${name}' is a protocol message, not an extension event`);
+    return this.sendJson(name, { [name]: data });
+  }
+
+  /** Sends `stop` and closes with 1000. Idempotent. */
+  stop(reason = 'call ended'): void {
+    if (this.stopped) return;
+    const wasOpen = this.ws.readyState === WebSocket.OPEN;
+    if (wasOpen) this.sendJson('stop', { stop: { accountSid: this.opts.meta.accountSid, callSid: this.opts.meta.callSid, reason } });
+    this.stopped = true;
+    this.closingByUs = true;
+    if (wasOpen) this.ws.close(1000, closeReason(reason));
+    else if (this.ws.readyState !== WebSocket.CLOSED) this.ws.terminate();
+  }
+
+  private sendOpening(): void {
+    if (this.opts.protocol === 'twilio') this.write(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }), false);
+    this.sendJson('start', startBody(this.opts.protocol, this.opts.meta, this.opts.reconnect === true));
+  }
+
+  private sendJson(event: string, body: JsonObject): boolean {
+    if (!this.isOpen) return false;
+    if (this.ws.bufferedAmount > 4 * this.maxBuffered) {
+      this.abort(1008, `engine too slow: ${this.ws.bufferedAmount} bytes unsent`);
+      return false;
+    }
+    const msg = { event, sequenceNumber: String(++this.seq), streamSid: this.opts.meta.streamSid, ...body };
+    return this.write(JSON.stringify(msg), false);
+  }
+
+  private write(data: string | Buffer, binary: boolean): boolean {
+    this.ws.send(data, { binary });
+    this.stats.framesOut++;
+    this.stats.bytesOut += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    return true;
+  }
+
+  private receive(data: Buffer, isBinary: boolean): void {
+    this.stats.framesIn++;
+    this.stats.bytesIn += data.length;
+    if (this.stopped) return;
+    let msg: EngineInbound;
+    try {
+      msg = parseEngineMessage(data, isBinary, this.opts.protocol, this.opts.meta.streamSid);
+    } catch (err) {
+      msg = { kind: 'error', code: 'invalid-message', message: `message could not be parsed: ${(err as Error).message}` };
+    }
+    try {
+      switch (msg.kind) {
+        case 'audio': this.onAudio?.(msg.payload); break;
+        case 'mark': this.onMark?.(msg.name); break;
+        case 'clear': this.onClear?.(); break;
+        case 'control': this.onControl?.(msg.control); break;
+        case 'error': this.sendError(msg.code, msg.message); break;
+      }
+    } catch (err) {
+      this.handlerError(err);
+    }
+  }
+
+  private handlerError(err: unknown): void {
+    if (this.onHandlerError) {
+      try { this.onHandlerError(err); } catch { /* nothing more we can do */ }
+    } else {
+      process.emitWarning(`engine connection handler threw: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /** Drops the socket at once (it cannot drain); onClose reports `code` and `reason`. */
+  private abort(code: number, reason: string): void {
+    this.override ??= { code, reason };
+    this.stopped = true;
+    this.ws.terminate();
+  }
+
+  private closedWith(code: number, reason: string): void {
+    if (this.info) return;
+    this.stopped = true;
+    const o = this.override;
+    this.info = o ? { code: o.code, reason: o.reason, byUs: true } : { code, reason, byUs: this.closingByUs };
+    this.resolveClosed(this.info);
+    try { this.onClose?.(this.info); } catch (err) { this.handlerError(err); }
+  }
+}

@@ -1,0 +1,33 @@
+/** Opens the engine for a session: a builtin in-process, or a WebSocket engine (EngineConnection). */
+import { openBuiltin } from './builtin.js';
+import { EngineConnection } from './connection.js';
+import type { EngineHandlers, EngineLink } from './link.js';
+import type { EngineTarget, OpenRequest } from '../types.js';
+
+export async function openEngine(target: EngineTarget, req: OpenRequest, reconnect: boolean, h: EngineHandlers, timeoutMs: number): Promise<EngineLink> {
+  if (target.kind === 'builtin') return openBuiltin(target.name, h);
+  const opts = {
+    url: target.url,
+    protocol: target.protocol,
+    meta: req.meta,
+    reconnect,
+    connectTimeoutMs: timeoutMs > 0 ? timeoutMs : target.connectTimeoutMs,
+    tls: { rejectUnauthorized: target.tlsRejectUnauthorized },
+    ...(target.secret ? { secret: target.secret } : {}),
+  };
+  const c = await EngineConnection.open(opts);
+  c.onAudio = h.audio;
+  c.onMark = h.mark;
+  c.onClear = h.clear;
+  c.onControl = h.control;
+  c.onClose = h.closed;
+  return {
+    format: target.protocol === 'l16' ? 'l16-16k' : 'mulaw8k',
+    sendAudio: (f, ts) => void c.sendAudio(f, ts),
+    sendDtmf: (d) => void c.sendDtmf(d),
+    sendMark: (n) => void c.sendMark(n),
+    sendEvent: (n, d) => void c.sendEvent(n, d as Record<string, unknown> as never),
+    sendError: (code, m) => void c.sendError(code, m),
+    stop: (r) => c.stop(r),
+  };
+}

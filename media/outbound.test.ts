@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { OutboundQueue } from './outbound.js';
+
+const bytes = (n: number, v: number) => Buffer.alloc(n, v);
+
+describe('OutboundQueue', () => {
+  it('re-chunks audio into frames and keeps marks after the audio queued before them', () => {
+    const q = new OutboundQueue(160, 100);
+    q.pushAudio(bytes(100, 1));
+    q.pushAudio(bytes(300, 2));
+    q.pushMark('m1');
+    expect(q.queuedFrames).toBe(3); // 400 bytes = 2 frames + 80 padded into a third
+    expect(q.takeMarks()).toEqual([]);
+    expect(q.takeFrame()![0]).toBe(1);
+    expect(q.takeFrame()![159]).toBe(2);
+    const last = q.takeFrame()!;
+    expect([last[0], last[79], last[80]]).toEqual([2, 2, 0xff]);
+    expect(q.takeMarks()).toEqual(['m1']);
+    expect(q.takeFrame()).toBeUndefined();
+  });
+
+  it('drops audio beyond the bound and says how much', () => {
+    const q = new OutboundQueue(160, 2);
+    expect(q.pushAudio(bytes(160 * 5, 0))).toBe(3);
+    expect(q.queuedFrames).toBe(2);
+    expect(q.dropped).toBe(3);
+  });
+
+  it('clear drops audio at once and returns pending marks', () => {
+    const q = new OutboundQueue(160, 100);
+    q.pushAudio(bytes(320, 0));
+    q.pushMark('a');
+    q.pushAudio(bytes(160, 0));
+    q.pushMark('b');
+    expect(q.clear()).toEqual(['a', 'b']);
+    expect(q.empty).toBe(true);
+    expect(q.takeFrame()).toBeUndefined();
+  });
+});

@@ -1,0 +1,421 @@
+/**
+ * One call's media, inside a media worker: the RTP/RTCP sockets, the engine link and the stages
+ * between them (RFC 3550 RTP, RFC 4733 DTMF, jitter buffer, G.711, 8/16 kHz resampling, pacing).
+ *
+ *   caller RTP -> validate/latch -> DTMF? -> jitter buffer -> (PLC) -> engine format -> engine
+ *   engine audio -> engine format -> mu-law frames -> OutboundQueue -> pacer tick -> RTP -> caller
+ *
+ * The session reports to its owner only through `emit`: the media side ending the call
+ * (RTP timeout, engine failure), engine call control, and caller DTMF.
+ */
+import { randomInt } from 'node:crypto';
+import type { RemoteInfo } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { aLawToMuLaw, decodeMuLaw, encodeMuLaw, muLawToALaw, MULAW_SILENCE } from './codec/g711.js';
+import { Downsampler16to8, Upsampler8to16 } from './codec/resample.js';
+import { TelephoneEventReceiver, TelephoneEventSender } from './dtmf/rfc4733.js';
+import { dtmfToneMuLaw } from './engine/builtin.js';
+import type { EngineHandlers, EngineLink } from './engine/link.js';
+import type { EngineCloseInfo, EngineControl } from './engine/types.js';
+import { JitterBuffer, type JitterOut } from './jitter.js';
+import { OutboundQueue } from './outbound.js';
+import type { Pacer, Paced } from './pacer.js';
+import { concealFrame } from './plc.js';
+import type { PortPair } from './ports.js';
+import { buildReceiverReport, buildSenderReport, parseRtcp, ReceptionStats } from './rtcp.js';
+import { buildRtp } from './rtp-packet.js';
+import { isRtcp, parseRtp } from './rtp.js';
+import type { EngineTarget, MediaEndReason, MediaParams, MediaSessionStats, MediaSettings, OpenRequest } from './types.js';
+
+export type SessionEvent =
+  | { type: 'ended'; reason: MediaEndReason; detail?: string }
+  | { type: 'control'; control: EngineControl }
+  | { type: 'dtmf'; digit: string };
+
+export type EngineOpener = (target: EngineTarget, req: OpenRequest, reconnect: boolean, h: EngineHandlers, timeoutMs: number) => Promise<EngineLink>;
+
+export interface SessionDeps {
+  pacer: Pacer;
+  settings: MediaSettings;
+  openEngine: EngineOpener;
+  emit(ev: SessionEvent): void;
+  release(pair: PortPair): void;
+  now?: () => number;
+}
+
+const FRAME = 160; // 20 ms of 8 kHz G.711
+const RTCP_EVERY_TICKS = 250; // 5 s (RFC 3550 §6.2 minimum interval)
+
+type EngineState = 'idle' | 'connecting' | 'up' | 'failed' | 'closed';
+
+export class CallMedia implements Paced {
+  readonly stats: MediaSessionStats = {
+    packetsIn: 0, packetsOut: 0, packetsDropped: 0, lost: 0, late: 0, dtmfIn: 0, dtmfOut: 0,
+    engineFramesIn: 0, engineFramesOut: 0, engineReconnects: 0, backpressureDrops: 0,
+  };
+  private params?: MediaParams;
+  private latched?: { address: string; port: number };
+  private readonly jitter: JitterBuffer;
+  private readonly dtmfIn = new TelephoneEventReceiver();
+  private readonly out: OutboundQueue;
+  private readonly up = new Upsampler8to16();
+  private readonly down = new Downsampler16to8();
+  private prevPcm: Int16Array | null = null;
+  private lostRun = 0;
+  private engine?: EngineLink;
+  private engineState: EngineState = 'idle';
+  private reconnected = false;
+  private draining = false;
+  private engineHold = false;
+  private lastRtpAt = 0;
+  private startedAt = 0;
+  private readonly ssrc = randomInt(1, 0xffffffff);
+  private seq = randomInt(0, 0xffff);
+  private ts = randomInt(0, 0xffffffff);
+  private sentPackets = 0;
+  private sentOctets = 0;
+  private readonly rx = new ReceptionStats();
+  private ticks = 0;
+  private remoteSsrc?: number;
+  rtcpIn = 0;
+  private dtmfOut: { digits: string[]; train?: { packets: Buffer[]; markers: boolean[]; i: number; samples: number } } = { digits: [] };
+  private unpace?: () => void;
+  private closed = false;
+  private lastBackpressureNotice = -Infinity;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly pair: PortPair,
+    private readonly req: OpenRequest,
+    private readonly deps: SessionDeps,
+  ) {
+    this.now = deps.now ?? (() => performance.now());
+    this.jitter = new JitterBuffer({ minMs: deps.settings.jitterMinMs, maxMs: deps.settings.jitterMaxMs, frameMs: 20, clockRate: 8000 });
+    this.out = new OutboundQueue(FRAME, deps.settings.engineBufferFrames);
+    pair.rtp.on('message', (m, r) => this.onRtp(m, r));
+    pair.rtcp.on('message', (m) => this.onRtcp(m));
+    pair.rtp.on('error', () => undefined);
+    pair.rtcp.on('error', () => undefined);
+  }
+
+  get localPort(): number {
+    return this.pair.rtpPort;
+  }
+
+  update(params: MediaParams): void {
+    const moved = this.params && (this.params.remote.address !== params.remote.address || this.params.remote.port !== params.remote.port);
+    const wasReceiving = this.params ? expectsInbound(this.params) : false;
+    this.params = params;
+    // A re-INVITE that moves the media re-opens latching on the new source (symmetric RTP).
+    if (moved) this.latched = undefined;
+    if (!wasReceiving && expectsInbound(params)) this.lastRtpAt = this.now();
+  }
+
+  start(): void {
+    if (this.closed || this.unpace) return;
+    this.startedAt = this.lastRtpAt = this.now();
+    this.unpace = this.deps.pacer.add(this);
+    void this.connectEngine(false);
+  }
+
+  // ------------------------------------------------------------ engine link
+
+  private handlers(): EngineHandlers {
+    return {
+      audio: (p) => this.fromEngine(p),
+      mark: (name) => this.out.pushMark(name),
+      clear: () => {
+        for (const m of this.out.clear()) this.engine?.sendMark(m);
+      },
+      control: (ev) => this.control(ev),
+      closed: (info) => this.onEngineClosed(info),
+    };
+  }
+
+  private async connectEngine(reconnect: boolean): Promise<void> {
+    const target = this.req.engine;
+    this.engineState = 'connecting';
+    const timeout = reconnect ? this.req.failure.reconnectWindowMs : target.kind === 'ws' ? target.connectTimeoutMs : 0;
+    try {
+      const link = await this.deps.openEngine(target, this.req, reconnect, this.handlers(), timeout);
+      if (this.closed) {
+        link.stop('call ended');
+        return;
+      }
+      this.engine = link;
+      this.engineState = 'up';
+    } catch (e) {
+      if (this.closed) return;
+      this.engineLost(`engine ${target.kind === 'ws' ? target.url : target.name} unreachable: ${(e as Error).message}`);
+    }
+  }
+
+  private onEngineClosed(info: EngineCloseInfo): void {
+    if (this.closed || info.byUs) return;
+    this.engine = undefined;
+    this.engineLost(`engine socket closed (${info.code}${info.reason ? ` ${info.reason}` : ''})`);
+  }
+
+  /** Reconnect once (the `start` says reconnect); after that, the profile's failure policy. */
+  private engineLost(detail: string): void {
+    if (!this.reconnected && this.req.failure.reconnectWindowMs > 0) {
+      this.reconnected = true;
+      this.stats.engineReconnects++;
+      void this.connectEngine(true);
+      return;
+    }
+    this.engineState = 'failed';
+    const f = this.req.failure;
+    if (f.policy === 'transfer' && f.transferTarget) {
+      this.deps.emit({ type: 'control', control: { type: 'transfer', target: f.transferTarget, failover: true } });
+    } else if (f.policy === 'play' && f.audioFile) {
+      this.out.clear();
+      this.out.pushUnbounded(readAnnouncement(f.audioFile));
+      this.draining = true;
+    } else {
+      this.deps.emit({ type: 'ended', reason: 'engine-failed', detail });
+    }
+  }
+
+  private control(ev: EngineControl): void {
+    if (ev.type === 'dtmf') {
+      for (const d of ev.digits) this.dtmfOut.digits.push(d);
+      return;
+    }
+    if (ev.type === 'hold' || ev.type === 'unhold') this.engineHold = ev.type === 'hold';
+    this.deps.emit({ type: 'control', control: ev });
+  }
+
+  private fromEngine(payload: Buffer): void {
+    let mulaw = payload;
+    if (this.engine?.format === 'l16-16k') {
+      if (payload.length % 2) return;
+      const pcm16 = new Int16Array(payload.length / 2);
+      for (let i = 0; i < pcm16.length; i++) pcm16[i] = payload.readInt16LE(2 * i);
+      mulaw = Buffer.from(encodeMuLaw(this.down.process(pcm16)));
+    }
+    this.stats.engineFramesIn++;
+    const dropped = this.out.pushAudio(mulaw);
+    if (dropped) {
+      this.stats.backpressureDrops += dropped;
+      const now = this.now();
+      if (now - this.lastBackpressureNotice > 1000) {
+        this.lastBackpressureNotice = now;
+        this.engine?.sendError('backpressure', `more than ${this.deps.settings.engineBufferFrames / 50} s of audio queued; ${dropped} frame(s) dropped`);
+      }
+    }
+  }
+
+  dtmfFromCaller(digit: string): void {
+    this.stats.dtmfIn++;
+    this.engine?.sendDtmf(digit);
+  }
+
+  engineEvent(name: string, data: Record<string, unknown>): void {
+    this.engine?.sendEvent(name, data);
+  }
+
+  // ------------------------------------------------------------ caller -> engine
+
+  private onRtp(msg: Buffer, from: RemoteInfo): void {
+    const p = this.params;
+    const h = p && !isRtcp(msg) ? parseRtp(msg) : null;
+    if (!p || !h || (h.payloadType !== p.codec.payloadType && h.payloadType !== p.dtmf?.payloadType)) {
+      this.stats.packetsDropped++;
+      return;
+    }
+    if (!this.latched) this.latched = { address: from.address, port: from.port };
+    else if (this.latched.address !== from.address || this.latched.port !== from.port) {
+      this.stats.packetsDropped++;
+      return;
+    }
+    const now = this.now();
+    this.lastRtpAt = now;
+    this.stats.packetsIn++;
+    this.remoteSsrc = h.ssrc;
+    this.rx.onPacket(h.sequence, h.timestamp, now, 8000);
+    const payload = msg.subarray(h.payloadOffset);
+    if (h.payloadType === p.dtmf?.payloadType) {
+      const ev = this.dtmfIn.push(payload, h.timestamp, h.marker);
+      if (ev) {
+        this.stats.dtmfIn++;
+        this.engine?.sendDtmf(ev.digit);
+        this.deps.emit({ type: 'dtmf', digit: ev.digit });
+      }
+      return;
+    }
+    this.deliver(this.jitter.push({ sequence: h.sequence, timestamp: h.timestamp, payload, ssrc: h.ssrc }, now));
+  }
+
+  private deliver(outs: JitterOut[]): void {
+    for (const o of outs) {
+      let mulaw: Buffer;
+      if (o.kind === 'frame') {
+        this.lostRun = 0;
+        mulaw = this.params?.codec.name === 'PCMA' ? Buffer.from(aLawToMuLaw(o.payload)) : Buffer.from(o.payload);
+        if (this.engine?.format === 'l16-16k') this.prevPcm = decodeMuLaw(mulaw);
+      } else {
+        this.stats.lost++;
+        this.lostRun++;
+        // RFC 3550 leaves concealment to the receiver: repeat-and-fade keeps the engine's ASR stable.
+        const pcm = concealFrame(this.prevPcm, this.lostRun, FRAME);
+        mulaw = Buffer.from(encodeMuLaw(pcm));
+      }
+      this.toEngine(mulaw);
+    }
+  }
+
+  private toEngine(mulaw: Buffer): void {
+    const e = this.engine;
+    if (!e || this.engineState !== 'up') return;
+    const tsMs = Math.round(this.now() - this.startedAt);
+    if (e.format === 'mulaw8k') e.sendAudio(mulaw, tsMs);
+    else {
+      const pcm16 = this.up.process(this.prevPcm ?? decodeMuLaw(mulaw));
+      const buf = Buffer.allocUnsafe(pcm16.length * 2);
+      for (let i = 0; i < pcm16.length; i++) buf.writeInt16LE(pcm16[i]!, 2 * i);
+      e.sendAudio(buf, tsMs);
+    }
+    this.stats.engineFramesOut++;
+  }
+
+  // ------------------------------------------------------------ engine -> caller (paced)
+
+  tick(_due: number, now: number): void {
+    if (this.closed || !this.params) return;
+    this.ticks++;
+    this.deliver(this.jitter.poll(now));
+    const p = this.params;
+    if (this.deps.settings.rtpTimeoutMs > 0 && expectsInbound(p) && now - this.lastRtpAt > this.deps.settings.rtpTimeoutMs) {
+      this.deps.emit({ type: 'ended', reason: 'rtp-timeout', detail: `no RTP for ${Math.round((now - this.lastRtpAt) / 1000)} s` });
+      this.stopPacing();
+      return;
+    }
+    for (const m of this.out.takeMarks()) this.engine?.sendMark(m);
+    const maySend = p.direction === 'sendrecv' || p.direction === 'sendonly';
+    if (!this.sendDtmfPacket(maySend)) {
+      const frame = this.out.takeFrame();
+      // Silence keeps carriers' media timers happy while the engine has nothing to say.
+      const payload = frame && !this.engineHold ? frame : SILENCE;
+      if (maySend) this.sendRtp(p.codec.payloadType, p.codec.name === 'PCMA' ? Buffer.from(muLawToALaw(payload)) : payload, false);
+      this.ts = (this.ts + FRAME) >>> 0;
+    }
+    for (const m of this.out.takeMarks()) this.engine?.sendMark(m);
+    if (this.draining && this.out.empty) {
+      this.draining = false;
+      this.deps.emit({ type: 'ended', reason: 'engine-failed', detail: 'engine unreachable; announcement played' });
+    }
+    if (this.ticks % RTCP_EVERY_TICKS === 0) this.sendRtcp();
+  }
+
+  /** RFC 4733 §2.5: one event packet per tick while a digit plays; false when none is pending. */
+  private sendDtmfPacket(maySend: boolean): boolean {
+    const p = this.params!;
+    if (!this.dtmfOut.train) {
+      const digit = this.dtmfOut.digits.shift();
+      if (digit === undefined) return false;
+      if (!p.dtmf) {
+        // No telephone-event negotiated: play the tones in band instead.
+        const tone = dtmfToneMuLaw(digit);
+        if (tone) this.out.pushUnbounded(tone);
+        return false;
+      }
+      const sender = new TelephoneEventSender(p.dtmf.payloadType);
+      const pk = sender.packets(digit, 160);
+      this.dtmfOut.train = { packets: pk.map((x) => x.payload), markers: pk.map((x) => x.marker), i: 0, samples: 0 };
+      this.stats.dtmfOut++;
+    }
+    const t = this.dtmfOut.train!;
+    // The End packet is sent three times in a row (§2.5.1.4); earlier packets one per tick.
+    const isEnd = (i: number): boolean => (t.packets[i]![1]! & 0x80) !== 0;
+    do {
+      if (maySend) this.sendRtp(p.dtmf!.payloadType, t.packets[t.i]!, t.markers[t.i]!);
+      t.i++;
+    } while (t.i < t.packets.length && isEnd(t.i) && isEnd(t.i - 1));
+    if (t.i >= t.packets.length) {
+      // Audio resumes after the event's duration (its packets all carried the event's timestamp).
+      this.ts = (this.ts + t.packets.length * FRAME - 2 * FRAME) >>> 0;
+      this.dtmfOut.train = undefined;
+    }
+    return true;
+  }
+
+  private sendRtp(pt: number, payload: Buffer, marker: boolean): void {
+    const p = this.params!;
+    const to = this.latched ?? p.remote;
+    if (!to.port || to.address === '0.0.0.0') return;
+    const pkt = buildRtp({ payloadType: pt, marker, sequence: this.seq, timestamp: this.ts, ssrc: this.ssrc }, payload);
+    this.seq = (this.seq + 1) & 0xffff;
+    this.pair.rtp.send(pkt, to.port, to.address);
+    this.stats.packetsOut++;
+    this.sentPackets++;
+    this.sentOctets += payload.length;
+  }
+
+  private sendRtcp(): void {
+    const p = this.params!;
+    const to = this.latched ?? p.remote;
+    if (!to.port || to.address === '0.0.0.0') return;
+    const report = this.remoteSsrc === undefined ? undefined : { ssrc: this.remoteSsrc, ...this.rx.report(this.now()) };
+    const pkt = this.sentPackets > 0
+      ? buildSenderReport({ ssrc: this.ssrc, ntpMs: Date.now(), rtpTimestamp: this.ts, packetCount: this.sentPackets, octetCount: this.sentOctets, ...(report ? { report } : {}) })
+      : buildReceiverReport({ ssrc: this.ssrc, ...(report ? { report } : {}) });
+    // RFC 3550 §11: RTCP goes to the next higher (odd) port unless the SDP says otherwise.
+    this.pair.rtcp.send(pkt, to.port + 1, to.address);
+  }
+
+  /** RTCP from the peer: its SR feeds LSR/DLSR of our reports (RFC 3550 §6.4.1); malformed is dropped. */
+  private onRtcp(m: Buffer): void {
+    const pkts = parseRtcp(m);
+    if (!pkts) {
+      this.stats.packetsDropped++;
+      return;
+    }
+    this.rtcpIn++;
+    for (const p of pkts) if (p.type === 'sr') this.rx.onSenderReport(p.ntp, this.now());
+  }
+
+  private stopPacing(): void {
+    this.unpace?.();
+    this.unpace = undefined;
+  }
+
+  close(reason = 'call ended'): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.engineState = 'closed';
+    this.stopPacing();
+    this.engine?.stop(reason);
+    this.engine = undefined;
+    this.deps.release(this.pair);
+  }
+}
+
+const SILENCE = Buffer.alloc(FRAME, MULAW_SILENCE);
+
+/** Does the peer send us RTP in this negotiation (so silence from it means trouble)? */
+function expectsInbound(p: MediaParams): boolean {
+  return p.direction === 'sendrecv' || p.direction === 'recvonly';
+}
+
+/** The failure announcement: a WAV (PCM16 or mu-law, 8 kHz mono) or raw mu-law file. */
+export function readAnnouncement(file: string): Buffer {
+  const data = readFileSync(file);
+  if (data.subarray(0, 4).toString('latin1') !== 'RIFF') return data;
+  let off = 12;
+  let format = 0;
+  while (off + 8 <= data.length) {
+    const id = data.subarray(off, off + 4).toString('latin1');
+    const size = data.readUInt32LE(off + 4);
+    if (id === 'fmt ') format = data.readUInt16LE(off + 8);
+    if (id === 'data') {
+      const body = data.subarray(off + 8, off + 8 + size);
+      if (format === 7) return Buffer.from(body);
+      const pcm = new Int16Array(body.length >> 1);
+      for (let i = 0; i < pcm.length; i++) pcm[i] = body.readInt16LE(2 * i);
+      return Buffer.from(encodeMuLaw(pcm));
+    }
+    off += 8 + size + (size & 1);
+  }
+  return Buffer.alloc(0);
+}

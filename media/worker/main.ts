@@ -1,0 +1,78 @@
+/**
+ * Media worker thread entry. Owns a slice of the RTP port range, the sessions on it and one pacer.
+ * The main thread sends control messages only; packets never leave this thread.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { openEngine } from '../engine/open.js';
+import { Pacer } from '../pacer.js';
+import { PortPool } from '../ports.js';
+import { CallMedia } from '../session.js';
+import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
+
+const init = workerData as WorkerInit;
+const port = parentPort!;
+const pool = new PortPool(init.host, init.portMin, init.portMax);
+const pacer = new Pacer(20);
+const sessions = new Map<string, CallMedia>();
+const send = (m: FromWorker): void => port.postMessage(m);
+
+port.on('message', (m: ToWorker) => {
+  switch (m.op) {
+    case 'open':
+      void open(m.req);
+      return;
+    case 'update':
+      sessions.get(m.callId)?.update(m.params);
+      return;
+    case 'start':
+      sessions.get(m.callId)?.start();
+      return;
+    case 'dtmf':
+      sessions.get(m.callId)?.dtmfFromCaller(m.digit);
+      return;
+    case 'event':
+      sessions.get(m.callId)?.engineEvent(m.name, m.data);
+      return;
+    case 'close': {
+      const s = sessions.get(m.callId);
+      if (!s) return;
+      sessions.delete(m.callId);
+      s.close(m.reason);
+      send({ op: 'closed', callId: m.callId, stats: s.stats });
+      return;
+    }
+    case 'stats': {
+      const mem = process.memoryUsage();
+      const lateness = pacer.stats.lateness.splice(0);
+      send({
+        op: 'stats',
+        reqId: m.reqId,
+        stats: { sessions: sessions.size, portsInUse: pool.inUse, portsFree: pool.available, pacerTicks: pacer.stats.ticks, pacerSkipped: pacer.stats.skipped, lateness, heapUsed: mem.heapUsed, rss: mem.rss },
+      });
+      return;
+    }
+  }
+});
+
+async function open(req: ToWorker & { op: 'open' } extends { req: infer R } ? R : never): Promise<void> {
+  try {
+    const pair = await pool.allocate();
+    const s = new CallMedia(pair, req, {
+      pacer,
+      settings: init.settings,
+      openEngine,
+      release: (p) => pool.release(p),
+      emit: (ev) => {
+        if (ev.type === 'ended') send({ op: 'ended', callId: req.callId, reason: ev.reason, ...(ev.detail ? { detail: ev.detail } : {}) });
+        else if (ev.type === 'control') send({ op: 'control', callId: req.callId, control: ev.control });
+        else send({ op: 'dtmf', callId: req.callId, digit: ev.digit });
+      },
+    });
+    sessions.set(req.callId, s);
+    send({ op: 'opened', callId: req.callId, port: pair.rtpPort });
+  } catch (e) {
+    send({ op: 'open-failed', callId: req.callId, error: (e as Error).message });
+  }
+}
+
+send({ op: 'ready' });

@@ -1,0 +1,42 @@
+/** Messages between the main thread and a media worker (structured-clone friendly). */
+import type { MediaEndReason, MediaParams, MediaSessionStats, MediaSettings, OpenRequest } from '../types.js';
+import type { EngineControl } from '../engine/types.js';
+
+export interface WorkerInit {
+  index: number;
+  host: string;
+  portMin: number;
+  portMax: number;
+  settings: MediaSettings;
+}
+
+export type ToWorker =
+  | { op: 'open'; req: OpenRequest }
+  | { op: 'update'; callId: string; params: MediaParams }
+  | { op: 'start'; callId: string }
+  | { op: 'dtmf'; callId: string; digit: string }
+  | { op: 'event'; callId: string; name: string; data: Record<string, unknown> }
+  | { op: 'close'; callId: string; reason: string }
+  | { op: 'stats'; reqId: number };
+
+export interface WorkerStats {
+  sessions: number;
+  portsInUse: number;
+  portsFree: number;
+  pacerTicks: number;
+  pacerSkipped: number;
+  /** Lateness samples (ms) since the last stats request; the requester computes percentiles. */
+  lateness: number[];
+  heapUsed: number;
+  rss: number;
+}
+
+export type FromWorker =
+  | { op: 'ready' }
+  | { op: 'opened'; callId: string; port: number }
+  | { op: 'open-failed'; callId: string; error: string }
+  | { op: 'ended'; callId: string; reason: MediaEndReason; detail?: string }
+  | { op: 'control'; callId: string; control: EngineControl }
+  | { op: 'dtmf'; callId: string; digit: string }
+  | { op: 'closed'; callId: string; stats: MediaSessionStats }
+  | { op: 'stats'; reqId: number; stats: WorkerStats };
