@@ -78,7 +78,7 @@ export class CallMedia implements Paced {
   private ticks = 0;
   private remoteSsrc?: number;
   rtcpIn = 0;
-  private dtmfOut: { digits: string[]; train?: { packets: Buffer[]; markers: boolean[]; i: number; samples: number } } = { digits: [] };
+  private dtmfOut: { digits: string[]; train?: { packets: Buffer[]; markers: boolean[]; i: number; ts: number } } = { digits: [] };
   private unpace?: () => void;
   private closed = false;
   private lastBackpressureNotice = -Infinity;
@@ -215,6 +215,10 @@ export class CallMedia implements Paced {
     this.engine?.sendEvent(name, data);
   }
 
+  engineError(code: string, message: string): void {
+    this.engine?.sendError(code, message);
+  }
+
   // ------------------------------------------------------------ caller -> engine
 
   private onRtp(msg: Buffer, from: RemoteInfo): void {
@@ -297,9 +301,10 @@ export class CallMedia implements Paced {
       const frame = this.out.takeFrame();
       // Silence keeps carriers' media timers happy while the engine has nothing to say.
       const payload = frame && !this.engineHold ? frame : SILENCE;
-      if (maySend) this.sendRtp(p.codec.payloadType, p.codec.name === 'PCMA' ? Buffer.from(muLawToALaw(payload)) : payload, false);
-      this.ts = (this.ts + FRAME) >>> 0;
+      if (maySend) this.sendRtp(p.codec.payloadType, p.codec.name === 'PCMA' ? Buffer.from(muLawToALaw(payload)) : payload, false, this.ts);
     }
+    // The media clock advances 20 ms per tick whatever was sent (RFC 3550 §5.1).
+    this.ts = (this.ts + FRAME) >>> 0;
     for (const m of this.out.takeMarks()) this.engine?.sendMark(m);
     if (this.draining && this.out.empty) {
       this.draining = false;
@@ -308,7 +313,10 @@ export class CallMedia implements Paced {
     if (this.ticks % RTCP_EVERY_TICKS === 0) this.sendRtcp();
   }
 
-  /** RFC 4733 §2.5: one event packet per tick while a digit plays; false when none is pending. */
+  /**
+   * RFC 4733 §2.5: one event packet per tick while a digit plays (the sender spaces them 20 ms,
+   * End three times), all stamped with the event's start timestamp. False when none is pending.
+   */
   private sendDtmfPacket(maySend: boolean): boolean {
     const p = this.params!;
     if (!this.dtmfOut.train) {
@@ -320,31 +328,22 @@ export class CallMedia implements Paced {
         if (tone) this.out.pushUnbounded(tone);
         return false;
       }
-      const sender = new TelephoneEventSender(p.dtmf.payloadType);
-      const pk = sender.packets(digit, 160);
-      this.dtmfOut.train = { packets: pk.map((x) => x.payload), markers: pk.map((x) => x.marker), i: 0, samples: 0 };
+      const pk = new TelephoneEventSender(p.dtmf.payloadType).packets(digit, 160);
+      this.dtmfOut.train = { packets: pk.map((x) => x.payload), markers: pk.map((x) => x.marker), i: 0, ts: this.ts };
       this.stats.dtmfOut++;
     }
-    const t = this.dtmfOut.train!;
-    // The End packet is sent three times in a row (§2.5.1.4); earlier packets one per tick.
-    const isEnd = (i: number): boolean => (t.packets[i]![1]! & 0x80) !== 0;
-    do {
-      if (maySend) this.sendRtp(p.dtmf!.payloadType, t.packets[t.i]!, t.markers[t.i]!);
-      t.i++;
-    } while (t.i < t.packets.length && isEnd(t.i) && isEnd(t.i - 1));
-    if (t.i >= t.packets.length) {
-      // Audio resumes after the event's duration (its packets all carried the event's timestamp).
-      this.ts = (this.ts + t.packets.length * FRAME - 2 * FRAME) >>> 0;
-      this.dtmfOut.train = undefined;
-    }
+    const t = this.dtmfOut.train;
+    if (maySend) this.sendRtp(p.dtmf!.payloadType, t.packets[t.i]!, t.markers[t.i]!, t.ts);
+    t.i++;
+    if (t.i >= t.packets.length) this.dtmfOut.train = undefined;
     return true;
   }
 
-  private sendRtp(pt: number, payload: Buffer, marker: boolean): void {
+  private sendRtp(pt: number, payload: Buffer, marker: boolean, timestamp: number): void {
     const p = this.params!;
     const to = this.latched ?? p.remote;
     if (!to.port || to.address === '0.0.0.0') return;
-    const pkt = buildRtp({ payloadType: pt, marker, sequence: this.seq, timestamp: this.ts, ssrc: this.ssrc }, payload);
+    const pkt = buildRtp({ payloadType: pt, marker, sequence: this.seq, timestamp, ssrc: this.ssrc }, payload);
     this.seq = (this.seq + 1) & 0xffff;
     this.pair.rtp.send(pkt, to.port, to.address);
     this.stats.packetsOut++;

@@ -83,6 +83,8 @@ export interface MediaSession extends MediaEvents {
   dtmfFromCaller(digit: string): void;
   /** An extension event to the engine (e.g. `screenPop`, `hold`). */
   engineEvent(name: string, data: Record<string, unknown>): void;
+  /** Tell the engine an action it asked for was refused (`error` event with code and reason). */
+  engineError(code: string, message: string): void;
   /** Idempotent; sends `stop` to the engine and releases the ports. */
   close(reason?: string): void;
   readonly stats: MediaSessionStats;

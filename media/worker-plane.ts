@@ -55,6 +55,9 @@ class SessionProxy implements MediaSession {
   engineEvent(name: string, data: Record<string, unknown>): void {
     this.w.post({ op: 'event', callId: this.callId, name, data });
   }
+  engineError(code: string, message: string): void {
+    this.w.post({ op: 'engine-error', callId: this.callId, code, message });
+  }
   close(reason = 'call ended'): void {
     if (this.closed) return;
     this.closed = true;

@@ -80,6 +80,22 @@ describe('EngineConnection limits and failures', () => {
     expect(audio).toBe(1);
   });
 
+  it('survives a callback that throws', async () => {
+    engine = await startTestEngine();
+    const conn = await EngineConnection.open({ url: engine.url, protocol: 'twilio', meta });
+    const call = await engine.waitForCall();
+    await call.waitFor((c) => c.start !== undefined);
+    const caught: unknown[] = [];
+    conn.onHandlerError = (e) => caught.push(e);
+    conn.onMark = (n) => { throw new Error(`boom ${n}`); };
+    call.sendMark('a');
+    call.sendMark('b');
+    await call.waitFor(() => caught.length === 2);
+    expect(caught.map((e) => (e as Error).message)).toEqual(['boom a', 'boom b']);
+    expect(conn.isOpen).toBe(true);
+    conn.stop();
+  });
+
   it('closes on a WebSocket protocol violation (invalid UTF-8 text) and says why', async () => {
     engine = await startTestEngine();
     const conn = await EngineConnection.open({ url: engine.url, protocol: 'twilio', meta });

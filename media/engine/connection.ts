@@ -72,7 +72,7 @@ export class EngineConnection {
     ws.on('message', (data, isBinary) => this.receive(toBuffer(data), isBinary));
     ws.on('error', (err: Error & { code?: string }) => {
       // ws closes the socket itself after a protocol error; remember why.
-      if (this.override) return;
+      if (this.override || !err.code?.startsWith('WS_ERR_')) return;
       this.override = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
         ? { code: 1009, reason: `engine sent a frame larger than ${opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES} bytes` }
         : { code: WS_ERROR_CLOSE_CODES[err.code ?? ''] ?? 1002, reason: `engine protocol error: ${err.message}` };

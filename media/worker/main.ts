@@ -33,6 +33,9 @@ port.on('message', (m: ToWorker) => {
     case 'event':
       sessions.get(m.callId)?.engineEvent(m.name, m.data);
       return;
+    case 'engine-error':
+      sessions.get(m.callId)?.engineError(m.code, m.message);
+      return;
     case 'close': {
       const s = sessions.get(m.callId);
       if (!s) return;

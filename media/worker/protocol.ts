@@ -16,6 +16,7 @@ export type ToWorker =
   | { op: 'start'; callId: string }
   | { op: 'dtmf'; callId: string; digit: string }
   | { op: 'event'; callId: string; name: string; data: Record<string, unknown> }
+  | { op: 'engine-error'; callId: string; code: string; message: string }
   | { op: 'close'; callId: string; reason: string }
   | { op: 'stats'; reqId: number };
 

@@ -121,15 +121,15 @@ export class Call {
    */
   private async transfer(ev: Extract<EngineControl, { type: 'transfer' }>): Promise<void> {
     if (this.state !== 'active' && this.state !== 'held') {
-      this.media.engineEvent('error', { code: 'not-possible', message: `transfer is not possible while the call is ${this.state}` });
+      this.media.engineError('not-possible', `transfer is not possible while the call is ${this.state}`);
       return;
     }
     if (!ev.target) {
-      this.media.engineEvent('error', { code: 'unsupported', message: 'transfer by phonebook/contact needs a contact-center adapter; give a SIP target' });
+      this.media.engineError('unsupported', 'transfer by phonebook/contact needs a contact-center adapter; give a SIP target');
       return;
     }
     if (this.transferring) {
-      this.media.engineEvent('error', { code: 'not-possible', message: 'a transfer is already in progress' });
+      this.media.engineError('not-possible', 'a transfer is already in progress');
       return;
     }
     this.transferring = true;
@@ -145,7 +145,7 @@ export class Call {
     this.log.warn({ target, why }, 'transfer refused');
     // With no engine left to carry on, a failed failover transfer ends the call.
     if (ev.failover) return void (await this.end('engine-failed'));
-    this.media.engineEvent('error', { code: 'transfer-failed', message: `REFER to ${target} failed: ${why}` });
+    this.media.engineError('transfer-failed', `REFER to ${target} failed: ${why}`);
   }
 
   after(ms: number, fn: () => void): void {

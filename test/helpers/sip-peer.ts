@@ -98,3 +98,30 @@ ${extra}Content-Length: {len}
 
 `;
 }
+
+let seq = 0;
+/** Place a call from `peer` to `number` at `port` and ACK the 200 (or return the refusal). */
+export async function placeCall(peer: SipPeer, port: number, number: string, sdp: string, extraHeaders = ''): Promise<{ d: DialogRef; ok: SipResponse }> {
+  const d: DialogRef = { callId: `t-${++seq}-${Date.now()}`, number, fromTag: `f${seq}`, cseq: 1 };
+  const inv = invite(peer, d, sdp).replace('Max-Forwards: 70\n', `Max-Forwards: 70\n${extraHeaders}`);
+  peer.send(inv, port);
+  const ok = (await peer.next(isFinal('INVITE'))) as SipResponse;
+  if (ok.status !== 200) return { d, ok };
+  d.toTag = toTag(ok);
+  peer.send(inDialog(peer, { ...d }, 'ACK'), port);
+  return { d, ok };
+}
+
+/** Hang up from the peer's side and wait for the 200. */
+export async function hangUp(peer: SipPeer, port: number, d: DialogRef): Promise<void> {
+  d.cseq++;
+  peer.send(inDialog(peer, d, 'BYE'), port);
+  await peer.next(isResponse(200, 'BYE'));
+}
+
+/** Answer a request the gateway sent (BYE, REFER, ...) with `status`. */
+export function answer(peer: SipPeer, req: SipMessage, port: number, status = 200, reason = 'OK'): void {
+  const h = req.headers;
+  const vias = h.lines('Via').map((v) => `Via: ${v}`).join('\n');
+  peer.send(`SIP/2.0 ${status} ${reason}\n${vias}\nFrom: ${h.get('From')}\nTo: ${h.get('To')}\nCall-ID: ${h.get('Call-ID')}\nCSeq: ${h.get('CSeq')}\nContent-Length: 0\n\n`, port);
+}
