@@ -108,6 +108,12 @@ export class CallManager {
       log.error({ err: (e as Error).message }, 'no media session for call');
       return this.refuse(inv, { status: 503, reason: `Media unavailable: ${(e as Error).message}`, headers: { 'Retry-After': String(limits.retryAfterSeconds) } }, log);
     }
+    if (inv.state !== 'pending') {
+      // Cancelled while the media session was being set up (the 487 has gone out already).
+      session.close('caller cancelled');
+      routed.release();
+      return;
+    }
     const sessionId = String(++this.sessionSeq);
     let version = 1;
     const answer = (sdp: string): { sdp: string; media: NegotiatedMedia } =>
@@ -136,7 +142,7 @@ export class CallManager {
     if (rt.profile.answerDelayMs > 0) {
       inv.ring();
       await new Promise((r) => setTimeout(r, rt.profile.answerDelayMs));
-      if (inv.state !== 'pending') return;
+      if (inv.state !== 'pending') return void call.end('caller-cancel');
     }
     if (this.draining) {
       inv.reject(503, 'Gateway draining for shutdown', { 'Retry-After': String(limits.retryAfterSeconds) });

@@ -69,7 +69,7 @@ export class Dialog extends Emitter<DialogEvents> {
   private sessionTimer?: TimerHandle;
   private weRefresh = false;
   private interval = 0;
-  private pendingBye?: { resolve: () => void; reason: DialogEndReason };
+  private pendingBye?: { resolve: () => void; reason: DialogEndReason; headers: Record<string, string> };
   private localSdp: string;
   private readonly peerAllowsUpdate: boolean;
 
@@ -137,7 +137,7 @@ export class Dialog extends Emitter<DialogEvents> {
     const bye = this.pendingBye;
     if (bye) {
       this.pendingBye = undefined;
-      void this.bye(bye.reason).then(bye.resolve);
+      void this.bye(bye.reason, bye.headers).then(bye.resolve);
     }
   }
 
@@ -260,7 +260,7 @@ export class Dialog extends Emitter<DialogEvents> {
     if (this.state === 'waiting-ack') {
       // §15: no BYE before the ACK for our 2xx arrives or its wait times out.
       return new Promise((resolve) => {
-        this.pendingBye = { resolve, reason };
+        this.pendingBye = { resolve, reason, headers: extraHeaders };
       });
     }
     this.end(reason);

@@ -64,16 +64,18 @@ export class RtpCaller {
   async sendDigit(port: number, pt: number, digit: string, durationMs = 100): Promise<void> {
     const packets = new TelephoneEventSender(pt).packets(digit, durationMs);
     const start = performance.now();
+    // Every packet of the event carries the event's start timestamp (RFC 4733 §2.5.1.2), even
+    // while audio keeps flowing alongside.
+    const eventTs = this.ts;
     for (const p of packets) {
       const wait = start + p.sendOffsetMs - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      this.sendPacket(port, pt, p.payload, p.marker);
+      this.sendPacket(port, pt, p.payload, p.marker, eventTs);
     }
-    this.ts = (this.ts + (durationMs / 1000) * 8000) >>> 0;
   }
 
-  sendPacket(port: number, pt: number, payload: Uint8Array, marker = false): void {
-    this.sock.send(buildRtp({ payloadType: pt, marker, sequence: this.seq, timestamp: this.ts, ssrc: this.ssrc }, payload), port, '127.0.0.1');
+  sendPacket(port: number, pt: number, payload: Uint8Array, marker = false, timestamp = this.ts): void {
+    this.sock.send(buildRtp({ payloadType: pt, marker, sequence: this.seq, timestamp, ssrc: this.ssrc }, payload), port, '127.0.0.1');
     this.seq = (this.seq + 1) & 0xffff;
     this.sent++;
   }

@@ -86,7 +86,7 @@ describe('refusals carry a status and a reason a carrier engineer can act on', (
 });
 
 describe('an answered call', () => {
-  it('echoes RTP back to where it came from, with our SSRC', async () => {
+  it('echoes RTP back to where it came from: our SSRC, paced 20 ms, the caller payload intact', async () => {
     const rtp = dgram.createSocket('udp4');
     await new Promise<void>((r) => rtp.bind(0, '127.0.0.1', r));
     const { d, ok } = await call('+18990000004', LV, OFFER(rtp.address().port));
@@ -107,8 +107,12 @@ describe('an answered call', () => {
     }
     // Garbage (RTP version 1) is dropped, not echoed.
     rtp.send(Buffer.from([0x40, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1]), port, '127.0.0.1');
-    await expect.poll(() => got.length).toBe(5);
-    expect(got.every((p) => p.readUInt32BE(8) !== 0x11223344 && p.subarray(12).every((b) => b === 0x55))).toBe(true);
+    const echoed = (): Buffer[] => got.filter((p) => p.subarray(12).every((b) => b === 0x55));
+    await expect.poll(() => echoed().length).toBe(5);
+    // Between the echoed frames the pacer sends silence: one SSRC (ours), consecutive sequence.
+    expect(new Set(got.map((p) => p.readUInt32BE(8)))).toEqual(new Set([got[0]!.readUInt32BE(8)]));
+    expect(got[0]!.readUInt32BE(8)).not.toBe(0x11223344);
+    for (let i = 1; i < got.length; i++) expect((got[i]!.readUInt16BE(2) - got[i - 1]!.readUInt16BE(2)) & 0xffff).toBe(1);
     await hangup(d);
     rtp.close();
   });
