@@ -153,6 +153,8 @@ export class CallMedia implements Paced {
   private onEngineClosed(info: EngineCloseInfo): void {
     if (this.closed || info.byUs) return;
     this.engine = undefined;
+    // What the old connection queued is dropped; its marks can no longer be answered.
+    this.out.clear();
     this.engineLost(`engine socket closed (${info.code}${info.reason ? ` ${info.reason}` : ''})`);
   }
 
