@@ -87,7 +87,10 @@ export class Call {
   /** A new offer moved the media direction (hold/resume, RFC 3264 §8.4). */
   directionChanged(direction: string): void {
     if (this.state === 'ended' || this.state === 'ringing') return;
+    const before = this.state;
     this.move(direction === 'recvonly' || direction === 'inactive' ? 'hold' : 'resume');
+    // The engine hears of the caller's hold so it can pause its dialogue (and not talk to nobody).
+    if (before !== this.state) this.media.engineEvent(this.state === 'held' ? 'hold' : 'unhold', { by: 'caller' });
     this.events$.next({ type: 'media-updated', direction });
   }
 

@@ -137,6 +137,9 @@ describe('Twilio Media Streams engine', () => {
     await peer.next(isResponse(200, 'INVITE'));
     peer.send(inDialog(peer, d, 'ACK'), TW);
     await waitFor(() => rtp.received.length > 5, 1000, 'RTP after resume');
+    // The engine was told about the caller's hold and resume.
+    await waitFor(() => e.events.includes('unhold'), 1000, 'unhold event');
+    expect(e.events.filter((x) => x === 'hold' || x === 'unhold')).toEqual(['hold', 'unhold']);
     await streaming;
     await hangUp(peer, TW, d);
     rtp.close();
