@@ -15,8 +15,8 @@ import { aLawToMuLaw, decodeMuLaw, encodeMuLaw, muLawToALaw, MULAW_SILENCE } fro
 import { Downsampler16to8, Upsampler8to16 } from './codec/resample.js';
 import { TelephoneEventReceiver, TelephoneEventSender } from './dtmf/rfc4733.js';
 import { dtmfToneMuLaw } from './engine/builtin.js';
-import type { EngineHandlers, EngineLink } from './engine/link.js';
-import type { EngineCloseInfo, EngineControl } from './engine/types.js';
+import { EngineSupervisor, type EngineOpener } from './engine/supervisor.js';
+import type { EngineControl } from './engine/types.js';
 import { JitterBuffer, type JitterOut } from './jitter.js';
 import { OutboundQueue } from './outbound.js';
 import type { Pacer, Paced } from './pacer.js';
@@ -25,14 +25,14 @@ import type { PortPair } from './ports.js';
 import { buildReceiverReport, buildSenderReport, parseRtcp, ReceptionStats } from './rtcp.js';
 import { buildRtp } from './rtp-packet.js';
 import { isRtcp, parseRtp } from './rtp.js';
-import type { EngineTarget, MediaEndReason, MediaParams, MediaSessionStats, MediaSettings, OpenRequest } from './types.js';
+import type { MediaEndReason, MediaParams, MediaSessionStats, MediaSettings, OpenRequest } from './types.js';
 
 export type SessionEvent =
   | { type: 'ended'; reason: MediaEndReason; detail?: string }
   | { type: 'control'; control: EngineControl }
   | { type: 'dtmf'; digit: string };
 
-export type EngineOpener = (target: EngineTarget, req: OpenRequest, reconnect: boolean, h: EngineHandlers, timeoutMs: number) => Promise<EngineLink>;
+export type { EngineOpener };
 
 export interface SessionDeps {
   pacer: Pacer;
@@ -45,8 +45,6 @@ export interface SessionDeps {
 
 const FRAME = 160; // 20 ms of 8 kHz G.711
 const RTCP_EVERY_TICKS = 250; // 5 s (RFC 3550 §6.2 minimum interval)
-
-type EngineState = 'idle' | 'connecting' | 'up' | 'failed' | 'closed';
 
 export class CallMedia implements Paced {
   readonly stats: MediaSessionStats = {
@@ -62,9 +60,7 @@ export class CallMedia implements Paced {
   private readonly down = new Downsampler16to8();
   private prevPcm: Int16Array | null = null;
   private lostRun = 0;
-  private engine?: EngineLink;
-  private engineState: EngineState = 'idle';
-  private reconnected = false;
+  private readonly engine: EngineSupervisor;
   private draining = false;
   private engineHold = false;
   private lastRtpAt = 0;
@@ -92,6 +88,17 @@ export class CallMedia implements Paced {
     this.now = deps.now ?? (() => performance.now());
     this.jitter = new JitterBuffer({ minMs: deps.settings.jitterMinMs, maxMs: deps.settings.jitterMaxMs, frameMs: 20, clockRate: 8000 });
     this.out = new OutboundQueue(FRAME, deps.settings.engineBufferFrames);
+    this.engine = new EngineSupervisor(req, deps.openEngine, {
+      audio: (p) => this.fromEngine(p),
+      mark: (name) => this.out.pushMark(name),
+      clear: () => {
+        for (const m of this.out.clear()) this.engine.up?.sendMark(m);
+      },
+      control: (ev) => this.control(ev),
+      // What the old connection queued is dropped; its marks can no longer be answered.
+      lost: () => void this.out.clear(),
+      failed: (detail) => this.engineFailed(detail),
+    });
     pair.rtp.on('message', (m, r) => this.onRtp(m, r));
     pair.rtcp.on('message', (m) => this.onRtcp(m));
     pair.rtp.on('error', () => undefined);
@@ -115,58 +122,13 @@ export class CallMedia implements Paced {
     if (this.closed || this.unpace) return;
     this.startedAt = this.lastRtpAt = this.now();
     this.unpace = this.deps.pacer.add(this);
-    void this.connectEngine(false);
+    this.engine.start();
   }
 
   // ------------------------------------------------------------ engine link
 
-  private handlers(): EngineHandlers {
-    return {
-      audio: (p) => this.fromEngine(p),
-      mark: (name) => this.out.pushMark(name),
-      clear: () => {
-        for (const m of this.out.clear()) this.engine?.sendMark(m);
-      },
-      control: (ev) => this.control(ev),
-      closed: (info) => this.onEngineClosed(info),
-    };
-  }
-
-  private async connectEngine(reconnect: boolean): Promise<void> {
-    const target = this.req.engine;
-    this.engineState = 'connecting';
-    const timeout = reconnect ? this.req.failure.reconnectWindowMs : target.kind === 'ws' ? target.connectTimeoutMs : 0;
-    try {
-      const link = await this.deps.openEngine(target, this.req, reconnect, this.handlers(), timeout);
-      if (this.closed) {
-        link.stop('call ended');
-        return;
-      }
-      this.engine = link;
-      this.engineState = 'up';
-    } catch (e) {
-      if (this.closed) return;
-      this.engineLost(`engine ${target.kind === 'ws' ? target.url : target.name} unreachable: ${(e as Error).message}`);
-    }
-  }
-
-  private onEngineClosed(info: EngineCloseInfo): void {
-    if (this.closed || info.byUs) return;
-    this.engine = undefined;
-    // What the old connection queued is dropped; its marks can no longer be answered.
-    this.out.clear();
-    this.engineLost(`engine socket closed (${info.code}${info.reason ? ` ${info.reason}` : ''})`);
-  }
-
-  /** Reconnect once (the `start` says reconnect); after that, the profile's failure policy. */
-  private engineLost(detail: string): void {
-    if (!this.reconnected && this.req.failure.reconnectWindowMs > 0) {
-      this.reconnected = true;
-      this.stats.engineReconnects++;
-      void this.connectEngine(true);
-      return;
-    }
-    this.engineState = 'failed';
+  /** The engine is gone for good: the profile's failure policy (RFC-free: product behaviour). */
+  private engineFailed(detail: string): void {
     const f = this.req.failure;
     if (f.policy === 'transfer' && f.transferTarget) {
       this.deps.emit({ type: 'control', control: { type: 'transfer', target: f.transferTarget, failover: true } });
@@ -190,7 +152,7 @@ export class CallMedia implements Paced {
 
   private fromEngine(payload: Buffer): void {
     let mulaw = payload;
-    if (this.engine?.format === 'l16-16k') {
+    if (this.engine.up?.format === 'l16-16k') {
       if (payload.length % 2) return;
       const pcm16 = new Int16Array(payload.length / 2);
       for (let i = 0; i < pcm16.length; i++) pcm16[i] = payload.readInt16LE(2 * i);
@@ -203,22 +165,22 @@ export class CallMedia implements Paced {
       const now = this.now();
       if (now - this.lastBackpressureNotice > 1000) {
         this.lastBackpressureNotice = now;
-        this.engine?.sendError('backpressure', `more than ${this.deps.settings.engineBufferFrames / 50} s of audio queued; ${dropped} frame(s) dropped`);
+        this.engine.up?.sendError('backpressure', `more than ${this.deps.settings.engineBufferFrames / 50} s of audio queued; ${dropped} frame(s) dropped`);
       }
     }
   }
 
   dtmfFromCaller(digit: string): void {
     this.stats.dtmfIn++;
-    this.engine?.sendDtmf(digit);
+    this.engine.up?.sendDtmf(digit);
   }
 
   engineEvent(name: string, data: Record<string, unknown>): void {
-    this.engine?.sendEvent(name, data);
+    this.engine.up?.sendEvent(name, data);
   }
 
   engineError(code: string, message: string): void {
-    this.engine?.sendError(code, message);
+    this.engine.up?.sendError(code, message);
   }
 
   // ------------------------------------------------------------ caller -> engine
@@ -245,7 +207,7 @@ export class CallMedia implements Paced {
       const ev = this.dtmfIn.push(payload, h.timestamp, h.marker);
       if (ev) {
         this.stats.dtmfIn++;
-        this.engine?.sendDtmf(ev.digit);
+        this.engine.up?.sendDtmf(ev.digit);
         this.deps.emit({ type: 'dtmf', digit: ev.digit });
       }
       return;
@@ -259,7 +221,7 @@ export class CallMedia implements Paced {
       if (o.kind === 'frame') {
         this.lostRun = 0;
         mulaw = this.params?.codec.name === 'PCMA' ? Buffer.from(aLawToMuLaw(o.payload)) : Buffer.from(o.payload);
-        if (this.engine?.format === 'l16-16k') this.prevPcm = decodeMuLaw(mulaw);
+        if (this.engine.up?.format === 'l16-16k') this.prevPcm = decodeMuLaw(mulaw);
       } else {
         this.stats.lost++;
         this.lostRun++;
@@ -272,8 +234,8 @@ export class CallMedia implements Paced {
   }
 
   private toEngine(mulaw: Buffer): void {
-    const e = this.engine;
-    if (!e || this.engineState !== 'up') return;
+    const e = this.engine.up;
+    if (!e) return;
     const tsMs = Math.round(this.now() - this.startedAt);
     if (e.format === 'mulaw8k') e.sendAudio(mulaw, tsMs);
     else {
@@ -297,7 +259,7 @@ export class CallMedia implements Paced {
       this.stopPacing();
       return;
     }
-    for (const m of this.out.takeMarks()) this.engine?.sendMark(m);
+    for (const m of this.out.takeMarks()) this.engine.up?.sendMark(m);
     const maySend = p.direction === 'sendrecv' || p.direction === 'sendonly';
     if (!this.sendDtmfPacket(maySend)) {
       const frame = this.out.takeFrame();
@@ -307,7 +269,7 @@ export class CallMedia implements Paced {
     }
     // The media clock advances 20 ms per tick whatever was sent (RFC 3550 §5.1).
     this.ts = (this.ts + FRAME) >>> 0;
-    for (const m of this.out.takeMarks()) this.engine?.sendMark(m);
+    for (const m of this.out.takeMarks()) this.engine.up?.sendMark(m);
     if (this.draining && this.out.empty) {
       this.draining = false;
       this.deps.emit({ type: 'ended', reason: 'engine-failed', detail: 'engine unreachable; announcement played' });
@@ -384,10 +346,9 @@ export class CallMedia implements Paced {
   close(reason = 'call ended'): void {
     if (this.closed) return;
     this.closed = true;
-    this.engineState = 'closed';
     this.stopPacing();
-    this.engine?.stop(reason);
-    this.engine = undefined;
+    this.engine.stop(reason);
+    this.stats.engineReconnects = this.engine.reconnects;
     this.deps.release(this.pair);
   }
 }
