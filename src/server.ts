@@ -22,13 +22,17 @@ export interface RunningGateway {
 export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningGateway> {
   const agents = new AgentPool(config.profiles);
   const m = config.media;
+  let workerRestarts = 0;
   const media = new WorkerMediaPlane({
     host: m.host,
     portMin: m.rtpPortMin,
     portMax: m.rtpPortMax,
     workers: m.workers,
     settings: { host: m.host, rtpTimeoutMs: m.rtpTimeoutSeconds * 1000, jitterMinMs: m.jitterMinMs, jitterMaxMs: m.jitterMaxMs, engineBufferFrames: m.engineBufferSeconds * 50 },
-    onWorkerDied: (index, err) => log.error({ worker: index, err }, 'media worker died: its calls were ended and it was replaced'),
+    onWorkerDied: (index, err) => {
+      workerRestarts++;
+      log.error({ worker: index, err }, 'media worker died: its calls were ended and it was replaced');
+    },
   });
   const calls = new CallManager(config, agents, media, log);
   await calls.start();
@@ -43,6 +47,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     agents: agents.counts(),
     rtpPortsInUse: media.portsInUse(),
     rtpPortsFree: media.portsFree(),
+    mediaSessions: media.activeSessions,
+    mediaWorkerRestarts: workerRestarts,
   });
   const http = new HttpApi({ metrics, health: () => ({ draining: calls.draining, activeCalls: calls.calls.size }) });
   let httpPort: number;

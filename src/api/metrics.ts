@@ -20,6 +20,8 @@ export interface MetricsSource {
   agents: Record<string, number>;
   rtpPortsInUse: number;
   rtpPortsFree: number;
+  mediaSessions: number;
+  mediaWorkerRestarts: number;
 }
 
 type Sample = [labels: Record<string, string | number>, value: number];
@@ -54,5 +56,7 @@ export function renderMetrics(s: MetricsSource): string {
   family(o, 'vagw_sip_retransmissions_absorbed_total', 'counter', 'Retransmitted requests absorbed by a transaction.', [[{}, s.sip.retransmissionsAbsorbed]]);
   family(o, 'vagw_agents', 'gauge', 'Virtual agents by state.', Object.entries(s.agents).map(([k, v]) => [{ state: k }, v]));
   family(o, 'vagw_rtp_port_pairs', 'gauge', 'RTP port pairs by use.', [[{ use: 'in-use' }, s.rtpPortsInUse], [{ use: 'free' }, s.rtpPortsFree]]);
+  family(o, 'vagw_media_sessions', 'gauge', 'Media sessions open in the media workers.', [[{}, s.mediaSessions]]);
+  family(o, 'vagw_media_worker_restarts_total', 'counter', 'Media worker threads that died and were replaced.', [[{}, s.mediaWorkerRestarts]]);
   return o.join('\n') + '\n';
 }

@@ -195,6 +195,21 @@ describe('Twilio Media Streams engine', () => {
     rtp.close();
   });
 
+  it('tells an engine that floods audio faster than real time (backpressure) and keeps the call', async () => {
+    const before = tw.calls.length;
+    const { d, rtp, gwPort } = await call(TW, '+18990000009');
+    const e = await tw.waitForCall(before);
+    await waitFor(() => e.start !== undefined);
+    const streaming = rtp.stream(gwPort, 0, 1000);
+    // 12 s of audio at once against a 10 s bound.
+    await e.sendTone(1600, 12_000, { paced: false });
+    await waitFor(() => e.errors.some((x) => x.code === 'backpressure'), 3000, 'backpressure error');
+    expect(e.errors.find((x) => x.code === 'backpressure')!.message).toMatch(/more than 10 s of audio queued; \d+ frame\(s\) dropped/);
+    await streaming;
+    await hangUp(peer, TW, d);
+    rtp.close();
+  });
+
   it('ends a call whose RTP stops (RTP timeout)', async () => {
     const { d, rtp } = await call(TW, '+18990000008');
     const bye = await peer.next((m) => isRequest('BYE')(m) && m.headers.get('Call-ID') === d.callId, 5000);
@@ -289,6 +304,9 @@ describe('builtin engines and robustness', () => {
     expect(bye.headers.get('Reason')).toBe('Q.850;cause=41;text="Media failure"');
     answer(peer, bye, 25378);
     expect(c.endReason).toBe('media-failure');
+    const metrics = await (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
+    expect(metrics).toMatch(/^vagw_media_worker_restarts_total 2$/m);
+    expect(metrics).toMatch(/^vagw_calls_ended_total\{reason="media-failure"\} 1$/m);
     rtp.close();
     const again = await call(25378, '+18990000404');
     await again.rtp.stream(again.gwPort, 1000, 400);
