@@ -1,18 +1,10 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { FramingError, StreamFramer } from './framer.js';
 import { parseAndValidate, SipParseError } from './parser.js';
 import { serialize } from './serializer.js';
+import { CORPUS } from '../../test/helpers/corpus.js';
 
-/** The corpus directory, found from this file upwards (so the compiled copy under dist/ finds it too). */
-function corpusDir(): URL {
-  for (let dir = new URL('./', import.meta.url); ; dir = new URL('../', dir)) {
-    const candidate = new URL('test/corpus/rfc4475/', dir);
-    if (existsSync(new URL('expectations.json', candidate))) return candidate;
-    if (dir.pathname === '/') throw new Error('test/corpus/rfc4475 not found');
-  }
-}
-const CORPUS = corpusDir();
 const seeds = readdirSync(CORPUS).filter((f) => f.endsWith('.sip')).sort().map((f) => readFileSync(new URL(f, CORPUS)));
 
 /** mulberry32: small seeded PRNG so every run mutates the same way. */

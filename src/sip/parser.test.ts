@@ -1,21 +1,11 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseVia } from './grammar.js';
 import type { SipRequest, SipResponse } from './message.js';
 import { DEFAULT_LIMITS, canAnswer, parseAndValidate, parseMessage, SipParseError } from './parser.js';
+import { CORPUS, expectations, loadCorpus } from '../../test/helpers/corpus.js';
 
-/** The corpus directory, found from this file upwards (so the compiled copy under dist/ finds it too). */
-function corpusDir(): URL {
-  for (let dir = new URL('./', import.meta.url); ; dir = new URL('../', dir)) {
-    const candidate = new URL('test/corpus/rfc4475/', dir);
-    if (existsSync(new URL('expectations.json', candidate))) return candidate;
-    if (dir.pathname === '/') throw new Error('test/corpus/rfc4475 not found');
-  }
-}
-const CORPUS = corpusDir();
-const load = (file: string): Buffer => readFileSync(new URL(file, CORPUS));
-interface Expectation { valid: boolean; status?: number; note: string }
-const expectations = JSON.parse(readFileSync(new URL('expectations.json', CORPUS), 'utf8')) as Record<string, Expectation>;
+const load = loadCorpus;
 
 /** Build a message from header lines with CRLF line ends (Content-Length is not added). */
 const raw = (lines: string[], body = ''): Buffer => Buffer.from(lines.join('\r\n') + '\r\n\r\n' + body);

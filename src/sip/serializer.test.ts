@@ -1,19 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { newRequest, newResponse, REASON, SipHeaders, type SipMessage } from './message.js';
 import { parseAndValidate } from './parser.js';
 import { serialize } from './serializer.js';
+import { CORPUS, expectations } from '../../test/helpers/corpus.js';
 
-/** The corpus directory, found from this file upwards (so the compiled copy under dist/ finds it too). */
-function corpusDir(): URL {
-  for (let dir = new URL('./', import.meta.url); ; dir = new URL('../', dir)) {
-    const candidate = new URL('test/corpus/rfc4475/', dir);
-    if (existsSync(new URL('expectations.json', candidate))) return candidate;
-    if (dir.pathname === '/') throw new Error('test/corpus/rfc4475 not found');
-  }
-}
-const CORPUS = corpusDir();
-const expectations = JSON.parse(readFileSync(new URL('expectations.json', CORPUS), 'utf8')) as Record<string, { valid: boolean }>;
 const validFiles = Object.keys(expectations).filter((f) => expectations[f]!.valid);
 
 /**

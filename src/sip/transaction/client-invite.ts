@@ -7,16 +7,16 @@
  *     |-- 300-699 --> Completed: ACK sent by the transaction (§17.1.1.3), Timer D, then Terminated
  * Used by the gateway for re-INVITEs it originates (session refresh, RFC 4028).
  */
-import type { TimerHandle } from '../clock.js';
 import { newRequest, SipHeaders, type SipRequest, type SipResponse } from '../message.js';
 import type { ClientTxDeps } from './client-non-invite.js';
+import { TxTimers } from './timers.js';
 
 export type ClientInviteState = 'calling' | 'proceeding' | 'completed' | 'accepted' | 'terminated';
 type Timer = 'A' | 'B' | 'D' | 'M';
 
 export class InviteClientTransaction {
   state: ClientInviteState = 'calling';
-  private timers = new Map<Timer, TimerHandle>();
+  private readonly timers: TxTimers<Timer>;
   private aInterval: number;
   private ack?: SipRequest;
 
@@ -25,12 +25,13 @@ export class InviteClientTransaction {
     private readonly deps: ClientTxDeps,
   ) {
     this.aInterval = deps.timers.T1;
+    this.timers = new TxTimers(deps.clock, (t) => this.fire(t));
   }
 
   start(): void {
     this.deps.send(this.request);
-    if (!this.deps.reliable) this.arm('A', this.aInterval);
-    this.arm('B', 64 * this.deps.timers.T1);
+    if (!this.deps.reliable) this.timers.arm('A', this.aInterval);
+    this.timers.arm('B', 64 * this.deps.timers.T1);
   }
 
   receive(res: SipResponse): void {
@@ -39,22 +40,22 @@ export class InviteClientTransaction {
       case 'proceeding':
         if (res.status < 200) {
           this.state = 'proceeding';
-          this.cancel('A');
+          this.timers.cancel('A');
           this.deps.onResponse(res);
         } else if (res.status < 300) {
           this.state = 'accepted';
-          this.cancel('A');
-          this.cancel('B');
-          this.arm('M', 64 * this.deps.timers.T1);
+          this.timers.cancel('A');
+          this.timers.cancel('B');
+          this.timers.arm('M', 64 * this.deps.timers.T1);
           this.deps.onResponse(res);
         } else {
           this.state = 'completed';
-          this.cancel('A');
-          this.cancel('B');
+          this.timers.cancel('A');
+          this.timers.cancel('B');
           this.ack = this.buildAck(res);
           this.deps.send(this.ack);
           this.deps.onResponse(res);
-          this.arm('D', this.deps.reliable ? 0 : 32_000);
+          this.timers.arm('D', this.deps.reliable ? 0 : 32_000);
         }
         return;
       case 'accepted':
@@ -89,14 +90,13 @@ export class InviteClientTransaction {
   }
 
   fire(t: Timer): void {
-    this.timers.delete(t);
     if (this.state === 'terminated') return;
     switch (t) {
       case 'A':
         if (this.state !== 'calling') return;
         this.deps.send(this.request);
         this.aInterval *= 2;
-        this.arm('A', this.aInterval);
+        this.timers.arm('A', this.aInterval);
         return;
       case 'B':
         if (this.state !== 'calling') return;
@@ -113,19 +113,7 @@ export class InviteClientTransaction {
   terminate(): void {
     if (this.state === 'terminated') return;
     this.state = 'terminated';
-    for (const h of this.timers.values()) h.cancel();
     this.timers.clear();
     this.deps.onTerminated();
-  }
-
-  private arm(t: Timer, ms: number): void {
-    this.cancel(t);
-    if (ms <= 0) this.fire(t);
-    else this.timers.set(t, this.deps.clock.set(ms, () => this.fire(t)));
-  }
-
-  private cancel(t: Timer): void {
-    this.timers.get(t)?.cancel();
-    this.timers.delete(t);
   }
 }

@@ -6,9 +6,9 @@
  *   Timer E retransmits (unreliable only): doubling up to T2 in Trying, every T2 in Proceeding.
  *   Timer F (64*T1) in Trying/Proceeding: timeout reported to the TU.
  */
-import type { Clock, TimerHandle } from '../clock.js';
+import type { Clock } from '../clock.js';
 import type { SipRequest, SipResponse } from '../message.js';
-import type { TimerConfig } from './timers.js';
+import { TxTimers, type TimerConfig } from './timers.js';
 
 export interface ClientTxDeps {
   clock: Clock;
@@ -25,7 +25,7 @@ type Timer = 'E' | 'F' | 'K';
 
 export class NonInviteClientTransaction {
   state: ClientNonInviteState = 'trying';
-  private timers = new Map<Timer, TimerHandle>();
+  private readonly timers: TxTimers<Timer>;
   private eInterval: number;
 
   constructor(
@@ -33,12 +33,13 @@ export class NonInviteClientTransaction {
     private readonly deps: ClientTxDeps,
   ) {
     this.eInterval = deps.timers.T1;
+    this.timers = new TxTimers(deps.clock, (t) => this.fire(t));
   }
 
   start(): void {
     this.deps.send(this.request);
-    if (!this.deps.reliable) this.arm('E', this.eInterval);
-    this.arm('F', 64 * this.deps.timers.T1);
+    if (!this.deps.reliable) this.timers.arm('E', this.eInterval);
+    this.timers.arm('F', 64 * this.deps.timers.T1);
   }
 
   receive(res: SipResponse): void {
@@ -49,10 +50,10 @@ export class NonInviteClientTransaction {
       return;
     }
     this.state = 'completed';
-    this.cancel('E');
-    this.cancel('F');
+    this.timers.cancel('E');
+    this.timers.cancel('F');
     this.deps.onResponse(res);
-    this.arm('K', this.deps.reliable ? 0 : this.deps.timers.T4);
+    this.timers.arm('K', this.deps.reliable ? 0 : this.deps.timers.T4);
   }
 
   transportError(): void {
@@ -62,14 +63,13 @@ export class NonInviteClientTransaction {
   }
 
   fire(t: Timer): void {
-    this.timers.delete(t);
     if (this.state === 'terminated') return;
     switch (t) {
       case 'E':
         if (this.state !== 'trying' && this.state !== 'proceeding') return;
         this.deps.send(this.request);
         this.eInterval = this.state === 'trying' ? Math.min(2 * this.eInterval, this.deps.timers.T2) : this.deps.timers.T2;
-        this.arm('E', this.eInterval);
+        this.timers.arm('E', this.eInterval);
         return;
       case 'F':
         if (this.state !== 'trying' && this.state !== 'proceeding') return;
@@ -85,19 +85,7 @@ export class NonInviteClientTransaction {
   terminate(): void {
     if (this.state === 'terminated') return;
     this.state = 'terminated';
-    for (const h of this.timers.values()) h.cancel();
     this.timers.clear();
     this.deps.onTerminated();
-  }
-
-  private arm(t: Timer, ms: number): void {
-    this.cancel(t);
-    if (ms <= 0) this.fire(t);
-    else this.timers.set(t, this.deps.clock.set(ms, () => this.fire(t)));
-  }
-
-  private cancel(t: Timer): void {
-    this.timers.get(t)?.cancel();
-    this.timers.delete(t);
   }
 }

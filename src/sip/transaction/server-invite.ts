@@ -15,9 +15,9 @@
  *
  * Timers are inputs to `fire`; the only side effects are `send` and the callbacks.
  */
-import type { Clock, TimerHandle } from '../clock.js';
+import type { Clock } from '../clock.js';
 import type { SipRequest, SipResponse } from '../message.js';
-import type { TimerConfig } from './timers.js';
+import { TxTimers, type TimerConfig } from './timers.js';
 
 export type ServerInviteState = 'proceeding' | 'completed' | 'confirmed' | 'accepted' | 'terminated';
 
@@ -36,7 +36,7 @@ type Timer = 'G' | 'H' | 'I' | 'L';
 export class InviteServerTransaction {
   state: ServerInviteState = 'proceeding';
   private last?: SipResponse;
-  private timers = new Map<Timer, TimerHandle>();
+  private readonly timers: TxTimers<Timer>;
   private gInterval: number;
 
   constructor(
@@ -44,17 +44,18 @@ export class InviteServerTransaction {
     private readonly deps: ServerTxDeps,
   ) {
     this.gInterval = deps.timers.T1;
+    this.timers = new TxTimers(deps.clock, (t) => this.fire(t));
   }
 
   /** A retransmission of the INVITE, or the ACK for a non-2xx final response. */
   receive(req: SipRequest): 'absorbed' | 'ack' {
     if (req.method === 'ACK') {
       if (this.state === 'completed') {
-        this.cancel('G');
-        this.cancel('H');
+        this.timers.cancel('G');
+        this.timers.cancel('H');
         this.state = 'confirmed';
         // §17.2.1: Timer I absorbs further ACK retransmissions; zero on reliable transports.
-        this.arm('I', this.deps.reliable ? 0 : this.deps.timers.T4);
+        this.timers.arm('I', this.deps.reliable ? 0 : this.deps.timers.T4);
       }
       return 'ack';
     }
@@ -75,12 +76,12 @@ export class InviteServerTransaction {
     if (res.status < 200) return;
     if (res.status < 300) {
       this.state = 'accepted';
-      this.arm('L', 64 * this.deps.timers.T1);
+      this.timers.arm('L', 64 * this.deps.timers.T1);
       return;
     }
     this.state = 'completed';
-    if (!this.deps.reliable) this.arm('G', this.gInterval);
-    this.arm('H', 64 * this.deps.timers.T1);
+    if (!this.deps.reliable) this.timers.arm('G', this.gInterval);
+    this.timers.arm('H', 64 * this.deps.timers.T1);
   }
 
   /** Transport could not deliver a response (§17.2.4). */
@@ -91,13 +92,12 @@ export class InviteServerTransaction {
   }
 
   fire(t: Timer): void {
-    this.timers.delete(t);
     switch (t) {
       case 'G':
         if (this.state !== 'completed' || !this.last) return;
         this.deps.send(this.last);
         this.gInterval = Math.min(2 * this.gInterval, this.deps.timers.T2);
-        this.arm('G', this.gInterval);
+        this.timers.arm('G', this.gInterval);
         return;
       case 'H':
         if (this.state !== 'completed') return;
@@ -114,22 +114,7 @@ export class InviteServerTransaction {
   terminate(): void {
     if (this.state === 'terminated') return;
     this.state = 'terminated';
-    for (const h of this.timers.values()) h.cancel();
     this.timers.clear();
     this.deps.onTerminated();
-  }
-
-  private arm(t: Timer, ms: number): void {
-    this.cancel(t);
-    if (ms <= 0) {
-      this.fire(t);
-      return;
-    }
-    this.timers.set(t, this.deps.clock.set(ms, () => this.fire(t)));
-  }
-
-  private cancel(t: Timer): void {
-    this.timers.get(t)?.cancel();
-    this.timers.delete(t);
   }
 }

@@ -7,21 +7,23 @@
  * Retransmitted requests: absorbed in Trying, answered with the last response otherwise.
  * Timer J is 64*T1 on unreliable transports and zero on reliable ones.
  */
-import type { TimerHandle } from '../clock.js';
 import type { SipRequest, SipResponse } from '../message.js';
 import type { ServerTxDeps } from './server-invite.js';
+import { TxTimers } from './timers.js';
 
 export type ServerNonInviteState = 'trying' | 'proceeding' | 'completed' | 'terminated';
 
 export class NonInviteServerTransaction {
   state: ServerNonInviteState = 'trying';
   private last?: SipResponse;
-  private timerJ?: TimerHandle;
+  private readonly timers: TxTimers<'J'>;
 
   constructor(
     readonly request: SipRequest,
     private readonly deps: ServerTxDeps,
-  ) {}
+  ) {
+    this.timers = new TxTimers(deps.clock, (t) => this.fire(t));
+  }
 
   receive(_req: SipRequest): 'absorbed' {
     if (this.last && (this.state === 'proceeding' || this.state === 'completed')) this.deps.send(this.last);
@@ -37,9 +39,7 @@ export class NonInviteServerTransaction {
       return;
     }
     this.state = 'completed';
-    const j = this.deps.reliable ? 0 : 64 * this.deps.timers.T1;
-    if (j === 0) this.fire('J');
-    else this.timerJ = this.deps.clock.set(j, () => this.fire('J'));
+    this.timers.arm('J', this.deps.reliable ? 0 : 64 * this.deps.timers.T1);
   }
 
   transportError(): void {
@@ -55,7 +55,7 @@ export class NonInviteServerTransaction {
   terminate(): void {
     if (this.state === 'terminated') return;
     this.state = 'terminated';
-    this.timerJ?.cancel();
+    this.timers.clear();
     this.deps.onTerminated();
   }
 }
