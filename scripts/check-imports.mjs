@@ -9,6 +9,7 @@ const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 // Layer of a file = first matching prefix. Order matters (more specific first).
 const LAYERS = [
   ['src/sip/', 'sip'],
+  ['src/store/', 'store'],
   ['src/config/', 'config'],
   ['src/agents/', 'agents'],
   ['src/vendors/', 'vendors'],
@@ -24,11 +25,13 @@ const ALLOWED = {
   sip: ['sip'],
   config: ['config'],
   media: ['media'],
-  agents: ['agents', 'config'],
-  vendors: ['vendors', 'config', 'agents'],
-  call: ['call', 'sip', 'media', 'agents', 'vendors', 'config'],
-  api: ['api', 'call', 'agents', 'config'],
-  process: ['process', 'api', 'call', 'agents', 'vendors', 'config', 'sip', 'media'],
+  store: ['store'],
+  agents: ['agents', 'config', 'store', 'vendors'],
+  // The simulator's call placer speaks SIP and RTP to the gateway like LiveVox would.
+  vendors: ['vendors', 'config', 'sip', 'media'],
+  call: ['call', 'sip', 'media', 'agents', 'vendors', 'config', 'store'],
+  api: ['api', 'call', 'agents', 'config', 'vendors'],
+  process: ['process', 'api', 'call', 'agents', 'vendors', 'config', 'sip', 'media', 'store'],
   bench: null,
   test: null,
 };

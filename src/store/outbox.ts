@@ -1,0 +1,144 @@
+/**
+ * A durable outbox: an append-only JSON-lines journal, fsynced before `put`/`done` resolve.
+ * A step is written here before it is attempted and marked done only when the other side
+ * confirmed it, so a crash or restart loses nothing: on open, the journal is replayed and every
+ * step without a `done` is pending again. Writes are group-committed (one fdatasync for all the
+ * records queued meanwhile) so hundreds of wrap-ups per second cost a few syncs, not hundreds.
+ */
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface OutboxEntry<T> {
+  id: string;
+  step: T;
+  createdAt: number;
+}
+
+type Record_<T> = { t: 'put'; id: string; step: T; at: number } | { t: 'done'; id: string };
+
+interface Pending {
+  line: string;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+export class Outbox<T> {
+  private entries = new Map<string, OutboxEntry<T>>();
+  private queue: Pending[] = [];
+  private flushing = false;
+  private doneSinceCompact = 0;
+  private closed = false;
+
+  private constructor(
+    readonly file: string,
+    private fh: FileHandle,
+  ) {}
+
+  /** Open (creating) the journal and replay it. A torn last line (crash mid-write) is ignored. */
+  static async open<T>(file: string): Promise<Outbox<T>> {
+    mkdirSync(path.dirname(file), { recursive: true });
+    const entries = new Map<string, OutboxEntry<T>>();
+    if (existsSync(file)) {
+      const lines = readFileSync(file, 'utf8').split('\n');
+      lines.forEach((line, i) => {
+        if (!line.trim()) return;
+        let r: Record_<T>;
+        try {
+          r = JSON.parse(line) as Record_<T>;
+        } catch {
+          if (i >= lines.length - 2) return; // the last record was being written when we stopped
+          throw new Error(`${file}:${i + 1}: corrupt outbox record`);
+        }
+        if (r.t === 'put') entries.set(r.id, { id: r.id, step: r.step, createdAt: r.at });
+        else entries.delete(r.id);
+      });
+    }
+    const box = new Outbox<T>(file, await open(file, 'a'));
+    box.entries = entries;
+    // Start from a compact journal holding only what is still pending.
+    await box.compact();
+    return box;
+  }
+
+  /** Steps not yet confirmed, in the order they were put. */
+  pending(): OutboxEntry<T>[] {
+    return [...this.entries.values()];
+  }
+
+  has(id: string): boolean {
+    return this.entries.has(id);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Durably record a step (idempotent for an id already pending). */
+  async put(id: string, step: T): Promise<void> {
+    if (this.entries.has(id)) return;
+    const entry = { id, step, createdAt: Date.now() };
+    this.entries.set(id, entry);
+    await this.write({ t: 'put', id, step, at: entry.createdAt });
+  }
+
+  /** Durably mark a step confirmed. */
+  async done(id: string): Promise<void> {
+    if (!this.entries.delete(id)) return;
+    await this.write({ t: 'done', id });
+    if (++this.doneSinceCompact > 10_000 && this.doneSinceCompact > 4 * this.entries.size) await this.compact();
+  }
+
+  private write(r: Record_<T>): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('outbox is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ line: JSON.stringify(r) + '\n', resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    while (this.queue.length) {
+      const batch = this.queue.splice(0);
+      try {
+        await this.fh.write(batch.map((p) => p.line).join(''));
+        await this.fh.datasync();
+        for (const p of batch) p.resolve();
+      } catch (e) {
+        for (const p of batch) p.reject(e as Error);
+      }
+    }
+    this.flushing = false;
+  }
+
+  /** Rewrite the journal with only the pending steps (write, fsync, atomic rename). */
+  private async compact(): Promise<void> {
+    while (this.flushing) await new Promise((r) => setTimeout(r, 1));
+    const tmp = `${this.file}.tmp`;
+    const fd = openSync(tmp, 'w');
+    try {
+      for (const e of this.entries.values()) writeSync(fd, JSON.stringify({ t: 'put', id: e.id, step: e.step, at: e.createdAt }) + '\n');
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    await this.fh.close();
+    renameSync(tmp, this.file);
+    // The rename itself must survive a crash: sync the directory entry.
+    const dir = openSync(path.dirname(this.file), 'r');
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
+    this.fh = await open(this.file, 'a');
+    this.doneSinceCompact = 0;
+  }
+
+  async close(): Promise<void> {
+    while (this.flushing) await new Promise((r) => setTimeout(r, 1));
+    this.closed = true;
+    await this.fh.close();
+  }
+}
