@@ -65,7 +65,8 @@ export function expandAgents(
       sub.add('number', unusable(rule));
       return;
     }
-    const agent = { id: a.id, number: a.number, key, initialState: a.initialState, engine: a.engine ?? profileEngine };
+    const agent: AgentConfig = { id: a.id, number: a.number, key, initialState: a.initialState, engine: a.engine ?? profileEngine, vendorUser: a.vendorUser ?? a.id };
+    if (a.vendorPassword) agent.vendorPassword = a.vendorPassword;
     out.push({ agent, numberKey: `${at}.number`, idKey: `${at}.id`, where });
   });
   return out;
@@ -112,7 +113,10 @@ function expandRange(
       key: normalizeNumber(number, rule)!,
       initialState: r.initialState,
       engine: r.engine ?? profileEngine,
+      // A range shares one user prefix: the vendor user is the generated id unless given.
+      vendorUser: r.vendorUser ? `${r.vendorUser}${String(r.idStart + n).padStart(r.idWidth, '0')}` : idOf(n),
     };
+    if (r.vendorPassword) agent.vendorPassword = r.vendorPassword;
     agents.push({ agent, numberKey: `${at}.range`, idKey: `${at}.idPrefix`, where });
   }
   return agents;

@@ -33,10 +33,11 @@ describe('shipped configuration', () => {
       sessionTimer: { minSE: 90, defaultExpires: 1800 },
       engine: 'builtin:echo',
       engineFailure: { policy: 'hangup', reconnectWindowMs: 2000 },
+      contactCenter: { vendor: 'none', keepAliveMinutes: 60, screenPopWaitMs: 1500, termCodes: { completed: 'AI Completed', callerHungUp: 'Caller Hung Up', transferred: 'Transferred to Agent', failed: 'AI Failure' }, wrapUp: { maxAttempts: 8, retryMs: 500 } },
       agents: undefined,
     });
     expect(p.agents).toHaveLength(10);
-    expect(p.agents[0]).toEqual({ id: 'va-001', number: '+18990000001', key: '18990000001', initialState: 'ready', engine: 'builtin:echo' });
+    expect(p.agents[0]).toEqual({ id: 'va-001', number: '+18990000001', key: '18990000001', initialState: 'ready', engine: 'builtin:echo', vendorUser: 'va-001' });
     expect(p.agents[9]).toMatchObject({ id: 'va-010', number: '+18990000010', key: '18990000010' });
   });
 
@@ -80,7 +81,8 @@ describe('loading', () => {
       sessionTimer: { minSE: 90, defaultExpires: 1800 },
       engine: 'builtin:echo',
       engineFailure: { policy: 'hangup', reconnectWindowMs: 2000 },
-      agents: [{ id: 'a1', number: '8990000001', key: '18990000001', initialState: 'ready', engine: 'builtin:echo' }],
+      contactCenter: { vendor: 'none', keepAliveMinutes: 60, screenPopWaitMs: 1500, termCodes: { completed: 'AI Completed', callerHungUp: 'Caller Hung Up', transferred: 'Transferred to Agent', failed: 'AI Failure' }, wrapUp: { maxAttempts: 8, retryMs: 500 } },
+      agents: [{ id: 'a1', number: '8990000001', key: '18990000001', initialState: 'ready', engine: 'builtin:echo', vendorUser: 'a1' }],
     });
   });
 

@@ -6,7 +6,7 @@ import { interpolate } from './interpolate.js';
 import { parseWith } from './parse.js';
 import { ConfigError, describe, ProblemList, ProblemSink, type ConfigProblem } from './problems.js';
 import { GatewayFileSchema, NormalizationSchema, ProfileSchema } from './schema.js';
-import type { GatewayConfig, SipProfile } from './types.js';
+import type { ContactCenterConfig, GatewayConfig, SipProfile } from './types.js';
 import { crossCheck, type LoadedProfile } from './validate.js';
 
 export { ConfigError, formatProblems, type ConfigProblem } from './problems.js';
@@ -104,6 +104,7 @@ function loadProfile(raw: unknown, file: string, sink: ProblemSink): LoadedProfi
       ...data.engineFailure,
       ...(data.engineFailure.audioFile ? { audioFile: path.resolve(path.dirname(file), data.engineFailure.audioFile) } : {}),
     },
+    contactCenter: data.contactCenter as ContactCenterConfig,
     agents: agents.map((a) => a.agent),
   };
   return { sink, profile, agents };
@@ -157,5 +158,5 @@ function analyse(file: string, env: NodeJS.ProcessEnv): { config?: GatewayConfig
   crossCheck(top, gatewaySink, loaded);
   if (!top || list.items.length > 0) return { problems: list.items };
   const profiles = loaded.map((p) => p.profile).filter((p): p is SipProfile => p !== undefined);
-  return { problems: [], config: { file: absFile, gateway: top.gateway, media: top.media, engines: top.engines, profiles } };
+  return { problems: [], config: { file: absFile, gateway: top.gateway, media: top.media, engines: top.engines, livevox: top.livevox, dataDir: path.resolve(path.dirname(absFile), top.dataDir), profiles } };
 }

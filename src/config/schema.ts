@@ -175,14 +175,67 @@ const EngineEntry = obj({
   tlsRejectUnauthorized: z.boolean({ error: mustBe('true or false') }).default(true),
 });
 
+const LiveVoxSection = obj({
+  // 'sandbox' runs the strict LiveVox simulator inside the gateway; otherwise the API base URL.
+  baseUrl: stringWhere("'sandbox' or an https:// (or http://) URL", (s) => s === 'sandbox' || /^https?:\/\/[^\s/]+/.test(s)).default('sandbox'),
+  accessToken: z.string({ error: mustBe('a string') }).min(1).default('sandbox-access-token'),
+  clientName: z.string({ error: mustBe('a string') }).min(1).default('sandbox'),
+  timeoutMs: intIn(100, 60_000).default(5000),
+  retries: intIn(0, 10).default(3),
+  // Sandbox only: simulator HTTP port (0 = any free port) and session idle expiry.
+  sandboxPort: intIn(0, 65535).default(0),
+  sandboxSessionIdleMinutes: intIn(1, 1440).default(120),
+});
+
 export const GatewayFileSchema = obj({
   gateway: GatewaySection.prefault({}),
+  livevox: LiveVoxSection.prefault({}),
+  // Where durable state (the wrap-up outbox) lives; relative to gateway.yaml.
+  dataDir: z.string({ error: mustBe('a directory path') }).min(1).default('data'),
   media: MediaSection.prefault({}),
   engines: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: NAME_TEXT }), EngineEntry, { error: mustBe('a mapping of engine name to settings') }).default({}),
   profiles: list(z.unknown(), 'a list of profile file paths or inline profiles', 'must list at least one SIP profile'),
 });
 
 // ---- SIP profiles ----------------------------------------------------------
+
+const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+const hoursRange = stringWhere('"HH:MM-HH:MM" (24 h, end after start) or "closed"', (s) => {
+  if (s === 'closed') return true;
+  const m = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$/.exec(s);
+  return !!m && Number(m[3]) * 60 + Number(m[4]) > Number(m[1]) * 60 + Number(m[2]) && Number(m[3]) * 60 + Number(m[4]) <= 1440;
+});
+const timeZone = stringWhere('an IANA time zone such as America/New_York', (s) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: s });
+    return true;
+  } catch {
+    return false;
+  }
+});
+
+const ContactCenter = obj({
+  // none: agents are available as configured (no contact-center API); livevox: driven through its API.
+  vendor: oneOf(['none', 'livevox']).default('none'),
+  serviceId: z.string({ error: mustBe('a string') }).min(1).optional(),
+  // Default contact-center password of this profile's agents; use ${ENV}.
+  password: z.string({ error: mustBe('a string') }).min(1).optional(),
+  openHours: obj({
+    timeZone,
+    weekly: obj(Object.fromEntries(DAYS.map((d) => [d, hoursRange.default('closed')])) as Record<(typeof DAYS)[number], z.ZodDefault<typeof hoursRange>>),
+  }).optional(),
+  keepAliveMinutes: intIn(1, 1440).default(60),
+  screenPopWaitMs: intIn(0, 10_000).default(1500),
+  termCodes: obj({
+    completed: z.string().min(1).default('AI Completed'),
+    callerHungUp: z.string().min(1).default('Caller Hung Up'),
+    transferred: z.string().min(1).default('Transferred to Agent'),
+    failed: z.string().min(1).default('AI Failure'),
+  }).prefault({}),
+  wrapUp: obj({ maxAttempts: intIn(1, 100).default(8), retryMs: intIn(10, 60_000).default(500) }).prefault({}),
+}).superRefine((c, ctx) => {
+  if (c.vendor !== 'none' && !c.serviceId) ctx.addIssue({ code: 'custom', path: ['serviceId'], message: `is required when vendor is ${c.vendor}` });
+});
 
 const Listen = obj({
   host: bindAddress.default('127.0.0.1'),
@@ -239,6 +292,7 @@ export const ProfileSchema = obj({
       if (f.policy === 'play' && !f.audioFile) ctx.addIssue({ code: 'custom', path: ['audioFile'], message: 'is required when policy is play' });
     })
     .prefault({}),
+  contactCenter: ContactCenter.prefault({}),
   agents: list(z.unknown(), 'a list of agents', 'must list at least one agent'),
 });
 
@@ -247,6 +301,9 @@ export const ProfileSchema = obj({
 const agentCommon = {
   initialState: oneOf(['ready', 'not-ready']).default('ready'),
   engine: engine.optional(),
+  // Contact-center login of the agent: user defaults to the agent id, password to the profile's.
+  vendorUser: z.string({ error: mustBe('a string') }).min(1).optional(),
+  vendorPassword: z.string({ error: mustBe('a string') }).min(1).optional(),
 };
 
 export const AgentSchema = obj({ id: name, number: phoneNumber, ...agentCommon });

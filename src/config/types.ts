@@ -17,6 +17,22 @@ export interface AgentConfig {
   initialState: AgentInitialState;
   /** Resolved engine: the agent's own, else the profile's. */
   engine: string;
+  /** Contact-center login (default: the agent id; for a range, `vendorUser` + the number suffix). */
+  vendorUser: string;
+  /** Contact-center password; defaults to the profile's contactCenter.password. */
+  vendorPassword?: string;
+}
+
+export interface ContactCenterConfig {
+  vendor: 'none' | 'livevox';
+  serviceId?: string;
+  password?: string;
+  /** Absent: always open. Days map to "HH:MM-HH:MM" or "closed" in `timeZone`. */
+  openHours?: { timeZone: string; weekly: Record<'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun', string> };
+  keepAliveMinutes: number;
+  screenPopWaitMs: number;
+  termCodes: { completed: string; callerHungUp: string; transferred: string; failed: string };
+  wrapUp: { maxAttempts: number; retryMs: number };
 }
 
 export interface SipProfile {
@@ -47,6 +63,8 @@ export interface SipProfile {
   engine: string;
   /** What happens when the engine cannot be reached (after one reconnect within the window). */
   engineFailure: EngineFailurePolicy;
+  /** The contact center that drives this profile's agents (vendor 'none': agents as configured). */
+  contactCenter: ContactCenterConfig;
   /** At least one. */
   agents: AgentConfig[];
 }
@@ -65,6 +83,17 @@ export interface EngineConfig {
   secret?: string;
   connectTimeoutMs: number;
   tlsRejectUnauthorized: boolean;
+}
+
+export interface LiveVoxConfig {
+  /** 'sandbox' = the embedded strict simulator. */
+  baseUrl: string;
+  accessToken: string;
+  clientName: string;
+  timeoutMs: number;
+  retries: number;
+  sandboxPort: number;
+  sandboxSessionIdleMinutes: number;
 }
 
 export interface GatewayConfig {
@@ -94,5 +123,8 @@ export interface GatewayConfig {
   };
   /** Named engines that profiles and agents refer to. */
   engines: Record<string, EngineConfig>;
+  livevox: LiveVoxConfig;
+  /** Absolute directory for durable state (the wrap-up outbox). */
+  dataDir: string;
   profiles: SipProfile[];
 }

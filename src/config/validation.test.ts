@@ -140,6 +140,15 @@ describe('profile rules', () => {
     expect(profileProblems({ engine: 'mybot' })).toEqual([p1('engine', "unknown engine 'mybot' (engines in gateway.yaml: none defined)")]);
   });
 
+  it('contactCenter: a vendor needs a service; open hours need a real time zone and HH:MM ranges', () => {
+    expect(profileProblems({ contactCenter: { vendor: 'livevox' } })).toEqual([p1('contactCenter.serviceId', 'is required when vendor is livevox')]);
+    expect(profileProblems({ contactCenter: { vendor: 'livevox', serviceId: '123', openHours: { timeZone: 'Mars/Olympus', weekly: { mon: '09:00-08:00' } } } })).toEqual([
+      p1('contactCenter.openHours.timeZone', 'must be an IANA time zone such as America/New_York, got "Mars/Olympus"'),
+      p1('contactCenter.openHours.weekly.mon', 'must be "HH:MM-HH:MM" (24 h, end after start) or "closed", got "09:00-08:00"'),
+    ]);
+    expect(profileProblems({ contactCenter: { vendor: 'livevox', serviceId: '123', openHours: { timeZone: 'America/New_York', weekly: { mon: '08:00-20:00', sat: 'closed' } } } })).toEqual([]);
+  });
+
   it('engineFailure: transfer needs a target, play needs an existing file', () => {
     expect(profileProblems({ engineFailure: { policy: 'transfer' } })).toEqual([p1('engineFailure.transferTarget', 'is required when policy is transfer')]);
     expect(profileProblems({ engineFailure: { policy: 'play', audioFile: 'nope.wav' } })).toEqual([
