@@ -7,11 +7,14 @@
  */
 import dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocketServer, type RawData } from 'ws';
-import { Histogram } from './hist.js';
+import { Histogram, loopDelay } from './hist.js';
 import { serve, type EngineHello, type EngineStatus, type EngineWindow } from './ipc.js';
 
 const latency = new Histogram(0.01, 1000, 60);
+const loop = monitorEventLoopDelay({ resolution: 1 });
+loop.enable();
 let recording = false;
 let windowStart = 0;
 let wsFrames = 0;
@@ -80,6 +83,7 @@ serve({
   status: (): EngineStatus => ({ ...status }),
   'window-start': (): null => {
     latency.reset();
+    loop.reset();
     wsFrames = udpFrames = 0;
     windowStart = performance.now();
     recording = true;
@@ -87,6 +91,6 @@ serve({
   },
   'window-stop': (): EngineWindow => {
     recording = false;
-    return { seconds: (performance.now() - windowStart) / 1000, frames: latency.count, latency: latency.summary(), wsFrames, udpFrames };
+    return { seconds: (performance.now() - windowStart) / 1000, frames: latency.count, latency: latency.summary(), wsFrames, udpFrames, loopDelay: loopDelay(loop) };
   },
 });

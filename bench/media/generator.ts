@@ -6,7 +6,8 @@
  * their counter; every RTP packet received is timed for the pacing jitter. Driven over IPC.
  */
 import dgram from 'node:dgram';
-import { Histogram } from './hist.js';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Histogram, loopDelay } from './hist.js';
 import { serve, type GeneratorWindow, type HangupResult, type PlaceResult } from './ipc.js';
 import { SipClient, type Dialog } from './sip.js';
 
@@ -17,6 +18,8 @@ const IN_FLIGHT_FRAMES = 10; // the last 200 ms before stop are not counted as l
 const GRACE_MS = 500;
 const LATE_MS = 60;
 const PLACE_CONCURRENCY = 32;
+/** Calls start streaming spread over this many slots (1 s), not all in the same 20 ms. */
+const RAMP_SLOTS = 50;
 
 interface Call {
   sock: dgram.Socket;
@@ -26,6 +29,8 @@ interface Call {
   ts: number;
   ssrc: number;
   counter: number;
+  /** The group slot from which this call streams (the ramp). */
+  startSlot: number;
   got: Uint8Array;
   lastAt: number;
   c0: number;
@@ -35,7 +40,9 @@ interface Call {
 let calls: Call[] = [];
 let sip: SipClient | undefined;
 let timer: NodeJS.Timeout | undefined;
-let groups: { calls: Call[]; next: number }[] = [];
+let groups: { calls: Call[]; next: number; slot: number }[] = [];
+const loop = monitorEventLoopDelay({ resolution: 1 });
+loop.enable();
 let measuring = false;
 let windowOpen = false;
 let windowStart = 0;
@@ -48,7 +55,7 @@ let late = 0;
 let endedByGateway = 0;
 const gatewayByes = new Map<string, string>();
 const rtt = new Histogram(0.01, 1000, LATE_MS);
-const jitter = new Histogram(0.01, 1000);
+const jitter = new Histogram(0.01, 1000, 2); // `over`: intervals more than 2 ms off
 const sendLate = new Histogram(0.01, 1000);
 
 const TEMPLATE = Buffer.alloc(172, 0xff);
@@ -80,7 +87,7 @@ function onPacket(c: Call, m: Buffer): void {
 async function openCall(remotePort: number): Promise<Call> {
   const c: Call = {
     sock: dgram.createSocket('udp4'), remotePort, seq: Math.floor(Math.random() * 65536), ts: Math.floor(Math.random() * 2 ** 31),
-    ssrc: Math.floor(Math.random() * 2 ** 32) >>> 0, counter: 0, got: new Uint8Array(MAX_FRAMES), lastAt: 0, c0: 0, c1: Infinity,
+    ssrc: Math.floor(Math.random() * 2 ** 32) >>> 0, counter: 0, startSlot: 0, got: new Uint8Array(MAX_FRAMES), lastAt: 0, c0: 0, c1: Infinity,
   };
   await new Promise<void>((r) => c.sock.bind(0, '127.0.0.1', () => r()));
   c.sock.on('message', (m) => onPacket(c, m));
@@ -115,11 +122,13 @@ function tick(): void {
       const missed = Math.floor(lag / PERIOD);
       skipped += missed * g.calls.length;
       g.next += missed * PERIOD;
+      g.slot += missed;
     }
     while (g.next <= now + 0.25) {
       if (measuring) sendLate.add(now - g.next);
-      for (const c of g.calls) sendFrame(c);
+      for (const c of g.calls) if (c.startSlot <= g.slot) sendFrame(c);
       g.next += PERIOD;
+      g.slot++;
       now = performance.now();
     }
   }
@@ -180,7 +189,7 @@ async function stopWindow(): Promise<GeneratorWindow> {
   return {
     calls: calls.length, seconds, expected: Math.round((calls.length * seconds * 1000) / PERIOD), sent, counted, echoed,
     lost: counted - echoed, callsWithLoss, late, rtt: rtt.summary(), jitter: jitter.summary(), received,
-    sendLate: sendLate.summary(), skippedSlots: skipped, sendErrors, endedByGateway,
+    sendLate: sendLate.summary(), skippedSlots: skipped, sendErrors, endedByGateway, loopDelay: loopDelay(loop),
   };
 }
 
@@ -193,13 +202,15 @@ serve({
   },
   'stream-start': () => {
     const origin = performance.now() + 5;
-    groups = Array.from({ length: GROUPS }, (_, g) => ({ calls: calls.filter((_c, i) => i % GROUPS === g), next: origin + g }));
+    calls.forEach((c, i) => (c.startSlot = Math.floor((i * RAMP_SLOTS) / calls.length)));
+    groups = Array.from({ length: GROUPS }, (_, g) => ({ calls: calls.filter((_c, i) => i % GROUPS === g), next: origin + g, slot: 0 }));
     groups = groups.filter((g) => g.calls.length > 0);
     tick();
     return null;
   },
   'window-start': () => {
     for (const h of [rtt, jitter, sendLate]) h.reset();
+    loop.reset();
     received = late = skipped = sendErrors = endedByGateway = 0;
     for (const c of calls) {
       c.c0 = c.counter;

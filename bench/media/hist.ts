@@ -3,6 +3,8 @@
  * bench processes can record hundreds of thousands of samples per step without keeping them,
  * and report percentiles over IPC as a few numbers.
  */
+import type { IntervalHistogram } from 'node:perf_hooks';
+
 export interface Summary {
   count: number;
   p50: number | null;
@@ -10,6 +12,13 @@ export interface Summary {
   max: number | null;
   /** Samples above the histogram's threshold (e.g. echoes later than 60 ms). */
   over: number;
+}
+
+/** perf_hooks event-loop delay as LoopDelay (ms), then restarted for the next window. */
+export function loopDelay(h: IntervalHistogram): { p99: number; max: number } {
+  const r = { p99: h.percentile(99) / 1e6, max: h.max / 1e6 };
+  h.reset();
+  return r;
 }
 
 export class Histogram {

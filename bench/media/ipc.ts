@@ -48,13 +48,17 @@ export class Rpc {
       if (r.ok) p.resolve(r.data);
       else p.reject(new Error(`${name} ${r.error ?? 'failed'}`));
     });
-    child.on('exit', (code, signal) => {
-      for (const p of this.pending.values()) {
-        clearTimeout(p.timer);
-        p.reject(new Error(`${name} exited (${code ?? signal}) during a request`));
-      }
-      this.pending.clear();
-    });
+    child.on('exit', (code, signal) => this.failAll(`${name} exited (${code ?? signal}) during a request`));
+    // A send on a closed channel is reported here too: the request then fails, not the bench.
+    child.on('error', (e) => this.failAll(`${name}: ${e.message}`));
+  }
+
+  private failAll(why: string): void {
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(new Error(why));
+    }
+    this.pending.clear();
   }
 
   call<T>(cmd: string, args: Record<string, unknown> = {}, timeoutMs = 30_000): Promise<T> {
@@ -64,8 +68,17 @@ export class Rpc {
         this.pending.delete(id);
         reject(new Error(`${this.name} did not answer '${cmd}' within ${timeoutMs} ms`));
       }, timeoutMs);
+      if (!this.child.connected) {
+        clearTimeout(timer);
+        return reject(new Error(`${this.name} is gone (asked '${cmd}')`));
+      }
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
-      this.child.send({ id, cmd, args } satisfies Request);
+      this.child.send({ id, cmd, args } satisfies Request, (err) => {
+        if (!err || !this.pending.has(id)) return;
+        this.pending.delete(id);
+        clearTimeout(timer);
+        reject(new Error(`${this.name}: could not send '${cmd}': ${err.message}`));
+      });
     });
   }
 }
@@ -75,7 +88,20 @@ export class Rpc {
 export interface EngineHello { wsPort: number; udpPort: number }
 export interface EngineStatus { connections: number; opened: number; mediaIn: number; mediaOut: number; udpIn: number }
 /** One-way latency generator -> (gateway | relay) -> engine over a measurement window. */
-export interface EngineWindow { seconds: number; frames: number; latency: Summary; wsFrames: number; udpFrames: number }
+export interface EngineWindow { seconds: number; frames: number; latency: Summary; wsFrames: number; udpFrames: number; loopDelay: LoopDelay }
+/** perf_hooks event-loop delay of a helper over the window (ms; 1 ms sampling resolution). */
+export interface LoopDelay { p99: number; max: number }
+
+/** The media workers' own view (only with the opt-in gateway entry, bench/media/gateway.ts). */
+export interface GatewayInternal {
+  /** Pacer lateness of every session tick against its slot, ms; `over` counts ticks > 2 ms late. */
+  pacer: Summary;
+  pacerTicks: number;
+  pacerSkipped: number;
+  workerHeapUsedKb: number[];
+  mainHeapUsedKb: number;
+  sessions: number;
+}
 
 export interface PlaceResult { placed: number; failed: number; failures: string[]; ms: number }
 export interface HangupResult { byeOk: number; byeFailed: number; endedByGateway: number; gatewayByeReasons: Record<string, number> }
@@ -102,4 +128,5 @@ export interface GeneratorWindow {
   skippedSlots: number;
   sendErrors: number;
   endedByGateway: number;
+  loopDelay: LoopDelay;
 }

@@ -44,20 +44,28 @@ export function forkHelper(distDir: string, name: string): Helper {
   return { child, rpc: new Rpc(child, name), out };
 }
 
-/** Start `vagw start --config <file>` and resolve once /healthz answers 200. */
-export async function startGateway(root: string, configPath: string, httpPort: number): Promise<{ child: ChildProcess; out: Output }> {
-  const child = spawn(process.execPath, [join(root, 'dist', 'src', 'cli.js'), 'start', '--config', configPath],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+export interface Gateway { child: ChildProcess; out: Output; rpc: Rpc | null }
+
+/**
+ * Start `vagw start --config <file>` (or, with `internal`, bench/media/gateway.js, which adds an
+ * IPC channel for the media workers' statistics) and resolve once /healthz answers 200.
+ */
+export async function startGateway(root: string, configPath: string, httpPort: number, internal: boolean): Promise<Gateway> {
+  const child = internal
+    ? fork(join(root, 'dist', 'bench', 'media', 'gateway.js'), [configPath], { cwd: root, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
+    : spawn(process.execPath, [join(root, 'dist', 'src', 'cli.js'), 'start', '--config', configPath], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out: Output = { tail: '', warnings: 0, errors: 0, lines: [] };
+  const rpc = internal ? new Rpc(child, 'gateway') : null;
+  child.on('error', (e) => (out.tail += `\n[spawn error] ${e.message}`));
   live.add(child);
   child.once('exit', () => live.delete(child));
-  const out: Output = { tail: '', warnings: 0, errors: 0, lines: [] };
   capture(child, out);
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`gateway exited (${child.exitCode}) before it started\n${out.tail.trim()}`);
     try {
       const r = await fetch(`http://127.0.0.1:${httpPort}/healthz`);
-      if (r.status === 200) return { child, out };
+      if (r.status === 200) return { child, out, rpc };
     } catch {
       // not listening yet
     }
