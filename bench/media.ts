@@ -41,7 +41,7 @@ const BUDGET_MS = 6 * 60_000;
 const HARD_LIMIT_MS = 9 * 60_000;
 const RTP_MIN = 20000; // below Linux's ephemeral range (32768+), where the generator's sockets live
 const RTP_MAX = 29999;
-const STOP = { maxJitterP99Ms: 5, minAchieved: 0.95 };
+const STOP = { minAchieved: 0.95 };
 const TARGETS = { minCalls: 400, maxJitterP99Ms: 2, maxAddedP99Ms: 2, maxKbPerCall: 150 };
 
 function parseSteps(text: string | undefined): number[] {
@@ -178,7 +178,8 @@ async function runTarget(p: Procs, target: 'gateway' | 'relay', n: number): Prom
 
 function stopReason(r: TargetRun): string | null {
   if (r.gen.lost > 0) return `${r.gen.lost} frames lost`;
-  if (r.gen.jitter.p99 !== null && r.gen.jitter.p99 > STOP.maxJitterP99Ms) return `pacing jitter p99 ${r.gen.jitter.p99.toFixed(2)} ms > ${STOP.maxJitterP99Ms} ms`;
+  // The capacity figure is "most calls with zero lost or late packets"; jitter is reported, not a stop.
+  if (r.gen.late > 0) return `${r.gen.late} late packets (a missed 20 ms slot at the caller)`;
   if (r.achieved < STOP.minAchieved) return `generator reached ${(r.achieved * 100).toFixed(1)} % of the packet rate`;
   if (r.place.failed > 0) return `${r.place.failed} calls could not be placed`;
   if (r.gen.endedByGateway > 0) return `${r.gen.endedByGateway} calls ended by the gateway`;
@@ -287,7 +288,7 @@ async function main(): Promise<number> {
     const date = new Date().toISOString();
     const json = {
       date, host: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, clkTck: CLK },
-      settings: { steps: STEPS, internal: INTERNAL, warmupMs: WARMUP_MS, windowMs: WINDOW_MS, agents: AGENTS, rtpRange: [RTP_MIN, RTP_MAX], lateMs: 60, stop: STOP, targets: TARGETS },
+      settings: { steps: STEPS, internal: INTERNAL, warmupMs: WARMUP_MS, windowMs: WINDOW_MS, agents: AGENTS, rtpRange: [RTP_MIN, RTP_MAX], late: 'inter-arrival gap > 40 ms at the caller', stop: STOP, targets: TARGETS },
       baselineRssKb: p.baselineRssKb, steps, bestN, bestStepN: best.n, checks: results,
       gatewayLog: { warnings: gateway.out.warnings, errors: gateway.out.errors, lines: gateway.out.lines }, elapsedSeconds: (Date.now() - started) / 1000,
     };

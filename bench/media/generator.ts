@@ -69,7 +69,11 @@ function onPacket(c: Call, m: Buffer): void {
   // RTCP (PT 200..204 in the second byte) may land here from a neighbour port: not audio.
   if (m.length < 12 || (m[1]! & 0x7f) !== 0) return;
   if (measuring) {
-    if (c.lastAt > 0) jitter.add(Math.abs(now - c.lastAt - PERIOD));
+    if (c.lastAt > 0) {
+      jitter.add(Math.abs(now - c.lastAt - PERIOD));
+      // Late: the caller went more than a whole frame without a packet (a missed 20 ms slot).
+      if (now - c.lastAt > 2 * PERIOD) late++;
+    }
     received++;
   }
   c.lastAt = now;
@@ -80,7 +84,6 @@ function onPacket(c: Call, m: Buffer): void {
   if (windowOpen && n >= c.c0 && n < c.c1) {
     const ms = Number(process.hrtime.bigint() - m.readBigUInt64BE(12)) / 1e6;
     rtt.add(ms);
-    if (ms > LATE_MS) late++;
   }
 }
 
