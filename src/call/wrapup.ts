@@ -1,0 +1,138 @@
+/**
+ * Wrap-up in lockstep with the contact center, and nothing lost: every step of a call's wrap-up
+ * (term code, contact update, agent back to Ready) is written to the durable outbox before it is
+ * attempted and removed only once the vendor confirmed it. Steps of one agent run in order, one at
+ * a time; after a restart the outbox is replayed first. An agent whose wrap-up keeps failing is
+ * set NotReady and reported (`failed`), and its steps stay in the outbox to be retried later.
+ */
+import type { Logger } from 'pino';
+import type { Outbox } from '../store/outbox.js';
+import { VendorError, type VendorAdapter, type VendorCallIds } from '../vendors/types.js';
+
+export type WrapStep =
+  | { kind: 'termCode'; agentId: string; callId: string; ids: VendorCallIds; termCode: string }
+  | { kind: 'contact'; agentId: string; callId: string; account: string; fields: Record<string, string> }
+  | { kind: 'ready'; agentId: string; callId: string };
+
+export interface WrapUpHooks {
+  /** The agent's last step (Ready) is confirmed: it may take a call again. */
+  ready(agentId: string, callId: string): void;
+  /** Retries are exhausted: the agent is NotReady at the vendor (best effort) and must be reported. */
+  failed(agentId: string, callId: string, error: string): void;
+}
+
+export interface WrapUpStats {
+  confirmed: number;
+  retries: number;
+  failures: number;
+}
+
+export class WrapUpRunner {
+  readonly stats: WrapUpStats = { confirmed: 0, retries: 0, failures: 0 };
+  private running = new Set<string>();
+  private parked = new Map<string, NodeJS.Timeout>();
+  private stopped = false;
+
+  constructor(
+    private readonly outbox: Outbox<WrapStep>,
+    private readonly adapterFor: (agentId: string) => VendorAdapter | undefined,
+    private readonly opts: { maxAttempts: number; retryMs: number; parkMs?: number },
+    private readonly hooks: WrapUpHooks,
+    private readonly log: Logger,
+  ) {}
+
+  /** Durably record the steps of a call, then run them. Resolves once they are on disk. */
+  async add(steps: WrapStep[]): Promise<void> {
+    // Ids are deterministic so a repeated add (e.g. a retried end path) does not duplicate steps.
+    await Promise.all(steps.map((s, i) => this.outbox.put(`${s.callId}:${i}:${s.kind}`, s)));
+    const agents = new Set(steps.map((s) => s.agentId));
+    for (const a of agents) this.kick(a);
+  }
+
+  /** After a restart: run every pending step. Returns the agents that had some. */
+  replay(): string[] {
+    const agents = [...new Set(this.outbox.pending().map((e) => e.step.agentId))];
+    for (const a of agents) this.kick(a);
+    return agents;
+  }
+
+  pendingFor(agentId: string): number {
+    return this.outbox.pending().filter((e) => e.step.agentId === agentId).length;
+  }
+
+  private kick(agentId: string): void {
+    if (this.stopped || this.running.has(agentId)) return;
+    const t = this.parked.get(agentId);
+    if (t) {
+      clearTimeout(t);
+      this.parked.delete(agentId);
+    }
+    this.running.add(agentId);
+    void this.run(agentId).finally(() => this.running.delete(agentId));
+  }
+
+  private async run(agentId: string): Promise<void> {
+    for (;;) {
+      if (this.stopped) return;
+      const next = this.outbox.pending().find((e) => e.step.agentId === agentId);
+      if (!next) return;
+      const ok = await this.attempt(next.id, next.step);
+      if (!ok) return;
+    }
+  }
+
+  private async attempt(id: string, step: WrapStep): Promise<boolean> {
+    const log = this.log.child({ callId: step.callId, agent: step.agentId, step: step.kind });
+    for (let n = 1; n <= this.opts.maxAttempts && !this.stopped; n++) {
+      try {
+        const adapter = this.adapterFor(step.agentId);
+        if (!adapter) throw new VendorError(`no contact-center adapter for agent ${step.agentId}`, 'wrap-up', false);
+        await this.execute(adapter, step);
+        await this.outbox.done(id);
+        this.stats.confirmed++;
+        log.info({ attempts: n }, 'wrap-up step confirmed');
+        if (step.kind === 'ready') this.hooks.ready(step.agentId, step.callId);
+        return true;
+      } catch (e) {
+        const retryable = !(e instanceof VendorError) || e.retryable;
+        log.warn({ attempt: n, err: (e as Error).message, retryable }, 'wrap-up step failed');
+        if (!retryable || n === this.opts.maxAttempts) return this.giveUp(id, step, (e as Error).message);
+        this.stats.retries++;
+        await new Promise((r) => setTimeout(r, Math.min(30_000, this.opts.retryMs * 2 ** (n - 1))));
+      }
+    }
+    return false;
+  }
+
+  private execute(adapter: VendorAdapter, s: WrapStep): Promise<void> {
+    switch (s.kind) {
+      case 'termCode':
+        return adapter.setTermCode(s.agentId, s.ids, s.termCode);
+      case 'contact':
+        return adapter.updateContact(s.agentId, s.account, s.fields);
+      case 'ready':
+        return adapter.ready(s.agentId);
+    }
+  }
+
+  /** Park the agent: NotReady (best effort), reported, steps kept; retried after `parkMs`. */
+  private giveUp(_id: string, step: WrapStep, error: string): false {
+    this.stats.failures++;
+    this.log.error({ callId: step.callId, agent: step.agentId, step: step.kind, err: error }, 'wrap-up keeps failing: agent set NotReady, steps kept in the outbox');
+    void this.adapterFor(step.agentId)?.notReady(step.agentId, 'wrap-up failed').catch(() => undefined);
+    this.hooks.failed(step.agentId, step.callId, error);
+    const t = setTimeout(() => {
+      this.parked.delete(step.agentId);
+      this.kick(step.agentId);
+    }, this.opts.parkMs ?? 60_000);
+    t.unref();
+    this.parked.set(step.agentId, t);
+    return false;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.parked.values()) clearTimeout(t);
+    this.parked.clear();
+  }
+}
