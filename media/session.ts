@@ -118,8 +118,9 @@ export class CallMedia implements Paced {
     if (!wasReceiving && expectsInbound(params)) this.lastRtpAt = this.now();
   }
 
-  start(): void {
+  start(custom?: Record<string, string>): void {
     if (this.closed || this.unpace) return;
+    if (custom) Object.assign(this.req.meta.custom, custom);
     this.startedAt = this.lastRtpAt = this.now();
     this.unpace = this.deps.pacer.add(this);
     this.engine.start();

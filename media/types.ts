@@ -77,8 +77,11 @@ export interface MediaSession extends MediaEvents {
   readonly localPort: number;
   /** Set (or change, on re-INVITE) what is negotiated; the first call starts the media. */
   update(params: MediaParams): void;
-  /** The call is answered: connect the engine and start streaming. */
-  start(): void;
+  /**
+   * The call is answered: connect the engine and start streaming. `custom` joins the
+   * `customParameters` of the engine's `start` (vendor ids, screen pop fetched after the INVITE).
+   */
+  start(custom?: Record<string, string>): void;
   /** DTMF received by signalling (SIP INFO): hand it to the engine. */
   dtmfFromCaller(digit: string): void;
   /** An extension event to the engine (e.g. `screenPop`, `hold`). */

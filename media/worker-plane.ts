@@ -46,8 +46,8 @@ class SessionProxy implements MediaSession {
   update(params: MediaParams): void {
     this.w.post({ op: 'update', callId: this.callId, params });
   }
-  start(): void {
-    this.w.post({ op: 'start', callId: this.callId });
+  start(custom?: Record<string, string>): void {
+    this.w.post({ op: 'start', callId: this.callId, ...(custom ? { custom } : {}) });
   }
   dtmfFromCaller(digit: string): void {
     this.w.post({ op: 'dtmf', callId: this.callId, digit });

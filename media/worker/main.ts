@@ -25,7 +25,7 @@ port.on('message', (m: ToWorker) => {
       sessions.get(m.callId)?.update(m.params);
       return;
     case 'start':
-      sessions.get(m.callId)?.start();
+      sessions.get(m.callId)?.start(m.custom);
       return;
     case 'dtmf':
       sessions.get(m.callId)?.dtmfFromCaller(m.digit);

@@ -13,7 +13,7 @@ export interface WorkerInit {
 export type ToWorker =
   | { op: 'open'; req: OpenRequest }
   | { op: 'update'; callId: string; params: MediaParams }
-  | { op: 'start'; callId: string }
+  | { op: 'start'; callId: string; custom?: Record<string, string> }
   | { op: 'dtmf'; callId: string; digit: string }
   | { op: 'event'; callId: string; name: string; data: Record<string, unknown> }
   | { op: 'engine-error'; callId: string; code: string; message: string }

@@ -7,6 +7,7 @@ import { BehaviorSubject, Subject } from 'rxjs';
 import type { Logger } from 'pino';
 import type { Dialog, DialogEndReason } from '../sip/dialog.js';
 import type { EngineControl, MediaSession } from '../../media/types.js';
+import type { VendorAdapter, VendorCallIds } from '../vendors/types.js';
 import type { DtmfDigit } from './dtmf.js';
 import { BYE_REASON, transition, type CallInput, type CallState, type EndReason } from './state.js';
 
@@ -45,6 +46,12 @@ export class Call {
   /** Term code the engine gave with its hangup (the contact-center wrap-up uses it). */
   termCode?: string;
   private transferring = false;
+  /** Set once the contact center has taken the caller (our leg may be dropped by it). */
+  private handedOver = false;
+  /** The contact center behind this call, when the profile has one. */
+  vendor?: { adapter: VendorAdapter; agentId: string };
+  /** The vendor's ids for this call (LiveVox: callTransactionId, callSessionId, ...). */
+  vendorIds?: VendorCallIds;
 
   constructor(
     readonly info: CallInfo,
@@ -78,8 +85,9 @@ export class Call {
     this.dialog = dialog;
     this.move('answered');
     dialog.on('terminated', (why) => {
-      // Our own BYE also terminates the dialog; end() is idempotent so that is harmless.
-      void this.end(FROM_DIALOG[why]);
+      // Our own BYE also terminates the dialog; end() is idempotent so that is harmless. The
+      // contact center drops our leg itself once a phonebook transfer completed.
+      void this.end(this.handedOver && why === 'remote-bye' ? 'transferred' : FROM_DIALOG[why]);
     });
     if (maxCallSeconds > 0) this.after(maxCallSeconds * 1000, () => void this.end('max-duration'));
   }
@@ -127,13 +135,16 @@ export class Call {
       this.media.engineError('not-possible', `transfer is not possible while the call is ${this.state}`);
       return;
     }
-    if (!ev.target) {
-      this.media.engineError('unsupported', 'transfer by phonebook/contact needs a contact-center adapter; give a SIP target');
-      return;
-    }
     if (this.transferring) {
       this.media.engineError('not-possible', 'a transfer is already in progress');
       return;
+    }
+    if (!ev.target) {
+      if (!this.vendor || (!ev.phonebook && !ev.contact)) {
+        this.media.engineError('unsupported', 'transfer by phonebook/contact needs a contact-center adapter; give a SIP target');
+        return;
+      }
+      return this.vendorTransfer(ev);
     }
     this.transferring = true;
     const target = /^(sips?|tel):/i.test(ev.target) ? ev.target : `sip:${ev.target}`;
@@ -149,6 +160,26 @@ export class Call {
     // With no engine left to carry on, a failed failover transfer ends the call.
     if (ev.failover) return void (await this.end('engine-failed'));
     this.media.engineError('transfer-failed', `REFER to ${target} failed: ${why}`);
+  }
+
+  /**
+   * Transfer to a human through the contact center (LiveVox: phonebook conference, confirm the
+   * human joined, leave the conference). Our leg then ends with the transfer term code.
+   */
+  private async vendorTransfer(ev: Extract<EngineControl, { type: 'transfer' }>): Promise<void> {
+    const v = this.vendor!;
+    this.transferring = true;
+    try {
+      await v.adapter.transfer(v.agentId, this.vendorIds ?? {}, { ...(ev.phonebook ? { phonebook: ev.phonebook } : {}), ...(ev.contact ? { contact: ev.contact } : {}) });
+      this.handedOver = true;
+      this.log.info({ phonebook: ev.phonebook, contact: ev.contact }, 'transferred to a human through the contact center');
+      await this.end('transferred');
+    } catch (e) {
+      this.transferring = false;
+      this.log.warn({ err: (e as Error).message }, 'contact-center transfer failed');
+      if (ev.failover) return void (await this.end('engine-failed'));
+      this.media.engineError('transfer-failed', (e as Error).message);
+    }
   }
 
   after(ms: number, fn: () => void): void {

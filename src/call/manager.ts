@@ -17,6 +17,9 @@ import { parseDtmfInfo } from './dtmf.js';
 import { admit, route, type Refusal } from './router.js';
 import { streamMeta } from './meta.js';
 import { resolveEngine } from '../config/engines.js';
+import { fetchCallContext, termCodeFor, wrapUpSteps, type ContactCenterLink } from './lockstep.js';
+import type { WrapUpRunner } from './wrapup.js';
+import { vendorIdsFromInvite as streamVendorIds, customParams } from './meta.js';
 import type { EndReason } from './state.js';
 
 export interface ProfileRuntime {
@@ -41,13 +44,24 @@ export class CallManager {
   private bucket: TokenBucket;
   private sessionSeq = Math.floor(Date.now() / 1000);
 
+  /** Agent leases held through wrap-up: released only when the vendor has the agent Ready. */
+  private heldLeases = new Map<string, () => void>();
+
   constructor(
     private readonly config: GatewayConfig,
     private readonly agents: AgentPool,
     private readonly media: MediaPlane,
     private readonly log: Logger,
+    /** Contact centers by profile name, and the wrap-up runner they share. */
+    private readonly contactCenters: { links: Map<string, ContactCenterLink>; wrapUp?: WrapUpRunner } = { links: new Map() },
   ) {
     this.bucket = new TokenBucket(config.gateway.limits.maxCallsPerSecond);
+  }
+
+  /** Wrap-up hook: the vendor confirmed Ready after the agent's call, so it may take calls again. */
+  agentReady(agentId: string): void {
+    this.heldLeases.get(agentId)?.();
+    this.heldLeases.delete(agentId);
   }
 
   async start(): Promise<void> {
@@ -127,12 +141,24 @@ export class CallManager {
       if (e instanceof SdpError) return this.refuse(inv, { status: 488, reason: e.message }, log);
       throw e;
     }
-    const call = new Call(
-      { callId: inv.callId, profile: rt.profile.name, agentId: routed.agent.id, number: routed.agent.number, caller: inv.fromUri, startedAt: Date.now() },
+    const link = this.contactCenters.links.get(rt.profile.name);
+    const wrapUp = this.contactCenters.wrapUp;
+    const agentId = routed.agent.id;
+    // With a contact center the agent stays leased through wrap-up (term code, then Ready).
+    const release = link && wrapUp
+      ? () => {
+          this.heldLeases.set(agentId, routed.release);
+          const steps = wrapUpSteps(inv.callId, agentId, call.vendorIds ?? streamVendorIds(inv), termCodeFor(call.endReason ?? 'drain', link.cc, call.termCode));
+          wrapUp.add(steps).catch((e: Error) => call.log.error({ err: e.message }, 'wrap-up could not be recorded; agent kept out of service'));
+        }
+      : routed.release;
+    const call: Call = new Call(
+      { callId: inv.callId, profile: rt.profile.name, agentId, number: routed.agent.number, caller: inv.fromUri, startedAt: Date.now() },
       session,
-      routed.release,
-      log.child({ agent: routed.agent.id }),
+      release,
+      log.child({ agent: agentId }),
     );
+    if (link) call.vendor = { adapter: link.adapter, agentId };
     this.calls.set(inv.callId, call);
     call.events$.subscribe({ complete: () => this.calls.delete(inv.callId) });
     call.events$.subscribe((ev) => {
@@ -150,7 +176,6 @@ export class CallManager {
     }
     const dialog = inv.accept(first.sdp, call.log);
     session.update(first.media);
-    session.start();
     this.callStats.answered++;
     call.answered(dialog, rt.profile.maxCallSeconds);
     call.log.info({ codec: first.media.codec.name, remote: first.media.remote, transport: inv.flow.transport }, 'call answered');
@@ -169,6 +194,12 @@ export class CallManager {
       },
       info: (req: SipRequest) => this.onInfo(call, req),
     };
+    if (!link) return session.start();
+    // Vendor ids and the screen pop go to the engine in its `start` (a late pop follows as an
+    // event). The call is already up meanwhile, so a hang-up during the fetch ends it normally.
+    const ctx = await fetchCallContext(link, agentId, streamVendorIds(inv), call.log, (pop) => session.engineEvent('screenPop', pop));
+    call.vendorIds = ctx.ids;
+    if (call.state !== 'ended') session.start(customParams(ctx.ids, ctx.screenPop));
   }
 
   private onInfo(call: Call, req: SipRequest): { status: number; reason?: string } {

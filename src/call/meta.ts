@@ -8,6 +8,7 @@ import type { Agent } from '../agents/pool.js';
 import { parseNameAddr, parseUri } from '../sip/grammar.js';
 import type { IncomingInvite } from '../sip/ua.js';
 import type { StreamMeta } from '../../media/types.js';
+import type { VendorCallIds } from '../vendors/types.js';
 
 const VENDOR_HEADERS: Record<string, string> = {
   'X-transaction-id': 'transactionId',
@@ -24,13 +25,27 @@ function userOf(value: string | undefined): string {
   }
 }
 
+/** The contact center's ids the INVITE carried (LiveVox: X-transaction-id, Session-ID). */
+export function vendorIdsFromInvite(inv: IncomingInvite): VendorCallIds {
+  const out: VendorCallIds = {};
+  for (const [header, key] of Object.entries(VENDOR_HEADERS)) {
+    const v = inv.request.headers.get(header);
+    if (v) out[key] = v.slice(0, 256);
+  }
+  return out;
+}
+
+/** Vendor ids and screen-pop fields as flat `customParameters` (screen pop keys get `pop_`). */
+export function customParams(ids: VendorCallIds, pop?: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(ids)) if (v !== undefined) out[k] = v;
+  for (const [k, v] of Object.entries(pop ?? {})) out[`pop_${k}`] = v;
+  return out;
+}
+
 export function streamMeta(gateway: string, profile: string, agent: Agent, inv: IncomingInvite): StreamMeta {
   const h = inv.request.headers;
-  const vendor: Record<string, string> = {};
-  for (const [header, key] of Object.entries(VENDOR_HEADERS)) {
-    const v = h.get(header);
-    if (v) vendor[key] = v.slice(0, 256);
-  }
+  const vendor = customParams(vendorIdsFromInvite(inv));
   return {
     callSid: `CA${randomBytes(16).toString('hex')}`,
     streamSid: `MZ${randomBytes(16).toString('hex')}`,

@@ -1,0 +1,75 @@
+/**
+ * What ties a call to its contact center: which vendor ids and screen pop the engine is given,
+ * which term code a call gets for how it ended, and the wrap-up steps that follow. Pure helpers
+ * plus one bounded fetch, so the orchestrator stays a readable sequence.
+ */
+import type { Logger } from 'pino';
+import type { ContactCenterConfig } from '../config/types.js';
+import type { VendorAdapter, VendorCallIds } from '../vendors/types.js';
+import type { EndReason } from './state.js';
+import type { WrapStep } from './wrapup.js';
+
+export interface ContactCenterLink {
+  adapter: VendorAdapter;
+  cc: ContactCenterConfig;
+}
+
+/**
+ * The vendor's ids for the call (INVITE headers first, else agent status) and its screen pop,
+ * waiting at most `screenPopWaitMs` for the pop; a late pop is delivered through `late`.
+ */
+export async function fetchCallContext(
+  link: ContactCenterLink,
+  agentId: string,
+  hint: VendorCallIds,
+  log: Logger,
+  late: (pop: Record<string, string>) => void,
+): Promise<{ ids: VendorCallIds; screenPop?: Record<string, string> }> {
+  let ids: VendorCallIds = hint;
+  try {
+    ids = await link.adapter.callIds(agentId, hint);
+  } catch (e) {
+    log.warn({ err: (e as Error).message }, 'vendor call ids unavailable; using what the INVITE carried');
+  }
+  let settled = false;
+  const pop = link.adapter.screenPop(agentId).then(
+    (p) => {
+      if (settled) late(p);
+      return p;
+    },
+    (e: Error) => {
+      log.warn({ err: e.message }, 'screen pop unavailable');
+      return undefined;
+    },
+  );
+  const timeout = new Promise<undefined>((r) => setTimeout(() => r(undefined), link.cc.screenPopWaitMs).unref());
+  const screenPop = await Promise.race([pop, timeout]);
+  settled = true;
+  return screenPop ? { ids, screenPop } : { ids };
+}
+
+/** The term code a call gets for how it ended (the engine's own code wins). */
+export function termCodeFor(reason: EndReason, cc: ContactCenterConfig, engineTermCode?: string): string {
+  if (engineTermCode) return engineTermCode;
+  switch (reason) {
+    case 'engine-hangup':
+    case 'max-duration':
+    case 'drain':
+      return cc.termCodes.completed;
+    case 'caller-bye':
+    case 'caller-cancel':
+      return cc.termCodes.callerHungUp;
+    case 'transferred':
+      return cc.termCodes.transferred;
+    default:
+      return cc.termCodes.failed;
+  }
+}
+
+/** Term code then Ready: the order LiveVox requires after every call. */
+export function wrapUpSteps(callId: string, agentId: string, ids: VendorCallIds, termCode: string): WrapStep[] {
+  return [
+    { kind: 'termCode', agentId, callId, ids, termCode },
+    { kind: 'ready', agentId, callId },
+  ];
+}
