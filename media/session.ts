@@ -143,10 +143,7 @@ export class CallMedia implements Paced {
   }
 
   private control(ev: EngineControl): void {
-    if (ev.type === 'dtmf') {
-      for (const d of ev.digits) this.dtmfOut.digits.push(d);
-      return;
-    }
+    if (ev.type === 'dtmf') return this.dtmfToCaller(ev.digits);
     if (ev.type === 'hold' || ev.type === 'unhold') this.engineHold = ev.type === 'hold';
     this.deps.emit({ type: 'control', control: ev });
   }
@@ -178,6 +175,15 @@ export class CallMedia implements Paced {
 
   engineEvent(name: string, data: Record<string, unknown>): void {
     this.engine.up?.sendEvent(name, data);
+  }
+
+  dtmfToCaller(digits: string): void {
+    for (const d of digits) this.dtmfOut.digits.push(d);
+  }
+
+  hold(on: boolean): void {
+    this.engineHold = on;
+    this.engine.up?.sendEvent(on ? 'hold' : 'unhold', { by: 'gateway' });
   }
 
   engineError(code: string, message: string): void {

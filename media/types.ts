@@ -86,6 +86,10 @@ export interface MediaSession extends MediaEvents {
   dtmfFromCaller(digit: string): void;
   /** An extension event to the engine (e.g. `screenPop`, `hold`). */
   engineEvent(name: string, data: Record<string, unknown>): void;
+  /** Play digits to the caller (what an engine's `dtmf` control does). */
+  dtmfToCaller(digits: string): void;
+  /** Hold from our side: the caller hears silence instead of the engine; the engine is told. */
+  hold(on: boolean): void;
   /** Tell the engine an action it asked for was refused (`error` event with code and reason). */
   engineError(code: string, message: string): void;
   /** Idempotent; sends `stop` to the engine and releases the ports. */

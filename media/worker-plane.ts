@@ -55,6 +55,12 @@ class SessionProxy implements MediaSession {
   engineEvent(name: string, data: Record<string, unknown>): void {
     this.w.post({ op: 'event', callId: this.callId, name, data });
   }
+  dtmfToCaller(digits: string): void {
+    this.w.post({ op: 'dtmf-out', callId: this.callId, digits });
+  }
+  hold(on: boolean): void {
+    this.w.post({ op: 'hold', callId: this.callId, on });
+  }
   engineError(code: string, message: string): void {
     this.w.post({ op: 'engine-error', callId: this.callId, code, message });
   }

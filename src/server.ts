@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import { AgentPool } from './agents/pool.js';
 import { HttpApi } from './api/http.js';
+import type { ControlSources } from './api/control.js';
 import type { MetricsSource } from './api/metrics.js';
 import { CallManager } from './call/manager.js';
 import type { GatewayConfig } from './config/types.js';
@@ -50,7 +51,14 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     mediaSessions: media.activeSessions,
     mediaWorkerRestarts: workerRestarts,
   });
-  const http = new HttpApi({ metrics, health: () => ({ draining: calls.draining, activeCalls: calls.calls.size }) });
+  const control: ControlSources = {
+    calls: () => calls.calls.values(),
+    call: (id) => calls.calls.get(id),
+    agents: () => agents.list(),
+    agentDetail: () => ({}),
+    setAgentState: async (id, state) => agents.setIdleState(id, state),
+  };
+  const http = new HttpApi({ metrics, health: () => ({ draining: calls.draining, activeCalls: calls.calls.size }), control });
   let httpPort: number;
   try {
     httpPort = await http.listen(config.gateway.http.host, config.gateway.http.port);

@@ -33,6 +33,12 @@ port.on('message', (m: ToWorker) => {
     case 'event':
       sessions.get(m.callId)?.engineEvent(m.name, m.data);
       return;
+    case 'dtmf-out':
+      sessions.get(m.callId)?.dtmfToCaller(m.digits);
+      return;
+    case 'hold':
+      sessions.get(m.callId)?.hold(m.on);
+      return;
     case 'engine-error':
       sessions.get(m.callId)?.engineError(m.code, m.message);
       return;

@@ -17,6 +17,8 @@ export type ToWorker =
   | { op: 'dtmf'; callId: string; digit: string }
   | { op: 'event'; callId: string; name: string; data: Record<string, unknown> }
   | { op: 'engine-error'; callId: string; code: string; message: string }
+  | { op: 'hold'; callId: string; on: boolean }
+  | { op: 'dtmf-out'; callId: string; digits: string }
   | { op: 'close'; callId: string; reason: string }
   | { op: 'stats'; reqId: number };
 

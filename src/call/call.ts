@@ -46,6 +46,24 @@ export class Call {
   /** Term code the engine gave with its hangup (the contact-center wrap-up uses it). */
   termCode?: string;
   private transferring = false;
+  /** Our own hold (API or engine): the caller hears silence instead of the engine. */
+  onHold = false;
+
+  get busyTransferring(): boolean {
+    return this.transferring;
+  }
+
+  setHold(on: boolean): void {
+    this.onHold = on;
+    this.media.hold(on);
+    this.log.info({ on }, 'hold from the gateway side');
+  }
+
+  /** Play DTMF digits to the caller (RFC 4733, or in band without telephone-event). */
+  sendDigits(digits: string): void {
+    this.media.dtmfToCaller(digits);
+  }
+
   /** Set once the contact center has taken the caller (our leg may be dropped by it). */
   private handedOver = false;
   /** The contact center behind this call, when the profile has one. */

@@ -105,7 +105,8 @@ export async function placeCall(peer: SipPeer, port: number, number: string, sdp
   const d: DialogRef = { callId: `t-${++seq}-${Date.now()}`, number, fromTag: `f${seq}`, cseq: 1 };
   const inv = invite(peer, d, sdp).replace('Max-Forwards: 70\n', `Max-Forwards: 70\n${extraHeaders}`);
   peer.send(inv, port);
-  const ok = (await peer.next(isFinal('INVITE'))) as SipResponse;
+  // Match on Call-ID: a retransmitted 2xx of an earlier call may still sit in the inbox.
+  const ok = (await peer.next((m) => isFinal('INVITE')(m) && m.headers.get('Call-ID') === d.callId)) as SipResponse;
   if (ok.status !== 200) return { d, ok };
   d.toTag = toTag(ok);
   peer.send(inDialog(peer, { ...d }, 'ACK'), port);

@@ -29,7 +29,8 @@ afterAll(async () => {
 async function call(number: string, port = LV, sdp = OFFER(7000)): Promise<{ d: DialogRef; ok: SipResponse }> {
   const d = ref(number);
   peer.send(invite(peer, d, sdp), port);
-  const ok = (await peer.next(isFinal('INVITE'))) as SipResponse;
+  // Match on Call-ID: a retransmitted 2xx of an earlier call may still sit in the inbox.
+  const ok = (await peer.next((m) => isFinal('INVITE')(m) && m.headers.get('Call-ID') === d.callId)) as SipResponse;
   if (ok.status !== 200) return { d, ok };
   d.toTag = toTag(ok);
   peer.send(inDialog(peer, { ...d }, 'ACK'), port);
@@ -183,6 +184,47 @@ describe('bad input on TCP', () => {
     sock.write(good);
     await expect.poll(() => got).toMatch(/SIP\/2.0 200 OK/);
     sock.destroy();
+  });
+});
+
+describe('REST control API', () => {
+  const api = (path: string, init?: RequestInit) => fetch(`http://127.0.0.1:${gw.httpPort}${path}`, init);
+  const post = (path: string, body: unknown) => api(path, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+
+  it('lists calls with status and actionsPossible, and applies only possible actions', async () => {
+    const { d } = await call('+18990000007');
+    const listed = (await (await api('/calls')).json()) as { calls: { callId: string; status: string; actionsPossible: string[] }[] };
+    const mine = listed.calls.find((c) => c.callId === d.callId)!;
+    expect(mine).toMatchObject({ status: 'TALKING', actionsPossible: ['RELEASE_CALL', 'HOLD', 'SINGLE_STEP_TRANSFER', 'SEND_DTMF'] });
+
+    const refused = await post(`/calls/${encodeURIComponent(d.callId)}/actions`, { action: 'RETRIEVE' });
+    expect(refused.status).toBe(409);
+    expect(await refused.json()).toMatchObject({ status: 'TALKING', actionsPossible: ['RELEASE_CALL', 'HOLD', 'SINGLE_STEP_TRANSFER', 'SEND_DTMF'] });
+
+    const held = await post(`/calls/${encodeURIComponent(d.callId)}/actions`, { action: 'HOLD' });
+    expect([held.status, ((await held.json()) as { status: string }).status]).toEqual([202, 'HELD']);
+    const back = await post(`/calls/${encodeURIComponent(d.callId)}/actions`, { action: 'RETRIEVE' });
+    expect(((await back.json()) as { status: string }).status).toBe('TALKING');
+    expect((await post(`/calls/${encodeURIComponent(d.callId)}/actions`, { action: 'SEND_DTMF', digits: 'x' })).status).toBe(400);
+    expect((await post('/calls/nope/actions', { action: 'HOLD' })).status).toBe(404);
+
+    const released = await post(`/calls/${encodeURIComponent(d.callId)}/actions`, { action: 'RELEASE_CALL' });
+    expect(released.status).toBe(202);
+    const bye = await peer.next((m) => isRequest('BYE')(m) && m.headers.get('Call-ID') === d.callId);
+    expect(bye.headers.get('Reason')).toContain('Virtual agent ended the call');
+  });
+
+  it('sets an agent NotReady so calls to it get 480, and Ready again', async () => {
+    const r = await post('/agents/lv-08/state', { state: 'not-ready' });
+    expect(r.status).toBe(200);
+    expect((await call('+18990000008')).ok.status).toBe(480);
+    await post('/agents/lv-08/state', { state: 'ready' });
+    const again = await call('+18990000008');
+    expect(again.ok.status).toBe(200);
+    await hangup(again.d);
+    const agents = (await (await api('/agents')).json()) as { agents: { id: string; state: string }[] };
+    expect(agents.agents.find((a) => a.id === 'lv-08')).toBeDefined();
+    expect((await post('/agents/lv-08/state', { state: 'sleepy' })).status).toBe(400);
   });
 });
 
