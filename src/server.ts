@@ -5,12 +5,14 @@ import { HttpApi } from './api/http.js';
 import type { ControlSources } from './api/control.js';
 import type { MetricsSource } from './api/metrics.js';
 import { CallManager } from './call/manager.js';
+import { startContactCenters, type ContactCenters } from './contact-center.js';
 import type { GatewayConfig } from './config/types.js';
 import { WorkerMediaPlane } from '../media/worker-plane.js';
 
 export interface RunningGateway {
   config: GatewayConfig;
   media: WorkerMediaPlane;
+  contactCenters: ContactCenters;
   calls: CallManager;
   agents: AgentPool;
   httpPort: number;
@@ -35,7 +37,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       log.error({ worker: index, err }, 'media worker died: its calls were ended and it was replaced');
     },
   });
-  const calls = new CallManager(config, agents, media, log);
+  const cc = await startContactCenters(config, agents, log);
+  const calls = new CallManager(config, agents, media, log, { links: cc.links, ...(cc.wrapUp ? { wrapUp: cc.wrapUp } : {}) });
   await calls.start();
   const metrics = (): MetricsSource => ({
     gateway: config.gateway.name,
@@ -55,8 +58,19 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     calls: () => calls.calls.values(),
     call: (id) => calls.calls.get(id),
     agents: () => agents.list(),
-    agentDetail: () => ({}),
-    setAgentState: async (id, state) => agents.setIdleState(id, state),
+    agentDetail: (id) => {
+      const lc = cc.lifecycles.find((l) => l.states.has(id));
+      if (!lc) return {};
+      const st = lc.states.get(id)!;
+      return { vendorPhase: st.phase, keepAlives: st.keepAlives, wrapUpPending: cc.wrapUp?.pendingFor(id) ?? 0, ...(st.lastError ? { lastError: st.lastError } : {}) };
+    },
+    setAgentState: async (id, state) => {
+      const link = [...cc.links.values()][0];
+      const vendorAgent = cc.lifecycles.some((l) => l.states.has(id));
+      // The contact center is told first: an agent is Ready here only when it is Ready there.
+      if (link && vendorAgent) await (state === 'ready' ? link.adapter.ready(id) : link.adapter.notReady(id, 'operator'));
+      return agents.setIdleState(id, state);
+    },
   };
   const http = new HttpApi({ metrics, health: () => ({ draining: calls.draining, activeCalls: calls.calls.size }), control });
   let httpPort: number;
@@ -67,10 +81,13 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     throw e;
   }
   const sipPorts = Object.fromEntries(calls.profiles.map((p) => [p.profile.name, p.endpoint.port]));
+  await cc.attachSip(sipPorts);
+  cc.start({ agentReady: (id) => calls.agentReady(id) });
   let stopping: Promise<void> | undefined;
   return {
     config,
     media,
+    contactCenters: cc,
     calls,
     agents,
     httpPort,
@@ -79,6 +96,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       stopping ??= (async () => {
         await calls.drain(drainTimeoutMs);
         await Promise.all([calls.stop(), http.close(), media.close()]);
+        await cc.close();
       })();
       return stopping;
     },

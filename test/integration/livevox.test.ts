@@ -1,0 +1,82 @@
+/**
+ * LiveVox virtual agents end to end, through the real SIP and media path: the sandbox simulator
+ * (strict LiveVox API) places calls as LiveVox would (SIP INVITE with X-transaction-id and
+ * Session-ID, RTP audio) to agents the gateway logged in, joined and made Ready; a real engine
+ * ends the call or transfers it; the simulator's own records prove the wrap-up.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningGateway } from '../../src/server.js';
+import { startFixture } from '../helpers/gateway.js';
+import { startTestEngine, waitFor, type TestEngine } from '../helpers/test-engine.js';
+
+let gw: RunningGateway;
+let engine: TestEngine;
+
+const sim = () => gw.contactCenters.simulator!;
+const agentState = (user: string) => sim().state.snapshot().agents.find((a) => a.user === user)?.state;
+
+beforeAll(async () => {
+  process.env['VAGW_TEST_DATA'] = mkdtempSync(path.join(tmpdir(), 'vagw-lv-'));
+  engine = await startTestEngine({ protocol: 'twilio' });
+  gw = await startFixture('livevox-gateway.yaml', (c) => {
+    c.engines['bot']!.url = engine.url;
+  });
+  // Ready at LiveVox first, then (once the API answered) offered by the pool.
+  await waitFor(() => ['va-01', 'va-02', 'va-03', 'va-04'].every((u) => agentState(u) === 'READY'), 10_000, 'agents Ready at LiveVox');
+  await waitFor(() => gw.agents.list().every((a) => a.state === 'ready'), 5000, 'agents Ready in the pool');
+});
+afterAll(async () => {
+  await gw?.shutdown(0);
+  await engine?.close();
+});
+
+describe('LiveVox virtual agents', () => {
+  it('logs agents in, joins the service and makes them Ready; the pool offers them', () => {
+    expect(gw.agents.list().map((a) => a.state)).toEqual(['ready', 'ready', 'ready', 'ready']);
+  });
+
+  it('a call: engine gets the LiveVox ids and screen pop, hangs up with a term code, agent back to Ready', async () => {
+    const before = engine.calls.length;
+    const call = sim().startCall('va-01', { transactionId: '108821676850', sessionId: 'U5EF8FT5DFC07F9@10.101.21.216', account: 'ACC-1', phoneNumber: '2134634007', firstName: 'Ada' });
+    const e = await engine.waitForCall(before, 5000);
+    await waitFor(() => e.start !== undefined, 3000, 'start');
+    const custom = (e.start!['start'] as Record<string, Record<string, string>>)['customParameters']!;
+    expect(custom).toMatchObject({ transactionId: '108821676850', sessionId: 'U5EF8FT5DFC07F9@10.101.21.216' });
+    expect(Object.keys(custom).some((k) => k.startsWith('pop_'))).toBe(true);
+    await waitFor(() => e.receivedMs > 200, 3000, 'caller audio at the engine');
+    e.sendControl({ type: 'hangup', termCode: 'AI Completed' });
+    await waitFor(() => agentState('va-01') === 'READY' && gw.agents.find('livevox', '18990000001')!.state === 'ready', 5000, 'agent Ready again');
+    const rec = sim().state.snapshot().calls.find((c) => c.transactionId === call.transactionId)!;
+    expect(rec.termCodes.map((t) => t.termCodeName)).toEqual(['AI Completed']);
+  });
+
+  it('caller hangs up: stop to the engine, "Caller Hung Up" term code, agent Ready', async () => {
+    const before = engine.calls.length;
+    const call = sim().startCall('va-02', { transactionId: '200000000001', sessionId: 'S2@10.0.0.1' });
+    const e = await engine.waitForCall(before, 5000);
+    await waitFor(() => e.start !== undefined, 3000, 'start');
+    const placed = gw.contactCenters.placer!;
+    await waitFor(() => placed.active > 0, 2000, 'placed');
+    sim().endCall(call.transactionId, 'customer');
+    // The placer's leg ends when the customer leaves: it sends BYE.
+    await waitFor(() => e.events.includes('stop'), 5000, 'stop at the engine');
+    await waitFor(() => agentState('va-02') === 'READY', 5000, 'Ready');
+    const rec = sim().state.snapshot().calls.find((c) => c.transactionId === call.transactionId)!;
+    expect(rec.termCodes.map((t) => t.termCodeName)).toEqual(['Caller Hung Up']);
+  });
+
+  it('transfer to a human through the phonebook: conference, human joins, we leave, transfer term code, Ready', async () => {
+    const before = engine.calls.length;
+    const call = sim().startCall('va-03', { transactionId: '300000000001', sessionId: 'S3@10.0.0.1' });
+    const e = await engine.waitForCall(before, 5000);
+    await waitFor(() => e.start !== undefined, 3000, 'start');
+    e.sendControl({ type: 'transfer', phonebook: 'Human Agents', contact: 'Tier 1' });
+    await waitFor(() => agentState('va-03') === 'READY', 8000, 'Ready after transfer');
+    const rec = sim().state.snapshot().calls.find((c) => c.transactionId === call.transactionId)!;
+    expect(rec.conference).toBeDefined();
+    expect(rec.termCodes.map((t) => t.termCodeName)).toEqual(['Transferred to Agent']);
+  });
+});
