@@ -148,7 +148,13 @@ export class CallManager {
     const release = link && wrapUp
       ? () => {
           this.heldLeases.set(agentId, routed.release);
-          const steps = wrapUpSteps(inv.callId, agentId, call.vendorIds ?? streamVendorIds(inv), termCodeFor(call.endReason ?? 'drain', link.cc, call.termCode));
+          const ids = call.vendorIds ?? streamVendorIds(inv);
+          // A call the contact center never routed (e.g. SIPp straight at the gateway) has no
+          // vendor call to put a term code on: the agent only goes back to Ready.
+          const steps = ids.transactionId
+            ? wrapUpSteps(inv.callId, agentId, ids, termCodeFor(call.endReason ?? 'drain', link.cc, call.termCode))
+            : wrapUpSteps(inv.callId, agentId, ids, '').filter((s) => s.kind === 'ready');
+          if (!ids.transactionId) call.log.warn('no contact-center call id for this SIP call: no term code, agent back to Ready');
           wrapUp.add(steps).catch((e: Error) => call.log.error({ err: e.message }, 'wrap-up could not be recorded; agent kept out of service'));
         }
       : routed.release;

@@ -33,7 +33,7 @@ describe('shipped configuration', () => {
       sessionTimer: { minSE: 90, defaultExpires: 1800 },
       engine: 'builtin:echo',
       engineFailure: { policy: 'hangup', reconnectWindowMs: 2000 },
-      contactCenter: { vendor: 'none', keepAliveMinutes: 60, screenPopWaitMs: 1500, termCodes: { completed: 'AI Completed', callerHungUp: 'Caller Hung Up', transferred: 'Transferred to Agent', failed: 'AI Failure' }, wrapUp: { maxAttempts: 8, retryMs: 500 } },
+      contactCenter: { vendor: 'livevox', serviceId: '1001', password: 'sandbox', keepAliveMinutes: 60, screenPopWaitMs: 1500, termCodes: { completed: 'AI Completed', callerHungUp: 'Caller Hung Up', transferred: 'Transferred to Agent', failed: 'AI Failure' }, wrapUp: { maxAttempts: 8, retryMs: 500 } },
       agents: undefined,
     });
     expect(p.agents).toHaveLength(10);

@@ -408,6 +408,24 @@ describe('against a hand-driven UAS', () => {
       await done;
       await expect(call.answered).rejects.toThrow(/^487 Request Terminated/);
       await expect(call.ended).resolves.toEqual({ by: 'customer', reason: 'cancelled' });
+
+      // The 200 crosses the CANCEL: the session exists, so it is ACKed and ended with BYE.
+      const late = u.placer.place({ number: '+18990000002', transactionId: 't', sessionId: 's' });
+      const inv2 = (await u.peer.next(isRequest('INVITE'))) as SipRequest;
+      u.peer.send(response(inv2, 180, 'Ringing'), u.placer.sipPort);
+      await sleep(50);
+      const hungUp = late.hangup();
+      const cancel2 = (await u.peer.next(isRequest('CANCEL'))) as SipRequest;
+      u.peer.send(response(cancel2, 200, 'OK'), u.placer.sipPort);
+      const ack2 = await answerInvite(u, inv2);
+      expect(ack2.headers.get('CSeq')).toBe('1 ACK');
+      await expect(late.answered).resolves.toEqual({ status: 200, reason: 'OK' });
+      const bye = (await u.peer.next(isRequest('BYE'))) as SipRequest;
+      expect(bye.headers.get('Call-ID')).toBe(late.callId);
+      u.peer.send(response(bye, 200, 'OK'), u.placer.sipPort);
+      await hungUp;
+      await expect(late.ended).resolves.toEqual({ by: 'customer' });
+      expect(u.placer.stats).toMatchObject({ placed: 2, answered: 1, endedByCustomer: 2, failed: 0, hangupErrors: 0 });
     } finally {
       await closeUas(u);
     }
