@@ -26,8 +26,8 @@ export interface ContactCenters {
   placer?: CallPlacer;
   /** Called by the call layer once the SIP side is listening (the placer needs its port). */
   attachSip(sipPorts: Record<string, number>): Promise<void>;
-  /** Start lifecycles after the outbox replay. */
-  start(hooks: { agentReady(agentId: string): void }): void;
+  /** Log agents in, then replay the outbox (its steps need sessions), then keep agents in step. */
+  start(hooks: { agentReady(agentId: string): void }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -37,7 +37,7 @@ export async function startContactCenters(config: GatewayConfig, pool: AgentPool
     links: new Map(),
     lifecycles: [],
     attachSip: async () => undefined,
-    start: () => undefined,
+    start: async () => undefined,
     close: async () => undefined,
   };
   if (vendorProfiles.length === 0) return cc;
@@ -119,8 +119,9 @@ export async function startContactCenters(config: GatewayConfig, pool: AgentPool
     });
   };
 
-  cc.start = (hooks) => {
+  cc.start = async (hooks) => {
     agentReady = hooks.agentReady;
+    await Promise.all(cc.lifecycles.map((l) => l.check()));
     const replayed = cc.wrapUp!.replay();
     if (replayed.length) log.warn({ agents: replayed }, 'replaying wrap-up steps left in the outbox by the previous run');
     for (const l of cc.lifecycles) l.start();

@@ -82,7 +82,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   }
   const sipPorts = Object.fromEntries(calls.profiles.map((p) => [p.profile.name, p.endpoint.port]));
   await cc.attachSip(sipPorts);
-  cc.start({ agentReady: (id) => calls.agentReady(id) });
+  await cc.start({ agentReady: (id) => calls.agentReady(id) });
   let stopping: Promise<void> | undefined;
   return {
     config,

@@ -56,8 +56,8 @@ export class AgentLifecycle {
     return { id, user: a.vendorUser, password: a.vendorPassword ?? this.cc.password ?? '', serviceId: this.cc.serviceId ?? '', number: a.number };
   }
 
+  /** Periodic checks (call `check()` once first to log agents in). */
   start(): void {
-    void this.check();
     this.timer = setInterval(() => void this.check(), this.opts.checkEveryMs ?? 15_000);
     this.timer.unref();
   }
@@ -76,9 +76,16 @@ export class AgentLifecycle {
     this.busy.add(id);
     try {
       if (open && (st.phase === 'logged-out' || st.phase === 'failed')) {
-        if (onCall) return;
+        if (agent?.state === 'busy') return;
         st.phase = 'logging-in';
         await this.adapter.login(this.vendorAgent(id));
+        if (onCall) {
+          // Wrap-up of an earlier call is still pending (e.g. replayed after a restart): the agent
+          // is logged in for it, and its last step (Ready) puts the agent back in service.
+          st.phase = 'ready';
+          st.lastKeepAlive = this.now();
+          return;
+        }
         await this.adapter.ready(id);
         st.phase = 'ready';
         st.lastKeepAlive = this.now();

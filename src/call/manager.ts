@@ -60,8 +60,11 @@ export class CallManager {
 
   /** Wrap-up hook: the vendor confirmed Ready after the agent's call, so it may take calls again. */
   agentReady(agentId: string): void {
-    this.heldLeases.get(agentId)?.();
+    const release = this.heldLeases.get(agentId);
     this.heldLeases.delete(agentId);
+    // No lease: the wrap-up was replayed from the outbox after a restart.
+    if (release) release();
+    else this.agents.setIdleState(agentId, 'ready');
   }
 
   async start(): Promise<void> {

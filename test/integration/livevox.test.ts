@@ -80,3 +80,50 @@ describe('LiveVox virtual agents', () => {
     expect(rec.termCodes.map((t) => t.termCodeName)).toEqual(['Transferred to Agent']);
   });
 });
+
+describe('nothing lost across a restart', () => {
+  it('a term code that failed before the gateway stopped is replayed on restart: exactly one term code, agent Ready', async () => {
+    const { startLiveVoxSimulator } = await import('../../src/vendors/livevox/simulator/index.js');
+    const { CallPlacer } = await import('../../src/vendors/livevox/simulator/placer.js');
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'vagw-replay-'));
+    const external = await startLiveVoxSimulator({
+      accessToken: 'it-token',
+      clientName: 'it-client',
+      agents: [1, 2, 3, 4].map((i) => ({ user: `va-0${i}`, password: 'it-password' })),
+      services: [{ id: '2001', termCodes: ['AI Completed', 'Caller Hung Up', 'Transferred to Agent', 'AI Failure'].map((name, i) => ({ id: String(100 + i), name })), phonebooks: [] }],
+    });
+    const patch = (c: import('../../src/config/types.js').GatewayConfig) => {
+      c.livevox.baseUrl = external.url;
+      c.dataDir = dataDir;
+      c.profiles[0]!.engine = 'builtin:echo';
+      c.profiles[0]!.agents = c.profiles[0]!.agents.map((a) => ({ ...a, engine: 'builtin:echo' }));
+      c.profiles[0]!.listen.port = 25580;
+      c.media.rtpPortMin = 47000;
+      c.media.rtpPortMax = 47999;
+    };
+    const g1 = await startFixture('livevox-gateway.yaml', patch);
+    await waitFor(() => external.state.agent('va-01')?.state === 'READY', 5000, 'va-01 Ready');
+    const placer = await CallPlacer.start({ gateway: { host: '127.0.0.1', port: 25580 } });
+    external.on('call-started', (c) => {
+      // The customer hangs up after 300 ms; LiveVox then has the agent in wrap-up.
+      const pc = placer.place({ number: c.agentNumber, transactionId: c.transactionId, sessionId: c.sessionId, maxDurationMs: 300 });
+      void pc.ended.then(() => external.endCall(c.transactionId, 'customer'));
+    });
+    // LiveVox refuses every term code for now: the wrap-up can only record and retry.
+    external.setFaults({ errorRate: 1, only: ['/callControl/agent/call/termCode'] });
+    const call = external.startCall('va-01', { transactionId: '900000000001', sessionId: 'R1@10.0.0.1' });
+    // The first attempt (with the client's own retries) has failed: the steps are only on disk.
+    await waitFor(() => (g1.contactCenters.wrapUp?.stats.retries ?? 0) > 0, 10_000, 'a failed term-code attempt');
+    expect(g1.contactCenters.wrapUp!.pendingFor('va-01')).toBe(2);
+    await g1.shutdown(0);
+    await placer.close();
+
+    external.setFaults({});
+    const g2 = await startFixture('livevox-gateway.yaml', patch);
+    await waitFor(() => external.state.agent('va-01')?.state === 'READY', 5000, 'va-01 Ready after the replay');
+    await waitFor(() => g2.agents.find('livevox', '18990000001')!.state === 'ready', 2000, 'offered again');
+    expect(external.state.call(call.transactionId)!.termCodes.map((t) => t.termCodeName)).toEqual(['Caller Hung Up']);
+    await g2.shutdown(0);
+    await external.close();
+  });
+});
