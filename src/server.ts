@@ -53,6 +53,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     rtpPortsFree: media.portsFree(),
     mediaSessions: media.activeSessions,
     mediaWorkerRestarts: workerRestarts,
+    ...(cc.wrapUp ? { wrapUp: { ...cc.wrapUp.stats, pending: cc.wrapUp.pendingTotal } } : {}),
   });
   const control: ControlSources = {
     calls: () => calls.calls.values(),

@@ -22,6 +22,7 @@ export interface MetricsSource {
   rtpPortsFree: number;
   mediaSessions: number;
   mediaWorkerRestarts: number;
+  wrapUp?: { confirmed: number; retries: number; failures: number; pending: number };
 }
 
 type Sample = [labels: Record<string, string | number>, value: number];
@@ -58,5 +59,11 @@ export function renderMetrics(s: MetricsSource): string {
   family(o, 'vagw_rtp_port_pairs', 'gauge', 'RTP port pairs by use.', [[{ use: 'in-use' }, s.rtpPortsInUse], [{ use: 'free' }, s.rtpPortsFree]]);
   family(o, 'vagw_media_sessions', 'gauge', 'Media sessions open in the media workers.', [[{}, s.mediaSessions]]);
   family(o, 'vagw_media_worker_restarts_total', 'counter', 'Media worker threads that died and were replaced.', [[{}, s.mediaWorkerRestarts]]);
+  if (s.wrapUp) {
+    family(o, 'vagw_wrapup_steps_confirmed_total', 'counter', 'Wrap-up steps (term code, contact, Ready) confirmed by the contact center.', [[{}, s.wrapUp.confirmed]]);
+    family(o, 'vagw_wrapup_retries_total', 'counter', 'Wrap-up step attempts that failed and were retried.', [[{}, s.wrapUp.retries]]);
+    family(o, 'vagw_wrapup_failures_total', 'counter', 'Times an agent was taken NotReady because its wrap-up kept failing.', [[{}, s.wrapUp.failures]]);
+    family(o, 'vagw_wrapup_steps_pending', 'gauge', 'Wrap-up steps in the durable outbox, not yet confirmed.', [[{}, s.wrapUp.pending]]);
+  }
   return o.join('\n') + '\n';
 }

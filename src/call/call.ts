@@ -68,6 +68,10 @@ export class Call {
   private handedOver = false;
   /** The contact center behind this call, when the profile has one. */
   vendor?: { adapter: VendorAdapter; agentId: string };
+  /** The screen pop the contact center gave for this call. */
+  screenPop?: Record<string, string>;
+  /** Set by the orchestrator when a contact center can take contact updates. */
+  onContactUpdate?: (fields: Record<string, string>) => Promise<void>;
   /** The vendor's ids for this call (LiveVox: callTransactionId, callSessionId, ...). */
   vendorIds?: VendorCallIds;
 
@@ -138,8 +142,12 @@ export class Call {
       case 'transfer':
         await this.transfer(ev);
         return;
+      case 'updateContact':
+        // A wrap-up step like the term code: durable, retried, confirmed by the contact center.
+        if (!this.onContactUpdate) return this.media.engineError('unsupported', 'updateContact needs a contact-center adapter');
+        return this.onContactUpdate(ev.fields);
       default:
-        // hold/unhold are applied by the media plane; updateContact needs a contact-center adapter.
+        // hold/unhold are applied by the media plane.
         return;
     }
   }

@@ -168,6 +168,13 @@ export class CallManager {
       log.child({ agent: agentId }),
     );
     if (link) call.vendor = { adapter: link.adapter, agentId };
+    if (link && wrapUp) {
+      call.onContactUpdate = async (fields) => {
+        const account = call.vendorIds?.['account'] ?? call.screenPop?.['accountNumber'] ?? fields['account'];
+        if (!account) return call.media.engineError('not-possible', 'updateContact: the call has no contact account (none in the screen pop, none in fields.account)');
+        await wrapUp.add([{ kind: 'contact', agentId, callId: `${inv.callId}:contact:${Date.now()}`, account, fields }]);
+      };
+    }
     this.calls.set(inv.callId, call);
     call.events$.subscribe({ complete: () => this.calls.delete(inv.callId) });
     call.events$.subscribe((ev) => {
@@ -208,6 +215,7 @@ export class CallManager {
     // event). The call is already up meanwhile, so a hang-up during the fetch ends it normally.
     const ctx = await fetchCallContext(link, agentId, streamVendorIds(inv), call.log, (pop) => session.engineEvent('screenPop', pop));
     call.vendorIds = ctx.ids;
+    if (ctx.screenPop) call.screenPop = ctx.screenPop;
     if (call.state !== 'ended') session.start(customParams(ctx.ids, ctx.screenPop));
   }
 

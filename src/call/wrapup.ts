@@ -56,6 +56,10 @@ export class WrapUpRunner {
     return agents;
   }
 
+  get pendingTotal(): number {
+    return this.outbox.size;
+  }
+
   pendingFor(agentId: string): number {
     return this.outbox.pending().filter((e) => e.step.agentId === agentId).length;
   }

@@ -47,10 +47,15 @@ describe('LiveVox virtual agents', () => {
     expect(custom).toMatchObject({ transactionId: '108821676850', sessionId: 'U5EF8FT5DFC07F9@10.101.21.216' });
     expect(Object.keys(custom).some((k) => k.startsWith('pop_'))).toBe(true);
     await waitFor(() => e.receivedMs > 200, 3000, 'caller audio at the engine');
+    e.sendControl({ type: 'updateContact', fields: { callOutcome: 'resolved', nextAction: 'none' } });
+    await waitFor(() => sim().state.contact('ACC-1')?.fields['callOutcome'] === 'resolved', 3000, 'contact updated at LiveVox');
     e.sendControl({ type: 'hangup', termCode: 'AI Completed' });
     await waitFor(() => agentState('va-01') === 'READY' && gw.agents.find('livevox', '18990000001')!.state === 'ready', 5000, 'agent Ready again');
     const rec = sim().state.snapshot().calls.find((c) => c.transactionId === call.transactionId)!;
     expect(rec.termCodes.map((t) => t.termCodeName)).toEqual(['AI Completed']);
+    const metrics = await (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
+    expect(metrics).toMatch(/^vagw_wrapup_steps_confirmed_total [3-9]$/m);
+    expect(metrics).toMatch(/^vagw_wrapup_steps_pending 0$/m);
   });
 
   it('caller hangs up: stop to the engine, "Caller Hung Up" term code, agent Ready', async () => {
