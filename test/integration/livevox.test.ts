@@ -86,6 +86,33 @@ describe('LiveVox virtual agents', () => {
   });
 });
 
+describe('failures on either side', () => {
+  it('engine lost mid-call (reconnect fails too): the call ends with the failure term code, agent Ready', async () => {
+    const before = engine.calls.length;
+    const call = sim().startCall('va-04', { transactionId: '400000000001', sessionId: 'S4@10.0.0.1' });
+    const first = await engine.waitForCall(before, 5000);
+    await waitFor(() => first.start !== undefined, 3000, 'start');
+    first.close(1011);
+    const second = await engine.waitForCall(before + 1, 5000);
+    await waitFor(() => second.start !== undefined, 3000, 'reconnect start');
+    second.close(1011);
+    await waitFor(() => sim().state.call(call.transactionId)!.termCodes.length === 1 && agentState('va-04') === 'READY', 8000, 'wrap-up');
+    expect(sim().state.call(call.transactionId)!.termCodes.map((t) => t.termCodeName)).toEqual(['AI Failure']);
+  });
+
+  it('bursts of LiveVox 5xx and dropped connections: every call still gets exactly one term code', async () => {
+    sim().setFaults({ errorRate: 0.3, dropRate: 0.1, only: ['/callControl'], seed: 4475 });
+    const calls = ['va-01', 'va-02'].map((agent, i) => sim().startCall(agent, { transactionId: `50000000000${i}`, sessionId: `S5${i}@10.0.0.1` }));
+    // The engine hangs up each call as soon as it starts.
+    await waitFor(() => engine.calls.filter((c) => c.start !== undefined && !c.closed).length >= 2 || calls.every((c) => sim().state.call(c.transactionId)!.status !== 'active'), 8000, 'engines up');
+    for (const e of engine.calls.filter((c) => !c.closed && c.start)) e.sendControl({ type: 'hangup' });
+    await waitFor(() => calls.every((c) => sim().state.call(c.transactionId)!.termCodes.length >= 1), 20_000, 'term codes despite faults');
+    sim().setFaults({});
+    await waitFor(() => agentState('va-01') === 'READY' && agentState('va-02') === 'READY', 10_000, 'agents Ready');
+    for (const c of calls) expect(sim().state.call(c.transactionId)!.termCodes).toHaveLength(1);
+  });
+});
+
 describe('nothing lost across a restart', () => {
   it('a term code that failed before the gateway stopped is replayed on restart: exactly one term code, agent Ready', async () => {
     const { startLiveVoxSimulator } = await import('../../src/vendors/livevox/simulator/index.js');
