@@ -19,6 +19,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, runSipp, startSippUas, type SippResult, type SippUas } from '../test/helpers/sipp.js';
+import { stopChild } from './media/procs.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const AGENTS = 5000;
@@ -88,14 +89,6 @@ async function startGateway(configPath: string, httpPort: number): Promise<Child
   }
 }
 
-async function stopChild(child: ChildProcess | undefined, graceMs: number): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const force = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(force);
-}
 
 async function callRun(port: number, rate: number, seconds: number, traceRtt = false): Promise<SippResult> {
   return runSipp({

@@ -7,7 +7,7 @@
  */
 import pino, { type Logger } from 'pino';
 import { LiveVoxApiError, LiveVoxHttp, type Exchange } from './http.js';
-import type { AgentLine, AgentStatusResponse, LoginResponse, PhoneBooksResponse, ScreenPopResponse, ScreenPopRow, TermCodesResponse, WirePhoneBook } from './wire.js';
+import type { AgentLine, AgentStatusResponse, TermCodeBody, LoginResponse, PhoneBooksResponse, ScreenPopResponse, ScreenPopRow, TermCodesResponse, WirePhoneBook } from './wire.js';
 
 export { LiveVoxApiError } from './http.js';
 
@@ -41,16 +41,8 @@ export interface LiveVoxClientOptions {
   random?: () => number;
 }
 
-export interface SetTermCodeInput {
-  callTransactionId: string;
-  callSessionId: string;
-  termCodeId: string;
-  moveAgentToNotReady: boolean;
-  phoneDialed?: string;
-  serviceId?: string;
-  account?: string;
-  notes?: string;
-}
+/** The term-code request body (the LiveVox wire form). */
+export type SetTermCodeInput = TermCodeBody;
 
 export type TermCodeCategory = TermCodesResponse['termCodeCategories'][number];
 

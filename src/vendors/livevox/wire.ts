@@ -146,3 +146,15 @@ export const LvCode = {
   injectedFault: 5001,
 } as const;
 export type LvCodeValue = (typeof LvCode)[keyof typeof LvCode];
+
+/** Body of PUT /callControl/agent/call/termCode (both the client and the simulator use it). */
+export interface TermCodeBody {
+  callTransactionId: string;
+  callSessionId: string;
+  termCodeId: string;
+  moveAgentToNotReady: boolean;
+  phoneDialed?: string;
+  serviceId?: string;
+  account?: string;
+  notes?: string;
+}

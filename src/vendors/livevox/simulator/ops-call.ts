@@ -3,7 +3,7 @@
  * conference (TRANSFERRING until the human joins, then leave), and term codes (one per call,
  * only for the agent's current or last call, only codes of the call's service).
  */
-import { LvCode } from '../wire.js';
+import { LvCode, type TermCodeBody } from '../wire.js';
 import { normalize899, SimError, type AgentRecord, type CallInput, type CallRecord, type TermCodeRecord } from './records.js';
 import type { SimState } from './state.js';
 
@@ -125,15 +125,7 @@ export function leaveConference(st: SimState, agent: AgentRecord): void {
   st.events.emit('conference-left', copy(call));
 }
 
-export interface TermCodeArgs {
-  callTransactionId: string;
-  callSessionId: string;
-  termCodeId: string;
-  moveAgentToNotReady: boolean;
-  phoneDialed?: string;
-  serviceId?: string;
-  notes?: string;
-}
+export type TermCodeArgs = TermCodeBody;
 
 export function setTermCode(st: SimState, agent: AgentRecord, a: TermCodeArgs): void {
   const tid = a.callTransactionId;
