@@ -15,7 +15,7 @@ export type WrapStep =
   | { kind: 'ready'; agentId: string; callId: string };
 
 export interface WrapUpHooks {
-  /** The agent's last step (Ready) is confirmed: it may take a call again. */
+  /** The agent's last step (Ready) is about to be sent: from now on it may take a call again. */
   ready(agentId: string, callId: string): void;
   /** Retries are exhausted: the agent is NotReady at the vendor (best effort) and must be reported. */
   failed(agentId: string, callId: string, error: string): void;
@@ -91,11 +91,13 @@ export class WrapUpRunner {
       try {
         const adapter = this.adapterFor(step.agentId);
         if (!adapter) throw new VendorError(`no contact-center adapter for agent ${step.agentId}`, 'wrap-up', false);
+        // The contact center may route the next call the instant it has the agent Ready, before
+        // its answer reaches us: the agent must already take calls when we ask for Ready.
+        if (step.kind === 'ready') this.hooks.ready(step.agentId, step.callId);
         await this.execute(adapter, step);
         await this.outbox.done(id);
         this.stats.confirmed++;
         log.info({ attempts: n }, 'wrap-up step confirmed');
-        if (step.kind === 'ready') this.hooks.ready(step.agentId, step.callId);
         return true;
       } catch (e) {
         const retryable = !(e instanceof VendorError) || e.retryable;
