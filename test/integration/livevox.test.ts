@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGateway } from '../../src/server.js';
 import { startFixture } from '../helpers/gateway.js';
 import { startTestEngine, waitFor, type TestEngine } from '../helpers/test-engine.js';
+import type { LiveVoxSimulator } from '../../src/vendors/livevox/simulator/index.js';
 
 let gw: RunningGateway;
 let engine: TestEngine;
@@ -83,6 +84,27 @@ describe('LiveVox virtual agents', () => {
     const rec = sim().state.snapshot().calls.find((c) => c.transactionId === call.transactionId)!;
     expect(rec.conference).toBeDefined();
     expect(rec.termCodes.map((t) => t.termCodeName)).toEqual(['Transferred to Agent']);
+  });
+});
+
+describe('back-to-back calls', () => {
+  it('takes the next call the instant LiveVox has the agent Ready again (before its answer reaches us)', async () => {
+    const before = engine.calls.length;
+    const first = sim().startCall('va-01', { transactionId: '600000000001', sessionId: 'S61@10.0.0.1' });
+    let second: ReturnType<LiveVoxSimulator['startCall']> | undefined;
+    // LiveVox routes the next customer while it is still answering our Ready request.
+    const off = sim().on('agent-state', (a) => {
+      if (a.user === 'va-01' && a.state === 'READY' && !second) second = sim().startCall('va-01', { transactionId: '600000000002', sessionId: 'S62@10.0.0.1' });
+    });
+    const e1 = await engine.waitForCall(before, 5000);
+    await waitFor(() => e1.start !== undefined, 3000, 'first start');
+    e1.sendControl({ type: 'hangup' });
+    const e2 = await engine.waitForCall(before + 1, 5000);
+    await waitFor(() => e2.start !== undefined, 3000, 'second call reached the engine');
+    off();
+    e2.sendControl({ type: 'hangup' });
+    await waitFor(() => agentState('va-01') === 'READY' && sim().state.call(second!.transactionId)!.termCodes.length === 1, 5000, 'second wrap-up');
+    expect(sim().state.call(first.transactionId)!.termCodes).toHaveLength(1);
   });
 });
 
