@@ -90,10 +90,6 @@ export class Driver {
     private readonly opts: DriverOptions,
   ) {}
 
-  get mode(): 'route' | 'status' {
-    return this.opts.routeDelayMs === null ? 'route' : 'status';
-  }
-
   private async login(agent: string, stats: DriverStats): Promise<string> {
     stats.lvRequests['POST /session/login'] = (stats.lvRequests['POST /session/login'] ?? 0) + 1;
     const r = await this.sim.send('POST', '/session/login', { clientName: this.opts.lv.clientName, userName: agent, password: this.opts.lv.password, agent: true }, { 'LV-Access': this.opts.lv.accessToken });

@@ -9,14 +9,13 @@
  */
 import { newRequest, SipHeaders, type SipRequest, type SipResponse } from '../message.js';
 import type { ClientTxDeps } from './client-non-invite.js';
-import { TxTimers } from './timers.js';
+import { Transaction } from './base.js';
 
 export type ClientInviteState = 'calling' | 'proceeding' | 'completed' | 'accepted' | 'terminated';
 type Timer = 'A' | 'B' | 'D' | 'M';
 
-export class InviteClientTransaction {
+export class InviteClientTransaction extends Transaction<Timer, ClientInviteState> {
   state: ClientInviteState = 'calling';
-  private readonly timers: TxTimers<Timer>;
   private aInterval: number;
   private ack?: SipRequest;
 
@@ -24,8 +23,8 @@ export class InviteClientTransaction {
     readonly request: SipRequest,
     private readonly deps: ClientTxDeps,
   ) {
+    super(deps);
     this.aInterval = deps.timers.T1;
-    this.timers = new TxTimers(deps.clock, (t) => this.fire(t));
   }
 
   start(): void {
@@ -83,12 +82,6 @@ export class InviteClientTransaction {
     return newRequest('ACK', this.request.uri, h);
   }
 
-  transportError(): void {
-    if (this.state === 'terminated') return;
-    this.deps.onTimeout();
-    this.terminate();
-  }
-
   fire(t: Timer): void {
     if (this.state === 'terminated') return;
     switch (t) {
@@ -110,10 +103,4 @@ export class InviteClientTransaction {
     }
   }
 
-  terminate(): void {
-    if (this.state === 'terminated') return;
-    this.state = 'terminated';
-    this.timers.clear();
-    this.deps.onTerminated();
-  }
 }

@@ -8,7 +8,8 @@
  */
 import type { Clock } from '../clock.js';
 import type { SipRequest, SipResponse } from '../message.js';
-import { TxTimers, type TimerConfig } from './timers.js';
+import type { TimerConfig } from './timers.js';
+import { Transaction } from './base.js';
 
 export interface ClientTxDeps {
   clock: Clock;
@@ -23,17 +24,16 @@ export interface ClientTxDeps {
 export type ClientNonInviteState = 'trying' | 'proceeding' | 'completed' | 'terminated';
 type Timer = 'E' | 'F' | 'K';
 
-export class NonInviteClientTransaction {
+export class NonInviteClientTransaction extends Transaction<Timer, ClientNonInviteState> {
   state: ClientNonInviteState = 'trying';
-  private readonly timers: TxTimers<Timer>;
   private eInterval: number;
 
   constructor(
     readonly request: SipRequest,
     private readonly deps: ClientTxDeps,
   ) {
+    super(deps);
     this.eInterval = deps.timers.T1;
-    this.timers = new TxTimers(deps.clock, (t) => this.fire(t));
   }
 
   start(): void {
@@ -56,12 +56,6 @@ export class NonInviteClientTransaction {
     this.timers.arm('K', this.deps.reliable ? 0 : this.deps.timers.T4);
   }
 
-  transportError(): void {
-    if (this.state === 'terminated') return;
-    this.deps.onTimeout();
-    this.terminate();
-  }
-
   fire(t: Timer): void {
     if (this.state === 'terminated') return;
     switch (t) {
@@ -82,10 +76,4 @@ export class NonInviteClientTransaction {
     }
   }
 
-  terminate(): void {
-    if (this.state === 'terminated') return;
-    this.state = 'terminated';
-    this.timers.clear();
-    this.deps.onTerminated();
-  }
 }

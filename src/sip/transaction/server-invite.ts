@@ -17,7 +17,8 @@
  */
 import type { Clock } from '../clock.js';
 import type { SipRequest, SipResponse } from '../message.js';
-import { TxTimers, type TimerConfig } from './timers.js';
+import type { TimerConfig } from './timers.js';
+import { Transaction } from './base.js';
 
 export type ServerInviteState = 'proceeding' | 'completed' | 'confirmed' | 'accepted' | 'terminated';
 
@@ -33,18 +34,17 @@ export interface ServerTxDeps {
 
 type Timer = 'G' | 'H' | 'I' | 'L';
 
-export class InviteServerTransaction {
+export class InviteServerTransaction extends Transaction<Timer, ServerInviteState> {
   state: ServerInviteState = 'proceeding';
   private last?: SipResponse;
-  private readonly timers: TxTimers<Timer>;
   private gInterval: number;
 
   constructor(
     readonly request: SipRequest,
     private readonly deps: ServerTxDeps,
   ) {
+    super(deps);
     this.gInterval = deps.timers.T1;
-    this.timers = new TxTimers(deps.clock, (t) => this.fire(t));
   }
 
   /** A retransmission of the INVITE, or the ACK for a non-2xx final response. */
@@ -85,11 +85,6 @@ export class InviteServerTransaction {
   }
 
   /** Transport could not deliver a response (§17.2.4). */
-  transportError(): void {
-    if (this.state === 'terminated') return;
-    this.deps.onTimeout();
-    this.terminate();
-  }
 
   fire(t: Timer): void {
     switch (t) {
@@ -111,10 +106,4 @@ export class InviteServerTransaction {
     }
   }
 
-  terminate(): void {
-    if (this.state === 'terminated') return;
-    this.state = 'terminated';
-    this.timers.clear();
-    this.deps.onTerminated();
-  }
 }

@@ -9,20 +9,19 @@
  */
 import type { SipRequest, SipResponse } from '../message.js';
 import type { ServerTxDeps } from './server-invite.js';
-import { TxTimers } from './timers.js';
+import { Transaction } from './base.js';
 
 export type ServerNonInviteState = 'trying' | 'proceeding' | 'completed' | 'terminated';
 
-export class NonInviteServerTransaction {
+export class NonInviteServerTransaction extends Transaction<'J', ServerNonInviteState> {
   state: ServerNonInviteState = 'trying';
   private last?: SipResponse;
-  private readonly timers: TxTimers<'J'>;
 
   constructor(
     readonly request: SipRequest,
     private readonly deps: ServerTxDeps,
   ) {
-    this.timers = new TxTimers(deps.clock, (t) => this.fire(t));
+    super(deps);
   }
 
   receive(_req: SipRequest): 'absorbed' {
@@ -42,20 +41,8 @@ export class NonInviteServerTransaction {
     this.timers.arm('J', this.deps.reliable ? 0 : 64 * this.deps.timers.T1);
   }
 
-  transportError(): void {
-    if (this.state === 'terminated') return;
-    this.deps.onTimeout();
-    this.terminate();
-  }
-
   fire(_t: 'J'): void {
     this.terminate();
   }
 
-  terminate(): void {
-    if (this.state === 'terminated') return;
-    this.state = 'terminated';
-    this.timers.clear();
-    this.deps.onTerminated();
-  }
 }
