@@ -55,3 +55,20 @@ describe('Outbox', () => {
     await a.close();
   });
 });
+
+describe('Outbox compaction under concurrent confirmations', () => {
+  it('never overlaps compactions or writes to a replaced file (found by bench:calls)', async () => {
+    const f = file();
+    const a = await Outbox.open<number>(f, { compactAfter: 20 });
+    // Waves of puts and dones in flight together, crossing the compaction threshold many times.
+    for (let wave = 0; wave < 10; wave++) {
+      const ids = Array.from({ length: 50 }, (_, i) => `w${wave}-${i}`);
+      await Promise.all(ids.map((id, i) => a.put(id, i)));
+      await Promise.all([...ids.slice(0, 45).map((id) => a.done(id)), a.put(`extra-${wave}`, wave)]);
+    }
+    expect(a.size).toBe(10 * 5 + 10);
+    const b = await Outbox.open<number>(f);
+    expect(b.pending().map((e) => e.id).sort()).toEqual(a.pending().map((e) => e.id).sort());
+    await Promise.all([a.close(), b.close()]);
+  });
+});

@@ -23,20 +23,40 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
+export interface OutboxOptions {
+  /** Compact the journal after this many confirmations (and when they outnumber pending 4:1). */
+  compactAfter?: number;
+}
+
 export class Outbox<T> {
   private entries = new Map<string, OutboxEntry<T>>();
   private queue: Pending[] = [];
-  private flushing = false;
+  private flushScheduled = false;
   private doneSinceCompact = 0;
   private closed = false;
+  /**
+   * Every file operation (flush, compaction, close) runs in this chain, one at a time: a flush
+   * must never write to a handle a compaction is replacing, and compactions must not overlap.
+   */
+  private io: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly file: string,
     private fh: FileHandle,
+    private readonly compactAfter: number,
   ) {}
 
+  private runIo<R>(fn: () => Promise<R>): Promise<R> {
+    const p = this.io.then(fn);
+    this.io = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    return p;
+  }
+
   /** Open (creating) the journal and replay it. A torn last line (crash mid-write) is ignored. */
-  static async open<T>(file: string): Promise<Outbox<T>> {
+  static async open<T>(file: string, opts: OutboxOptions = {}): Promise<Outbox<T>> {
     mkdirSync(path.dirname(file), { recursive: true });
     const entries = new Map<string, OutboxEntry<T>>();
     if (existsSync(file)) {
@@ -54,10 +74,10 @@ export class Outbox<T> {
         else entries.delete(r.id);
       });
     }
-    const box = new Outbox<T>(file, await open(file, 'a'));
+    const box = new Outbox<T>(file, await open(file, 'a'), opts.compactAfter ?? 10_000);
     box.entries = entries;
     // Start from a compact journal holding only what is still pending.
-    await box.compact();
+    await box.runIo(() => box.compact());
     return box;
   }
 
@@ -86,35 +106,41 @@ export class Outbox<T> {
   async done(id: string): Promise<void> {
     if (!this.entries.delete(id)) return;
     await this.write({ t: 'done', id });
-    if (++this.doneSinceCompact > 10_000 && this.doneSinceCompact > 4 * this.entries.size) await this.compact();
+    if (++this.doneSinceCompact > this.compactAfter && this.doneSinceCompact > 4 * this.entries.size) {
+      // Reset before awaiting so concurrent confirmations do not start a second compaction.
+      this.doneSinceCompact = 0;
+      await this.runIo(() => this.compact());
+    }
   }
 
   private write(r: Record_<T>): Promise<void> {
     if (this.closed) return Promise.reject(new Error('outbox is closed'));
     return new Promise((resolve, reject) => {
       this.queue.push({ line: JSON.stringify(r) + '\n', resolve, reject });
-      if (!this.flushing) void this.flush();
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        void this.runIo(() => this.flush());
+      }
     });
   }
 
+  /** One group commit: everything queued until now, one write, one fdatasync. */
   private async flush(): Promise<void> {
-    this.flushing = true;
-    while (this.queue.length) {
-      const batch = this.queue.splice(0);
-      try {
-        await this.fh.write(batch.map((p) => p.line).join(''));
-        await this.fh.datasync();
-        for (const p of batch) p.resolve();
-      } catch (e) {
-        for (const p of batch) p.reject(e as Error);
-      }
+    // Records queued while this flush runs schedule the next one (still one sync for all of them).
+    this.flushScheduled = false;
+    const batch = this.queue.splice(0);
+    if (!batch.length) return;
+    try {
+      await this.fh.write(batch.map((p) => p.line).join(''));
+      await this.fh.datasync();
+      for (const p of batch) p.resolve();
+    } catch (e) {
+      for (const p of batch) p.reject(e as Error);
     }
-    this.flushing = false;
   }
 
   /** Rewrite the journal with only the pending steps (write, fsync, atomic rename). */
   private async compact(): Promise<void> {
-    while (this.flushing) await new Promise((r) => setTimeout(r, 1));
     const tmp = `${this.file}.tmp`;
     const fd = openSync(tmp, 'w');
     try {
@@ -137,8 +163,7 @@ export class Outbox<T> {
   }
 
   async close(): Promise<void> {
-    while (this.flushing) await new Promise((r) => setTimeout(r, 1));
     this.closed = true;
-    await this.fh.close();
+    await this.runIo(() => this.fh.close());
   }
 }
