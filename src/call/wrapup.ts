@@ -25,10 +25,12 @@ export interface WrapUpStats {
   confirmed: number;
   retries: number;
   failures: number;
+  /** Term codes / contact updates the contact center refused for good (e.g. a call it never routed). */
+  rejected: number;
 }
 
 export class WrapUpRunner {
-  readonly stats: WrapUpStats = { confirmed: 0, retries: 0, failures: 0 };
+  readonly stats: WrapUpStats = { confirmed: 0, retries: 0, failures: 0, rejected: 0 };
   private running = new Set<string>();
   private parked = new Map<string, NodeJS.Timeout>();
   private stopped = false;
@@ -102,6 +104,15 @@ export class WrapUpRunner {
       } catch (e) {
         const retryable = !(e instanceof VendorError) || e.retryable;
         log.warn({ attempt: n, err: (e as Error).message, retryable }, 'wrap-up step failed');
+        if (!retryable && step.kind !== 'ready') {
+          // Refused for good (e.g. a term code for a call the contact center never routed to
+          // this agent): retrying cannot succeed and must not keep the agent out of service.
+          // It is reported, and the agent's next step (Ready) goes ahead.
+          this.stats.rejected++;
+          log.error({ err: (e as Error).message }, 'wrap-up step refused by the contact center: reported and skipped');
+          await this.outbox.done(id);
+          return true;
+        }
         if (!retryable || n === this.opts.maxAttempts) return this.giveUp(id, step, (e as Error).message);
         this.stats.retries++;
         await new Promise((r) => setTimeout(r, Math.min(30_000, this.opts.retryMs * 2 ** (n - 1))));

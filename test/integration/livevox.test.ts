@@ -87,6 +87,19 @@ describe('LiveVox virtual agents', () => {
   });
 });
 
+describe('calls LiveVox never routed', () => {
+  it('a SIP call carrying unknown LiveVox ids: the refused term code is reported, the agent goes back to Ready', async () => {
+    const { SipPeer, placeCall, hangUp, OFFER } = await import('../helpers/sip-peer.js');
+    const peer = await SipPeer.open();
+    const { d, ok } = await placeCall(peer, 25570, '+18990000004', OFFER(7000), 'X-transaction-id: 777000000001\nSession-ID: NOPE@10.0.0.9\n');
+    expect(ok.status).toBe(200);
+    await hangUp(peer, 25570, d);
+    await waitFor(() => (gw.contactCenters.wrapUp?.stats.rejected ?? 0) >= 1, 5000, 'term code refused and reported');
+    await waitFor(() => gw.agents.find('livevox', '18990000004')!.state === 'ready' && agentState('va-04') === 'READY', 5000, 'agent back in service');
+    peer.close();
+  });
+});
+
 describe('back-to-back calls', () => {
   it('takes the next call the instant LiveVox has the agent Ready again (before its answer reaches us)', async () => {
     const before = engine.calls.length;
