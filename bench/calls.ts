@@ -35,7 +35,7 @@ import { analyzeStep, settled, type Snapshot } from './calls/analyze.js';
 import { Driver } from './calls/driver.js';
 import { HttpClient, readMetrics } from './calls/http.js';
 import { checks, finalTable, stepLine, stepProblems, type StepResult, type Totals } from './calls/report.js';
-import { clockTicks, cpuTicks, killAll, machineCpu, startGateway, stopChild, type Gateway } from './media/procs.js';
+import { clockTicks, cpuTicks, guardRun, machineCpu, startGateway, stopChild, type Gateway } from './media/procs.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const AGENTS = 400;
@@ -236,19 +236,7 @@ async function main(): Promise<number> {
     await stopChild(gateway?.child, 7000);
     await rm(dir, { recursive: true, force: true });
   };
-  const onSignal = (): void => {
-    console.error('bench:calls interrupted: stopping the gateway');
-    void cleanup().finally(() => process.exit(2));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  process.once('exit', killAll);
-  const watchdog = setTimeout(() => {
-    console.error(`bench:calls exceeded ${HARD_LIMIT_MS / 60_000} minutes: killing the gateway`);
-    killAll();
-    process.exit(2);
-  }, HARD_LIMIT_MS);
-  watchdog.unref();
+  guardRun('bench:calls', HARD_LIMIT_MS, cleanup);
 
   try {
     const sipPort = await freePort();

@@ -25,7 +25,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/sipp.js';
 import type { EngineHello, EngineStatus, EngineWindow, GatewayInternal, GeneratorWindow, HangupResult, PlaceResult } from './media/ipc.js';
-import { clockTicks, cpuTicks, forkHelper, killAll, machineCpu, rssKb, startGateway, stopChild, type Gateway, type Helper } from './media/procs.js';
+import { clockTicks, cpuTicks, forkHelper, guardRun, machineCpu, rssKb, startGateway, stopChild, type Gateway, type Helper } from './media/procs.js';
 import { checks, clean, finalTable, stepLines, type Step, type TargetRun } from './media/report.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -218,19 +218,7 @@ async function main(): Promise<number> {
     await Promise.all([stopChild(procs.gateway?.child, 7000), ...helpers.map((h) => stopChild(h.child, 2000))]);
     await rm(dir, { recursive: true, force: true });
   };
-  const onSignal = (): void => {
-    console.error('bench:media interrupted: stopping its processes');
-    void cleanup().finally(() => process.exit(2));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  process.once('exit', killAll);
-  const watchdog = setTimeout(() => {
-    console.error(`bench:media exceeded ${HARD_LIMIT_MS / 60_000} minutes: killing its processes`);
-    killAll();
-    process.exit(2);
-  }, HARD_LIMIT_MS);
-  watchdog.unref();
+  guardRun('bench:media', HARD_LIMIT_MS, cleanup);
 
   try {
     const engine = forkHelper(HELPERS, 'engine');

@@ -171,14 +171,9 @@ export const RTCP_SDES = 202;
 export const RTCP_BYE = 203;
 const SDES_CNAME = 1;
 
-export interface ReportBlock {
+/** One report block (§6.4.1): the reception report about source `ssrc`. */
+export interface ReportBlock extends ReceptionReport {
   ssrc: number;
-  fractionLost: number;
-  cumulativeLost: number;
-  extendedHighestSeq: number;
-  jitter: number;
-  lsr: number;
-  dlsr: number;
 }
 
 export interface SdesChunk {

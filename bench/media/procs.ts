@@ -136,3 +136,23 @@ export function machineCpu(): { busy: number; total: number } {
   const idle = (line[3] ?? 0) + (line[4] ?? 0);
   return { busy: total - idle, total };
 }
+
+/**
+ * Make a bench stop by itself and clean up: SIGINT/SIGTERM run `cleanup` then exit 2, a process
+ * exit kills what is left, and a watchdog kills everything after `limitMs`.
+ */
+export function guardRun(name: string, limitMs: number, cleanup: () => Promise<void>): void {
+  const onSignal = (): void => {
+    console.error(`${name} interrupted: stopping its processes`);
+    void cleanup().finally(() => process.exit(2));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.once('exit', killAll);
+  const watchdog = setTimeout(() => {
+    console.error(`${name} exceeded ${limitMs / 60_000} minutes: killing its processes`);
+    killAll();
+    process.exit(2);
+  }, limitMs);
+  watchdog.unref();
+}
