@@ -112,11 +112,16 @@ export class CallManager {
       routed.release();
       return this.refuse(inv, { status: 488, reason: 'INVITE without SDP offer is not supported' }, log);
     }
+    const engine = resolveEngine(this.config, routed.agent.engine, rt.profile);
+    if (engine.kind === 'webrtc') {
+      routed.release();
+      return this.refuse(inv, { status: 480, reason: `Virtual agent ${routed.agent.id} has no WebRTC endpoint attached` }, log);
+    }
     let session: MediaSession;
     try {
       session = await this.media.open({
         callId: inv.callId,
-        engine: resolveEngine(this.config, routed.agent.engine),
+        engine,
         meta: streamMeta(this.config.gateway.name, rt.profile.name, routed.agent, inv),
         failure: rt.profile.engineFailure,
       });

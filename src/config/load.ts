@@ -105,6 +105,7 @@ function loadProfile(raw: unknown, file: string, sink: ProblemSink): LoadedProfi
       ...(data.engineFailure.audioFile ? { audioFile: path.resolve(path.dirname(file), data.engineFailure.audioFile) } : {}),
     },
     contactCenter: data.contactCenter as ContactCenterConfig,
+    webrtc: data.webrtc,
     agents: agents.map((a) => a.agent),
   };
   return { sink, profile, agents };

@@ -103,7 +103,7 @@ export function isEngineUrl(s: string): boolean {
 
 /** An engine reference: a builtin, a ws(s) URL, or the name of an entry in `engines:`. */
 export function isEngine(s: string): boolean {
-  return s === 'builtin:echo' || s === 'builtin:demo' || isEngineUrl(s) || NAME.test(s);
+  return s === 'builtin:echo' || s === 'builtin:demo' || s === 'webrtc:sip' || s === 'webrtc:attach' || isEngineUrl(s) || NAME.test(s);
 }
 
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -113,7 +113,10 @@ const NAME_TEXT = '1-64 characters of A-Z a-z 0-9 . _ - starting with a letter o
 const bindAddress = stringWhere('an IP address (IPv4 or IPv6)', (s) => isIP(s) !== 0);
 export const isName = (s: string) => NAME.test(s);
 const name = stringWhere(NAME_TEXT, isName);
-const engine = stringWhere("'builtin:echo', 'builtin:demo', a ws:// or wss:// URL, or the name of an entry in engines:", isEngine);
+const engine = stringWhere(
+  "'builtin:echo', 'builtin:demo', 'webrtc:sip' (the agent's registered SIP.js endpoint), 'webrtc:attach' (an engine attached over /webrtc signaling), a ws:// or wss:// URL, or the name of an entry in engines:",
+  isEngine,
+);
 const cidr = stringWhere('a CIDR (address/prefix, e.g. 10.0.0.0/8 or ::1/128)', isCidr);
 /** Unquoted YAML numbers lose a leading '+' and leading zeros, so numbers must be strings. */
 const phoneNumber = z
@@ -141,6 +144,8 @@ const GatewaySection = obj({
   }).prefault({}),
   drainTimeoutSeconds: intIn(0, 3600).default(30),
   logLevel: oneOf(LOG_LEVELS).default('info'),
+  // Bearer token server-side WebRTC engines present on /webrtc (use ${ENV}); unset: /webrtc refuses all.
+  attachToken: z.string({ error: mustBe('a string') }).min(16, { error: 'must be at least 16 characters' }).optional(),
 });
 
 const MediaSection = obj({
@@ -293,6 +298,14 @@ export const ProfileSchema = obj({
     })
     .prefault({}),
   contactCenter: ContactCenter.prefault({}),
+  // WebRTC far ends (engines 'webrtc:sip' and 'webrtc:attach'): codecs we offer, in order of
+  // preference, and how long ICE + DTLS may take before the engine failure policy applies.
+  webrtc: obj({
+    codecs: list(oneOf(['opus', 'PCMU', 'PCMA']), 'a list of WebRTC codecs', 'must list at least one codec')
+      .superRefine(unique('codec'))
+      .default(['PCMU', 'opus']),
+    connectTimeoutSeconds: intIn(1, 120).default(30),
+  }).prefault({}),
   agents: list(z.unknown(), 'a list of agents', 'must list at least one agent'),
 });
 

@@ -35,6 +35,8 @@ export interface ContactCenterConfig {
   wrapUp: { maxAttempts: number; retryMs: number };
 }
 
+export type WebRtcCodec = 'opus' | 'PCMU' | 'PCMA';
+
 export interface SipProfile {
   /** Absolute path of the profile YAML; for a profile written inline in gateway.yaml, the gateway.yaml path. */
   file: string;
@@ -65,6 +67,8 @@ export interface SipProfile {
   engineFailure: EngineFailurePolicy;
   /** The contact center that drives this profile's agents (vendor 'none': agents as configured). */
   contactCenter: ContactCenterConfig;
+  /** WebRTC far ends ('webrtc:sip', 'webrtc:attach'): offered codecs in preference order, ICE+DTLS limit. */
+  webrtc: { codecs: WebRtcCodec[]; connectTimeoutSeconds: number };
   /** At least one. */
   agents: AgentConfig[];
 }
@@ -107,6 +111,8 @@ export interface GatewayConfig {
     limits: { maxCalls: number; maxCallsPerSecond: number; retryAfterSeconds: number };
     drainTimeoutSeconds: number;
     logLevel: LogLevel;
+    /** Bearer token for /webrtc (server-side WebRTC engines); unset: attach is refused. */
+    attachToken?: string;
   };
   media: {
     /** Address put in the SDP c= line. */
