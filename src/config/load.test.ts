@@ -34,6 +34,7 @@ describe('shipped configuration', () => {
       engine: 'builtin:echo',
       engineFailure: { policy: 'hangup', reconnectWindowMs: 2000 },
       contactCenter: { vendor: 'livevox', serviceId: '1001', password: 'sandbox', keepAliveMinutes: 60, screenPopWaitMs: 1500, termCodes: { completed: 'AI Completed', callerHungUp: 'Caller Hung Up', transferred: 'Transferred to Agent', failed: 'AI Failure' }, wrapUp: { maxAttempts: 8, retryMs: 500 } },
+      webrtc: { codecs: ['PCMU', 'opus'], connectTimeoutSeconds: 30 },
       agents: undefined,
     });
     expect(p.agents).toHaveLength(10);
@@ -82,6 +83,7 @@ describe('loading', () => {
       engine: 'builtin:echo',
       engineFailure: { policy: 'hangup', reconnectWindowMs: 2000 },
       contactCenter: { vendor: 'none', keepAliveMinutes: 60, screenPopWaitMs: 1500, termCodes: { completed: 'AI Completed', callerHungUp: 'Caller Hung Up', transferred: 'Transferred to Agent', failed: 'AI Failure' }, wrapUp: { maxAttempts: 8, retryMs: 500 } },
+      webrtc: { codecs: ['PCMU', 'opus'], connectTimeoutSeconds: 30 },
       agents: [{ id: 'a1', number: '8990000001', key: '18990000001', initialState: 'ready', engine: 'builtin:echo', vendorUser: 'a1' }],
     });
   });

@@ -132,7 +132,7 @@ describe('profile rules', () => {
   });
 
   it('engine: builtin:echo, builtin:demo, ws(s) URL or a named engine that exists', () => {
-    const msg = (v: string) => `must be 'builtin:echo', 'builtin:demo', a ws:// or wss:// URL, or the name of an entry in engines:, got "${v}"`;
+    const msg = (v: string) => `must be 'builtin:echo', 'builtin:demo', 'webrtc:sip' (the agent's registered SIP.js endpoint), 'webrtc:attach' (an engine attached over /webrtc signaling), a ws:// or wss:// URL, or the name of an entry in engines:, got "${v}"`;
     expect(profileProblems({ engine: 'http://x/y' })).toEqual([p1('engine', msg('http://x/y'))]);
     expect(profileProblems({ engine: 'ws//x' })).toEqual([p1('engine', msg('ws//x'))]);
     expect(profileProblems({ agents: [{ id: 'a', number: '1', engine: 'ws//x' }] })).toEqual([p1('agents[0].engine', msg('ws//x'))]);
