@@ -1,96 +1,76 @@
 /**
- * A dialog created by answering an INVITE (RFC 3261 §12.1.1): route set from Record-Route in
- * order, remote target from Contact, remote CSeq from the INVITE. In-dialog requests are checked
- * (§12.2.2: CSeq must grow) and our requests follow the route set (§12.2.1.1, loose and strict).
- * The 2xx is retransmitted until the ACK arrives (§13.3.1.4); without one for 64*T1 the dialog
- * ends with a BYE. A BYE we must send before the ACK waits for it (§15).
+ * A dialog in either role (RFC 3261 §12). Created by answering an INVITE (§12.1.1, `IncomingInvite`)
+ * or by a 2xx to an INVITE we sent (§12.1.2, `OutgoingInvite`); from then on both roles behave the
+ * same: in-dialog requests are checked (§12.2.2: CSeq must grow) and ours follow the route set
+ * (§12.2.1.1, loose and strict). A 2xx we send to an INVITE (the first one as UAS, any re-INVITE
+ * in either role) is retransmitted until the ACK arrives (§13.3.1.4); without one for 64*T1 the
+ * dialog ends with a BYE. A BYE we must send before that ACK waits for it (§15). A 2xx we
+ * receive to an INVITE we sent is ACKed by us, retransmissions included (§13.2.2.4).
  */
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { TimerHandle } from './clock.js';
+import { buildAck, dialogHeaders, nextHop, stampVia } from './dialog-route.js';
+import { dialogId, uacState, uasState, type DialogRole, type DialogState } from './dialog-state.js';
 import { Emitter } from './emitter.js';
-import type { SipEndpoint } from './endpoint.js';
-import { parseCSeq, parseNameAddr, parseUri } from './grammar.js';
-import { newRequest, SipHeaders, type SipRequest, type SipResponse } from './message.js';
-import { makeResponse, newBranch } from './response.js';
-import { negotiate, expiryMs, refreshMs, responseHeaders, type SessionTimerConfig } from './session-timer.js';
+import { parseCSeq, parseNameAddr } from './grammar.js';
+import { newRequest, type SipRequest, type SipResponse } from './message.js';
+import { makeResponse } from './response.js';
+import { negotiate, responseHeaders } from './session-timer.js';
+import { DialogSessionTimer } from './dialog-timer.js';
 import type { ServerTransaction } from './endpoint.js';
-import type { Destination, Flow, TransportName } from './transport/types.js';
+import type { DialogEndReason, DialogEvents, DialogHandler, DialogInit } from './dialog-types.js';
+import type { Destination } from './transport/types.js';
 
-export type DialogEndReason = 'remote-bye' | 'local-bye' | 'ack-timeout' | 'session-expired' | 'transport-error' | 'request-timeout';
-
-export interface DialogEvents {
-  confirmed(): void;
-  terminated(reason: DialogEndReason): void;
-}
-
-/** What the dialog asks its owner (the call) for. */
-export interface DialogHandler {
-  /** A re-INVITE or UPDATE with (or without) an offer: return the answer SDP or a refusal. */
-  offer(sdp: string | undefined, req: SipRequest): { sdp: string } | { status: number; reason: string };
-  /** An INFO request: return the status to answer with. */
-  info(req: SipRequest): { status: number; reason?: string };
-}
-
-export interface DialogInit {
-  endpoint: SipEndpoint;
-  invite: SipRequest;
-  flow: Flow;
-  localTag: string;
-  localContact: string;
-  /** Our answer; kept so a refresh re-INVITE can re-offer the same session. */
-  localSdp: string;
-  okResponse: SipResponse;
-  sessionTimers: SessionTimerConfig;
-  commonHeaders: Record<string, string>;
-  logger: Logger;
-}
+export { dialogId };
+export type { DialogRole } from './dialog-state.js';
+export type { DialogEndReason, DialogEvents, DialogHandler, DialogInit, UacDialogInit, UasDialogInit } from './dialog-types.js';
 
 type State = 'waiting-ack' | 'confirmed' | 'terminated';
 
 export class Dialog extends Emitter<DialogEvents> {
+  readonly role: DialogRole;
   readonly callId: string;
   readonly localTag: string;
   readonly remoteTag: string;
   readonly id: string;
   state: State = 'waiting-ack';
   handler?: DialogHandler;
-  private readonly localUri: string;
-  private readonly remoteUri: string;
-  private remoteTarget: string;
-  private readonly routeSet: string[];
-  private remoteSeq: number;
-  private localSeq = 0;
-  private inviteSeq: number;
-  private ok: SipResponse;
+  private readonly d: DialogState;
+  /** CSeq of the INVITE whose 2xx we are retransmitting (waiting for its ACK). */
+  private inviteSeq = 0;
   private retransmit?: TimerHandle;
   private ackTimer?: TimerHandle;
-  private sessionTimer?: TimerHandle;
-  private weRefresh = false;
-  private interval = 0;
+  private readonly timer: DialogSessionTimer;
   private pendingBye?: { resolve: () => void; reason: DialogEndReason; headers: Record<string, string> };
   private localSdp: string;
-  private readonly peerAllowsUpdate: boolean;
+  /** The last ACK we sent for a 2xx, re-sent for that 2xx's retransmissions (§13.2.2.4). */
+  private lastAck?: { seq: number; req: SipRequest; dest: Promise<Destination> };
 
   constructor(private readonly init: DialogInit) {
     super();
-    const inv = init.invite;
-    this.callId = inv.headers.get('Call-ID')!;
-    this.localTag = init.localTag;
-    this.remoteTag = parseNameAddr(inv.headers.get('From')!).params['tag'] ?? '';
+    this.d = init.role === 'uac' ? uacState(init.invite, init.okResponse) : uasState(init.invite, init.localTag);
+    this.role = this.d.role;
+    this.callId = this.d.callId;
+    this.localTag = this.d.localTag;
+    this.remoteTag = this.d.remoteTag;
     this.id = dialogId(this.callId, this.localTag, this.remoteTag);
-    this.localUri = parseNameAddr(inv.headers.get('To')!).uri;
-    this.remoteUri = parseNameAddr(inv.headers.get('From')!).uri;
-    const contact = inv.headers.get('Contact');
-    this.remoteTarget = contact ? parseNameAddr(contact).uri : this.remoteUri;
-    this.routeSet = inv.headers.getAll('Record-Route');
-    this.remoteSeq = this.inviteSeq = parseCSeq(inv.headers.get('CSeq')!).seq;
-    this.ok = init.okResponse;
     this.localSdp = init.localSdp;
-    this.peerAllowsUpdate = inv.headers.getAll('Allow').some((m) => m.toUpperCase() === 'UPDATE');
-    this.applySessionTimer(inv);
-    this.startRetransmit();
+    this.timer = new DialogSessionTimer(init.endpoint.clock, init.sessionTimers, {
+      refresh: (interval) => void this.refresh(interval),
+      expired: (interval) => {
+        this.log.warn({ callId: this.callId, interval }, 'session timer expired without refresh: sending BYE');
+        void this.bye('session-expired');
+      },
+    });
+    if (init.role === 'uac') {
+      // §13.2.2.4: the dialog is confirmed by the 2xx; its ACK is sent by `receive2xx`.
+      this.state = 'confirmed';
+      if (this.timer.fromResponse(init.okResponse)) this.timer.arm();
+    } else {
+      this.inviteSeq = this.d.remoteSeq!;
+      this.timer.fromRequest(init.invite);
+      this.startRetransmit(init.okResponse);
+    }
   }
 
   get log(): Logger {
@@ -99,13 +79,13 @@ export class Dialog extends Emitter<DialogEvents> {
 
   // ------------------------------------------------------------ 2xx reliability (§13.3.1.4)
 
-  private startRetransmit(): void {
+  private startRetransmit(ok: SipResponse): void {
     const { clock, timers } = this.init.endpoint;
     this.stopRetransmit();
     if (this.init.flow.transport === 'udp') {
       let interval = timers.T1;
       const tick = (): void => {
-        this.init.endpoint.sendResponse(this.ok, this.init.flow);
+        this.init.endpoint.sendResponse(ok, this.init.flow);
         interval = Math.min(2 * interval, timers.T2);
         this.retransmit = clock.set(interval, tick);
       };
@@ -149,8 +129,9 @@ export class Dialog extends Emitter<DialogEvents> {
     };
     if (this.state === 'terminated') return respond(481, 'Dialog terminated');
     const seq = parseCSeq(req.headers.get('CSeq')!).seq;
-    if (seq <= this.remoteSeq) return respond(500, 'CSeq out of order', { 'Retry-After': '1' });
-    this.remoteSeq = seq;
+    // §12.2.2: a UAC dialog has no remote CSeq until the peer's first request.
+    if (this.d.remoteSeq !== undefined && seq <= this.d.remoteSeq) return respond(500, 'CSeq out of order', { 'Retry-After': '1' });
+    this.d.remoteSeq = seq;
     switch (req.method) {
       case 'BYE':
         respond(200);
@@ -185,7 +166,10 @@ export class Dialog extends Emitter<DialogEvents> {
       : { sdp: this.localSdp };
     if ('status' in result) return respond(result.status, result.reason);
     this.localSdp = result.sdp;
-    this.applySessionTimer(req);
+    this.timer.fromRequest(req);
+    // §12.2.2: a target refresh request replaces the remote target with its Contact.
+    const contact = req.headers.get('Contact');
+    if (contact) this.d.remoteTarget = parseNameAddr(contact).uri;
     // §12.2: a target-refresh request's 2xx carries our Contact.
     const headers: Record<string, string> = { ...this.init.commonHeaders, Contact: this.init.localContact };
     if (n.kind === 'use') Object.assign(headers, responseHeaders(n));
@@ -195,42 +179,20 @@ export class Dialog extends Emitter<DialogEvents> {
     tx.respond(res);
     if (req.method === 'INVITE') {
       // A re-INVITE's 2xx needs its own ACK, with the same reliability rules as the first one.
-      this.ok = res;
       this.inviteSeq = parseCSeq(req.headers.get('CSeq')!).seq;
       this.state = 'waiting-ack';
-      this.startRetransmit();
+      this.startRetransmit(res);
     }
   }
 
   // ------------------------------------------------------------ session timers (RFC 4028)
 
-  private applySessionTimer(req: SipRequest): void {
-    this.sessionTimer?.cancel();
-    this.sessionTimer = undefined;
-    const n = negotiate(req, this.init.sessionTimers);
-    if (n.kind !== 'use') return;
-    this.interval = n.timer.interval;
-    this.weRefresh = n.timer.refresher === 'uas';
-    this.armSessionTimer();
-  }
-
-  private armSessionTimer(): void {
-    const t = { interval: this.interval, refresher: this.weRefresh ? ('uas' as const) : ('uac' as const) };
-    const { clock } = this.init.endpoint;
-    if (this.weRefresh) this.sessionTimer = clock.set(refreshMs(t), () => void this.refresh());
-    else
-      this.sessionTimer = clock.set(expiryMs(t), () => {
-        this.log.warn({ callId: this.callId, interval: this.interval }, 'session timer expired without refresh: sending BYE');
-        void this.bye('session-expired');
-      });
-  }
-
   /** §7.2/§8: refresh with UPDATE when the peer allows it, else re-INVITE with our current SDP. */
-  private async refresh(): Promise<void> {
+  private async refresh(interval: number): Promise<void> {
     if (this.state === 'terminated') return;
-    const method = this.peerAllowsUpdate ? 'UPDATE' : 'INVITE';
+    const method = this.d.peerAllowsUpdate ? 'UPDATE' : 'INVITE';
     const headers: Record<string, string> = {
-      'Session-Expires': `${this.interval};refresher=uac`,
+      'Session-Expires': `${interval};refresher=uac`,
       Supported: 'timer',
       Contact: this.init.localContact,
     };
@@ -240,16 +202,9 @@ export class Dialog extends Emitter<DialogEvents> {
       void this.bye('request-timeout');
       return;
     }
-    if (res.status >= 200 && res.status < 300) {
-      if (method === 'INVITE') this.sendAck(res);
-      const se = res.headers.get('Session-Expires');
-      const m = se ? /^\s*(\d+)\s*(?:;\s*refresher=(uac|uas))?/i.exec(se) : null;
-      if (m) {
-        this.interval = Number(m[1]);
-        this.weRefresh = (m[2] ?? 'uac').toLowerCase() === 'uac';
-      }
-    }
-    if ((this.state as State) !== 'terminated') this.armSessionTimer();
+    // The ACK for a re-INVITE's 2xx was sent by `request`.
+    if (res.status >= 200 && res.status < 300) this.timer.fromResponse(res);
+    if ((this.state as State) !== 'terminated') this.timer.arm();
   }
 
   // ------------------------------------------------------------ requests we send (§12.2.1)
@@ -271,19 +226,25 @@ export class Dialog extends Emitter<DialogEvents> {
     if (this.state === 'terminated') return;
     this.state = 'terminated';
     this.stopRetransmit();
-    this.sessionTimer?.cancel();
+    this.timer.stop();
     const bye = this.pendingBye;
     this.pendingBye = undefined;
     bye?.resolve();
     this.emit('terminated', reason);
   }
 
-  /** Send an in-dialog request; resolves with the final response or 'timeout'. */
+  /**
+   * Send an in-dialog request (§12.2.1.1): BYE, re-INVITE, UPDATE, INFO, NOTIFY, ... Resolves with
+   * the final response or 'timeout'. A body is `application/sdp` unless `extra` has a
+   * Content-Type. INVITE and UPDATE carry our Contact (target refresh, §12.2.1.1) unless given;
+   * every 2xx to an INVITE, retransmissions included, is ACKed here (§13.2.2.4), a 2xx Contact
+   * becomes the remote target.
+   */
   async request(method: string, extra: Record<string, string> = {}, body?: string): Promise<SipResponse | 'timeout'> {
     const req = this.buildRequest(method, extra, body);
     let dest: Destination;
     try {
-      dest = await this.nextHop();
+      dest = await nextHop(this.d, this.init.flow);
     } catch (e) {
       this.log.warn({ callId: this.callId, err: (e as Error).message, method }, 'cannot resolve next hop');
       return 'timeout';
@@ -291,7 +252,13 @@ export class Dialog extends Emitter<DialogEvents> {
     return new Promise((resolve) => {
       this.init.endpoint.request(req, dest, {
         onResponse: (res) => {
-          if (res.status >= 200) resolve(res);
+          if (res.status < 200) return;
+          if (res.status < 300 && (method === 'INVITE' || method === 'UPDATE')) {
+            const contact = res.headers.get('Contact');
+            if (contact) this.d.remoteTarget = parseNameAddr(contact).uri;
+          }
+          if (res.status < 300 && method === 'INVITE') this.receive2xx(res);
+          resolve(res);
         },
         onTimeout: () => resolve('timeout'),
       });
@@ -299,66 +266,39 @@ export class Dialog extends Emitter<DialogEvents> {
   }
 
   private buildRequest(method: string, extra: Record<string, string>, body?: string): SipRequest {
-    const h = new SipHeaders();
-    let uri = this.remoteTarget;
-    const routes = [...this.routeSet];
-    const first = routes[0];
-    if (first !== undefined && !('lr' in parseUri(parseNameAddr(first).uri).params)) {
-      // §12.2.1.1 strict routing: the first route becomes the Request-URI, the target goes last.
-      uri = parseNameAddr(first).uri;
-      routes.shift();
-      routes.push(`<${this.remoteTarget}>`);
-    }
-    for (const r of routes) h.add('Route', r);
-    h.add('From', `<${this.localUri}>;tag=${this.localTag}`);
-    h.add('To', `<${this.remoteUri}>;tag=${this.remoteTag}`);
-    h.add('Call-ID', this.callId);
-    this.localSeq = this.localSeq === 0 ? 1 + Math.floor(Math.random() * 10_000) : this.localSeq + 1;
-    h.add('CSeq', `${this.localSeq} ${method}`);
-    for (const [k, v] of Object.entries({ ...this.init.commonHeaders, ...extra })) if (k !== 'Allow' || method !== 'BYE') h.add(k, v);
-    if (body) h.add('Content-Type', 'application/sdp');
+    const { uri, headers: h } = dialogHeaders(this.d);
+    // §12.2.1.1: the local CSeq grows by one; a UAS dialog starts it at random.
+    this.d.localSeq = this.d.localSeq === undefined ? 1 + Math.floor(Math.random() * 10_000) : this.d.localSeq + 1;
+    h.add('CSeq', `${this.d.localSeq} ${method}`);
+    const all: Record<string, string> = { ...this.init.commonHeaders, ...extra };
+    if ((method === 'INVITE' || method === 'UPDATE') && !Object.keys(all).some((k) => k.toLowerCase() === 'contact')) all['Contact'] = this.init.localContact;
+    for (const [k, v] of Object.entries(all)) if (k !== 'Allow' || method !== 'BYE') h.add(k, v);
+    if (body && !h.has('Content-Type')) h.add('Content-Type', 'application/sdp');
     return newRequest(method, uri, h, body ? Buffer.from(body) : Buffer.alloc(0));
   }
 
-  private sendAck(res: SipResponse): void {
-    const cseq = parseCSeq(res.headers.get('CSeq')!).seq;
-    const h = new SipHeaders();
-    for (const r of this.routeSet) h.add('Route', r);
-    h.add('From', `<${this.localUri}>;tag=${this.localTag}`);
-    h.add('To', res.headers.get('To')!);
-    h.add('Call-ID', this.callId);
-    h.add('CSeq', `${cseq} ACK`);
-    const ack = newRequest('ACK', this.remoteTarget, h);
-    void this.nextHop().then(
-      (dest) => {
-        ack.headers.prepend('Via', `SIP/2.0/${dest.transport.toUpperCase()} ${this.init.endpoint.opts.advertisedHost}:${this.init.endpoint.port};branch=${newBranch()};rport`);
-        ack.headers.add('Max-Forwards', '70');
-        this.init.endpoint.sendStateless(ack, dest);
-      },
-      () => undefined,
+  /**
+   * A 2xx to an INVITE we sent in this dialog, first or retransmitted (also after its client
+   * transaction ended, RFC 6026 §8.4, routed here by the UA): ACK it, with the same ACK each time
+   * (§13.2.2.4). 2xx for older INVITEs are ignored.
+   */
+  receive2xx(res: SipResponse): void {
+    if (this.state === 'terminated' && this.lastAck === undefined) return;
+    const seq = parseCSeq(res.headers.get('CSeq')!).seq;
+    if (this.lastAck && this.lastAck.seq > seq) return;
+    if (this.lastAck?.seq !== seq) {
+      const ack = buildAck(this.d, seq);
+      const dest = nextHop(this.d, this.init.flow);
+      this.lastAck = { seq, req: ack, dest };
+      void dest.then(
+        (to) => stampVia(ack, to.transport, this.init.endpoint.opts.advertisedHost, this.init.endpoint.port),
+        () => undefined,
+      );
+    }
+    const { req, dest } = this.lastAck;
+    void dest.then(
+      (to) => this.init.endpoint.sendStateless(req, to),
+      (e: Error) => this.log.warn({ callId: this.callId, err: e.message }, 'cannot resolve next hop for ACK'),
     );
   }
-
-  /**
-   * Next hop per §8.1.2 / RFC 3263 §4 (numeric hosts or A/AAAA lookup; no NAPTR/SRV): the first
-   * route when there is a route set (loose or strict, it is the first element either way), else
-   * the remote target.
-   */
-  private async nextHop(): Promise<Destination> {
-    const first = this.routeSet[0];
-    const target = parseUri(first !== undefined ? parseNameAddr(first).uri : this.remoteTarget);
-    const tp = target.params['transport']?.toLowerCase();
-    const transport: TransportName = tp === 'tcp' || tp === 'udp' ? tp : this.init.flow.transport;
-    const address = isIP(target.host) ? target.host : (await lookup(target.host)).address;
-    const dest: Destination = { transport, address, port: target.port ?? 5060 };
-    // Reuse the connection the peer opened when the next hop is that peer (flow reuse).
-    if (transport === 'tcp' && this.init.flow.connectionId !== undefined && address === this.init.flow.remote.address) {
-      dest.connectionId = this.init.flow.connectionId;
-    }
-    return dest;
-  }
-}
-
-export function dialogId(callId: string, localTag: string, remoteTag: string): string {
-  return `${callId}|${localTag}|${remoteTag}`;
 }

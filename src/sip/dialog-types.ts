@@ -1,0 +1,51 @@
+/** The types a dialog is built from and talks to its owner with (see dialog.ts). */
+import type { Logger } from 'pino';
+import type { SipEndpoint } from './endpoint.js';
+import type { SipRequest, SipResponse } from './message.js';
+import type { SessionTimerConfig } from './session-timer.js';
+import type { Flow } from './transport/types.js';
+
+export type DialogEndReason = 'remote-bye' | 'local-bye' | 'ack-timeout' | 'session-expired' | 'transport-error' | 'request-timeout';
+
+export interface DialogEvents {
+  /** The ACK for our 2xx arrived (UAS role; a UAC dialog is confirmed from the start). */
+  confirmed(): void;
+  terminated(reason: DialogEndReason): void;
+}
+
+/** What the dialog asks its owner (the call) for. */
+export interface DialogHandler {
+  /** A re-INVITE or UPDATE with (or without) an offer: return the answer SDP or a refusal. */
+  offer(sdp: string | undefined, req: SipRequest): { sdp: string } | { status: number; reason: string };
+  /** An INFO request: return the status to answer with. */
+  info(req: SipRequest): { status: number; reason?: string };
+}
+
+interface DialogCommon {
+  endpoint: SipEndpoint;
+  /** The path the dialog was set up on: default transport and connection for our requests. */
+  flow: Flow;
+  localContact: string;
+  /** Our session description; kept so a refresh re-INVITE can re-offer the same session. */
+  localSdp: string;
+  sessionTimers: SessionTimerConfig;
+  commonHeaders: Record<string, string>;
+  logger: Logger;
+}
+
+/** We answered `invite` with `okResponse` (§12.1.1). */
+export interface UasDialogInit extends DialogCommon {
+  role?: 'uas';
+  invite: SipRequest;
+  localTag: string;
+  okResponse: SipResponse;
+}
+
+/** Our `invite` (as sent, with its From tag) was answered by `okResponse` (§12.1.2). */
+export interface UacDialogInit extends DialogCommon {
+  role: 'uac';
+  invite: SipRequest;
+  okResponse: SipResponse;
+}
+
+export type DialogInit = UasDialogInit | UacDialogInit;
