@@ -18,8 +18,9 @@ import { InviteServerTransaction } from './transaction/server-invite.js';
 import { NonInviteServerTransaction } from './transaction/server-non-invite.js';
 import { DEFAULT_TIMERS, type TimerConfig } from './transaction/timers.js';
 import { TcpTransport } from './transport/tcp.js';
-import { isReliable, type Address, type Destination, type Flow, type TransportName } from './transport/types.js';
+import { isReliable, isWebSocket, type Address, type Destination, type Flow, type TransportName } from './transport/types.js';
 import { UdpTransport } from './transport/udp.js';
+import { WsTransport, type WsOptions } from './transport/ws.js';
 
 export type ServerTransaction = InviteServerTransaction | NonInviteServerTransaction;
 export type ClientTransaction = InviteClientTransaction | NonInviteClientTransaction;
@@ -34,6 +35,8 @@ export interface EndpointOptions {
   timers?: TimerConfig;
   limits?: ParseLimits;
   tcp?: { idleTimeoutMs: number; maxConnections: number; maxHeaderBytes: number };
+  /** SIP over WebSocket (transports 'ws'/'wss'): upgrades arrive through `endpoint.websocket`. */
+  websocket?: Partial<Omit<WsOptions, 'maxMessageBytes'>>;
   logger: Logger;
   stats?: SipStats;
 }
@@ -59,6 +62,9 @@ export class SipEndpoint {
   readonly timers: TimerConfig;
   private udp?: UdpTransport;
   private tcp?: TcpTransport;
+  /** The WebSocket transport (RFC 7118), if enabled: hand it HTTP upgrades for its path. */
+  websocket?: WsTransport;
+  private flowClosedListeners = new Set<(flow: Flow) => void>();
   private server = new Map<string, ServerTransaction>();
   private client = new Map<string, ClientTransaction>();
   private tu?: TransactionUser;
@@ -100,6 +106,30 @@ export class SipEndpoint {
       );
       await this.tcp.listen();
     }
+    // 'wss' when TLS is terminated in front of the gateway: flows and Via then say WSS.
+    const wsName = this.opts.transports.includes('wss') ? 'wss' : this.opts.transports.includes('ws') ? 'ws' : undefined;
+    if (wsName) {
+      this.websocket = new WsTransport(
+        {
+          message: (d, r, l, id) => this.receive(d, { transport: wsName, local: l, remote: r, connectionId: id }),
+          closed: (id, r) => {
+            const flow: Flow = { transport: wsName, local: this.websocket?.local ?? { address: this.opts.host, port: 0 }, remote: r, connectionId: id };
+            for (const fn of [...this.flowClosedListeners]) fn(flow);
+          },
+          refused: (reason, r) => this.log.info({ remote: `${r.address}:${r.port}`, reason }, 'SIP WebSocket upgrade refused'),
+        },
+        { ...this.opts.websocket, maxMessageBytes: this.limits.maxMessageBytes },
+      );
+    }
+  }
+
+  /**
+   * Called when a connection-oriented flow ends (today: a SIP WebSocket connection closed). A
+   * registrar drops the bindings that lived on it. Returns the disposer.
+   */
+  onFlowClosed(fn: (flow: Flow) => void): () => void {
+    this.flowClosedListeners.add(fn);
+    return () => void this.flowClosedListeners.delete(fn);
   }
 
   /** The bound port (useful when configured as 0). */
@@ -109,7 +139,7 @@ export class SipEndpoint {
 
   async stop(): Promise<void> {
     for (const tx of [...this.server.values(), ...this.client.values()]) tx.terminate();
-    await Promise.all([this.udp?.close(), this.tcp?.close()]);
+    await Promise.all([this.udp?.close(), this.tcp?.close(), this.websocket?.close()]);
   }
 
   // ---------------------------------------------------------------- receiving
@@ -117,7 +147,8 @@ export class SipEndpoint {
   private receive(data: Buffer, flow: Flow): void {
     let msg: SipMessage;
     try {
-      msg = validate(parseMessage(data, this.limits), flow.transport !== 'udp');
+      // Only TCP needs Content-Length to frame; a WebSocket message is one SIP message (RFC 7118 §5.1).
+      msg = validate(parseMessage(data, this.limits), flow.transport === 'tcp');
     } catch (e) {
       if (!(e instanceof SipParseError)) throw e;
       this.rejectUnparsable(e, flow);
@@ -221,6 +252,12 @@ export class SipEndpoint {
   sendResponse(res: SipResponse, flow: Flow): void {
     this.stats.inc(this.stats.responsesOut, res.status);
     const data = serialize(res);
+    if (isWebSocket(flow.transport)) {
+      // RFC 7118 §5.2.3 / RFC 3261 §18.2.2: the connection the request came on; if it is gone
+      // the response is lost (no connection can be opened towards a WebSocket client).
+      this.websocket?.send(data, flow.remote, flow.connectionId).catch((e: Error) => this.log.warn({ err: e.message, callId: res.headers.get('Call-ID') }, 'WebSocket response not delivered'));
+      return;
+    }
     if (flow.transport === 'tcp' && this.tcp) {
       const via = parseVia(res.headers.getAll('Via')[0]!);
       // Same connection while open; otherwise a new connection to the source address and the
@@ -239,7 +276,7 @@ export class SipEndpoint {
   request(req: SipRequest, dest: Destination, handlers: OutgoingRequestHandlers): ClientTransaction {
     const branch = newBranch();
     const host = this.opts.advertisedHost.includes(':') ? `[${this.opts.advertisedHost}]` : this.opts.advertisedHost;
-    req.headers.prepend('Via', `SIP/2.0/${dest.transport.toUpperCase()} ${host}:${this.port};branch=${branch};rport`);
+    req.headers.prepend('Via', `SIP/2.0/${dest.transport.toUpperCase()} ${host}:${this.sentByPort(dest)};branch=${branch};rport`);
     if (!req.headers.has('Max-Forwards')) req.headers.add('Max-Forwards', '70');
     const key = `${branch}|${req.method}`;
     const deps = {
@@ -270,13 +307,23 @@ export class SipEndpoint {
     this.sendRaw(req, dest, () => undefined);
   }
 
+  /** Port for our Via sent-by: over WebSocket, the HTTP port the client connected to. */
+  sentByPort(dest: Destination): number {
+    if (isWebSocket(dest.transport)) return this.websocket?.localOf(dest.connectionId)?.port ?? this.port;
+    return this.port;
+  }
+
   private sendRaw(req: SipRequest, dest: Destination, onError: () => void): void {
     const data = serialize(req);
     const fail = (e: Error): void => {
-      this.log.warn({ err: e.message, to: `${dest.address}:${dest.port}`, method: req.method }, 'request not delivered');
+      this.log.warn({ err: e.message, to: `${dest.address}:${dest.port}`, method: req.method, callId: req.headers.get('Call-ID') }, 'request not delivered');
       onError();
     };
-    if (dest.transport === 'tcp') {
+    if (isWebSocket(dest.transport)) {
+      if (!this.websocket) return fail(new Error('WebSocket is not enabled on this profile'));
+      // Deferred like the other transports' failures, so the transaction exists when it hears of it.
+      this.websocket.send(data, dest, dest.connectionId).catch(fail);
+    } else if (dest.transport === 'tcp') {
       if (!this.tcp) return fail(new Error('TCP is not enabled on this profile'));
       this.tcp.send(data, dest, dest.connectionId).catch(fail);
     } else {
@@ -286,6 +333,7 @@ export class SipEndpoint {
   }
 
   hasTransport(t: TransportName): boolean {
+    if (isWebSocket(t)) return !!this.websocket;
     return t === 'udp' ? !!this.udp : !!this.tcp;
   }
 

@@ -13,7 +13,7 @@ import type { SipRequest } from './message.js';
 import { makeResponse, newTag } from './response.js';
 import { negotiate, responseHeaders, type Negotiation, type SessionTimerConfig } from './session-timer.js';
 import { InviteServerTransaction } from './transaction/server-invite.js';
-import type { Flow } from './transport/types.js';
+import { isWebSocket, type Flow } from './transport/types.js';
 
 /** Methods we implement; anything else known to SIP is 405, anything unknown 501 (§8.2.1). */
 export const ALLOWED = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'INFO', 'UPDATE', 'PRACK'];
@@ -30,6 +30,14 @@ export interface UaEvents {
   invite(inv: IncomingInvite): void;
 }
 
+/**
+ * Who answers REGISTER (RFC 3261 §10.3). The UA core has no policy of its own for it: without a
+ * handler REGISTER is 405. The handler must answer `tx` exactly once.
+ */
+export interface RegisterHandler {
+  register(req: SipRequest, tx: ServerTransaction, flow: Flow): void;
+}
+
 export class UserAgent extends Emitter<UaEvents> implements TransactionUser {
   readonly dialogs = new Map<string, Dialog>();
   /** Pending INVITEs by the key that a CANCEL can find (§9.2). */
@@ -37,6 +45,7 @@ export class UserAgent extends Emitter<UaEvents> implements TransactionUser {
   /** Call-ID|From tag|CSeq of INVITEs in progress, to spot merged requests (§8.2.2.2). */
   private inProgress = new Map<string, InviteServerTransaction>();
   readonly common: Record<string, string>;
+  private registrar?: RegisterHandler;
 
   constructor(
     readonly endpoint: SipEndpoint,
@@ -45,6 +54,12 @@ export class UserAgent extends Emitter<UaEvents> implements TransactionUser {
     super();
     this.common = { Allow: ALLOWED.join(', '), Supported: SUPPORTED.join(', '), 'User-Agent': opts.userAgent };
     endpoint.setTransactionUser(this);
+  }
+
+  /** Route REGISTER to `handler` (undefined: back to 405). Allow then lists REGISTER (§20.5). */
+  setRegistrar(handler: RegisterHandler | undefined): void {
+    this.registrar = handler;
+    this.common['Allow'] = (handler ? [...ALLOWED, 'REGISTER'] : ALLOWED).join(', ');
   }
 
   request(req: SipRequest, tx: ServerTransaction, flow: Flow): void {
@@ -65,6 +80,9 @@ export class UserAgent extends Emitter<UaEvents> implements TransactionUser {
       case 'OPTIONS':
         // Carriers' keep-alive pings (and capability queries, §11.2).
         return reply(200, undefined, { ...this.common, Accept: 'application/sdp' });
+      case 'REGISTER':
+        if (this.registrar) return this.registrar.register(req, tx, flow);
+        return reply(405, 'REGISTER not supported here', { Allow: this.common['Allow']! });
       case 'BYE':
       case 'INFO':
       case 'UPDATE':
@@ -132,7 +150,9 @@ export class UserAgent extends Emitter<UaEvents> implements TransactionUser {
     const host = this.endpoint.opts.advertisedHost;
     const h = host.includes(':') ? `[${host}]` : host;
     const u = user ? `${user}@` : '';
-    return `<sip:${u}${h}:${this.endpoint.port}${flow.transport === 'tcp' ? ';transport=tcp' : ''}>`;
+    // Over WebSocket our port is the HTTP port the client connected to (RFC 7118 §5).
+    const port = isWebSocket(flow.transport) ? flow.local.port : this.endpoint.port;
+    return `<sip:${u}${h}:${port}${flow.transport === 'udp' ? '' : `;transport=${flow.transport}`}>`;
   }
 }
 
