@@ -67,6 +67,7 @@ export function expandAgents(
     }
     const agent: AgentConfig = { id: a.id, number: a.number, key, initialState: a.initialState, engine: a.engine ?? profileEngine, vendorUser: a.vendorUser ?? a.id };
     if (a.vendorPassword) agent.vendorPassword = a.vendorPassword;
+    if (a.sipPassword) agent.sipPassword = a.sipPassword;
     out.push({ agent, numberKey: `${at}.number`, idKey: `${at}.id`, where });
   });
   return out;
@@ -117,6 +118,7 @@ function expandRange(
       vendorUser: r.vendorUser ? `${r.vendorUser}${String(r.idStart + n).padStart(r.idWidth, '0')}` : idOf(n),
     };
     if (r.vendorPassword) agent.vendorPassword = r.vendorPassword;
+    if (r.sipPassword) agent.sipPassword = r.sipPassword;
     agents.push({ agent, numberKey: `${at}.range`, idKey: `${at}.idPrefix`, where });
   }
   return agents;

@@ -249,6 +249,9 @@ const Listen = obj({
     .superRefine(unique('transport'))
     .default(['udp', 'tcp']),
   advertisedHost: stringWhere('an IP address or DNS name (not 0.0.0.0 or ::)', (s) => !isWildcard(s) && (isIP(s) !== 0 || HOSTNAME.test(s))).optional(),
+  // SIP over WebSocket (RFC 7118) on the gateway's HTTP port at /sip: browsers (SIP.js) register
+  // as this profile's agents. At most one profile may take it.
+  websocket: z.boolean({ error: mustBe('true or false') }).default(false),
 })
   .superRefine((l, ctx) => {
     if (l.advertisedHost === undefined && isWildcard(l.host)) {
@@ -317,6 +320,8 @@ const agentCommon = {
   // Contact-center login of the agent: user defaults to the agent id, password to the profile's.
   vendorUser: z.string({ error: mustBe('a string') }).min(1).optional(),
   vendorPassword: z.string({ error: mustBe('a string') }).min(1).optional(),
+  // Digest password for REGISTER over SIP WebSocket (use ${ENV}); without it the agent cannot register.
+  sipPassword: z.string({ error: mustBe('a string') }).min(1, { error: 'must not be empty' }).optional(),
 };
 
 export const AgentSchema = obj({ id: name, number: phoneNumber, ...agentCommon });

@@ -21,6 +21,8 @@ export interface AgentConfig {
   vendorUser: string;
   /** Contact-center password; defaults to the profile's contactCenter.password. */
   vendorPassword?: string;
+  /** Digest password for REGISTER (SIP over WebSocket); absent: registrations are refused (403). */
+  sipPassword?: string;
 }
 
 export interface ContactCenterConfig {
@@ -47,6 +49,8 @@ export interface SipProfile {
     transports: Transport[];
     /** Host put in Via/Contact; defaults to host; required if host is 0.0.0.0 or ::. */
     advertisedHost: string;
+    /** SIP over WebSocket on the gateway HTTP port at /sip (at most one profile). */
+    websocket: boolean;
   };
   /** CIDRs (IPv4 or IPv6). Never empty: use 0.0.0.0/0 (and ::/0) explicitly to trust everyone. */
   trustedSources: string[];

@@ -113,6 +113,17 @@ export function crossCheck(
   checkAgentDuplicates(profiles);
   checkProfileNames(profiles);
   checkSockets(top?.gateway, top?.media, gatewaySink, profiles);
+  checkWebSocket(profiles);
+}
+
+/** The HTTP port has one /sip path, so one profile takes SIP over WebSocket. */
+function checkWebSocket(profiles: LoadedProfile[]): void {
+  let first: LoadedProfile | undefined;
+  for (const p of profiles) {
+    if (!p.profile?.listen.websocket) continue;
+    if (first) p.sink.add('listen.websocket', `only one profile may take SIP over WebSocket (/sip on the HTTP port); ${profileLabel(first)} already does`);
+    else first = p;
+  }
 }
 
 /** Engine names must exist in `engines:`; a failure-policy audio file must exist. */
