@@ -9,7 +9,7 @@ import { Dialog, dialogId } from './dialog.js';
 import type { ServerTransaction, SipEndpoint, TransactionUser } from './endpoint.js';
 import { Emitter } from './emitter.js';
 import { parseCSeq, parseNameAddr, parseUri, tagOf } from './grammar.js';
-import type { SipRequest } from './message.js';
+import type { SipRequest, SipResponse } from './message.js';
 import { makeResponse, newTag } from './response.js';
 import { negotiate, responseHeaders, type Negotiation, type SessionTimerConfig } from './session-timer.js';
 import { InviteServerTransaction } from './transaction/server-invite.js';
@@ -97,6 +97,15 @@ export class UserAgent extends Emitter<UaEvents> implements TransactionUser {
   ack(req: SipRequest): void {
     const d = this.dialogs.get(dialogId(req.headers.get('Call-ID')!, tagOf(req.headers.get('To')) ?? '', tagOf(req.headers.get('From')) ?? ''));
     d?.receiveAck(req);
+  }
+
+  /**
+   * A 2xx retransmission after our INVITE client transaction ended (RFC 6026 §8.4): the UAC dialog
+   * it belongs to (From tag ours, To tag theirs) ACKs it again (§13.2.2.4).
+   */
+  strayResponse(res: SipResponse): void {
+    const d = this.dialogs.get(dialogId(res.headers.get('Call-ID')!, tagOf(res.headers.get('From')) ?? '', tagOf(res.headers.get('To')) ?? ''));
+    d?.receive2xx(res);
   }
 
   /** §9.2: 200 to the CANCEL; if the INVITE is still pending, 487 to it and tell the owner. */
