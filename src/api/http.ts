@@ -1,13 +1,18 @@
 /** The HTTP side: /healthz for load balancers and /metrics for Prometheus. */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { handleControl, type ControlSources } from './control.js';
+import { handleDemo, type DemoSources } from './demo-routes.js';
 import { renderMetrics, type MetricsSource } from './metrics.js';
 
 export interface HttpSources {
   metrics(): MetricsSource;
   health(): { draining: boolean; activeCalls: number };
   control?: ControlSources;
+  demo?: DemoSources;
+  /** WebSocket endpoints on this port by path (e.g. /sip for RFC 7118, /webrtc for attach). */
+  upgrades?: Record<string, (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void>;
 }
 
 const MAX_BODY = 16_384;
@@ -17,6 +22,13 @@ export class HttpApi {
 
   constructor(private readonly src: HttpSources) {
     this.server = http.createServer((req, res) => this.handle(req, res));
+    this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      const path = (req.url ?? '/').split('?')[0]!;
+      const handler = this.src.upgrades?.[path];
+      if (handler) return handler(req, socket, head);
+      const reason = `No WebSocket endpoint at ${path}`;
+      socket.end(`HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: ${reason.length}\r\n\r\n${reason}`);
+    });
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -26,6 +38,7 @@ export class HttpApi {
       res.end(body);
     };
     if (this.src.control && /^\/(calls|agents)(\/|$)/.test(path ?? '')) return void this.control(req, path!, send);
+    if (handleDemo(req, res, path ?? '/', this.src.demo ?? {}, () => readJson(req))) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return send(405, 'application/json', JSON.stringify({ error: `method ${req.method} not allowed`, allow: ['GET', 'HEAD'] }));
     }
@@ -39,29 +52,14 @@ export class HttpApi {
   }
 
   private control(req: http.IncomingMessage, path: string, send: (s: number, t: string, b: string) => void): void {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        send(413, 'application/json', JSON.stringify({ error: `body larger than ${MAX_BODY} bytes` }));
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on('end', () => {
-      let body: unknown;
-      if (chunks.length) {
-        try {
-          body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-        } catch {
-          return send(400, 'application/json', JSON.stringify({ error: 'body is not valid JSON' }));
-        }
-      }
-      handleControl(req.method ?? 'GET', path, body, this.src.control!).then(
-        (r) => (r ? send(r.status, 'application/json', JSON.stringify(r.body)) : send(405, 'application/json', JSON.stringify({ error: `${req.method} ${path} is not supported` }))),
-        (e: Error) => send(500, 'application/json', JSON.stringify({ error: e.message })),
-      );
-    });
+    readJson(req).then(
+      (body) =>
+        handleControl(req.method ?? 'GET', path, body, this.src.control!).then(
+          (r) => (r ? send(r.status, 'application/json', JSON.stringify(r.body)) : send(405, 'application/json', JSON.stringify({ error: `${req.method} ${path} is not supported` }))),
+          (e: Error) => send(500, 'application/json', JSON.stringify({ error: e.message })),
+        ),
+      (e: BodyError) => send(e.status, 'application/json', JSON.stringify({ error: e.message })),
+    );
   }
 
   listen(host: string, port: number): Promise<number> {
@@ -78,4 +76,29 @@ export class HttpApi {
     this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
+}
+
+type BodyError = Error & { status: number };
+
+/** The request's JSON body (undefined when empty); rejects with 413 or 400 naming the problem. */
+function readJson(req: http.IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(Object.assign(new Error(`body larger than ${MAX_BODY} bytes`), { status: 413 }));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => {
+      if (!chunks.length) return resolve(undefined);
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      } catch {
+        reject(Object.assign(new Error('body is not valid JSON'), { status: 400 }));
+      }
+    });
+  });
 }
