@@ -45,6 +45,8 @@ describe('nonce', () => {
     expect(checkNonce(n, secret, 'other-realm', 1000, 300_000).status).toBe('invalid');
     expect(checkNonce(n.slice(0, -2) + (n.endsWith('AA') ? 'BB' : 'AA'), secret, 'r', 1000, 300_000).status).toBe('invalid');
     expect(checkNonce('not a nonce', secret, 'r', 1000, 300_000).status).toBe('invalid');
+    // Issued in the same millisecond, still distinct (each client counts nc on its own nonce).
+    expect(makeNonce(secret, 'r', 1000)).not.toBe(n);
   });
 });
 

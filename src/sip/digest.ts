@@ -4,12 +4,13 @@
  * protects the body, which REGISTER does not have). Pure functions: the caller supplies the clock
  * reading and the secret.
  *
- * Nonce = base64url(8-byte timestamp ‖ first 16 bytes of HMAC-SHA256(secret, timestamp ‖ realm)):
- * the server can tell it issued the nonce and when, without storing it (RFC 7616 §3.3 suggests a
- * time-stamp plus a private key hash). An expired nonce gets a new challenge with stale=true so
+ * Nonce = base64url(8-byte timestamp ‖ 8 random bytes ‖ first 16 bytes of HMAC-SHA256(secret,
+ * timestamp ‖ random ‖ realm)): the server can tell it issued the nonce and when, without storing
+ * it (RFC 7616 §3.3 suggests a time-stamp plus a private key hash). The random part keeps nonces
+ * issued in the same millisecond apart, so each client's nc counts on a nonce of its own. An expired nonce gets a new challenge with stale=true so
  * the client retries without asking its user (RFC 7616 §3.3 "stale").
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export type DigestAlgorithm = 'MD5' | 'SHA-256';
 export const DIGEST_ALGORITHMS: readonly DigestAlgorithm[] = ['MD5', 'SHA-256'];
@@ -22,27 +23,27 @@ export function hashHex(algorithm: DigestAlgorithm, data: string): string {
 
 // ------------------------------------------------------------------ nonce
 
-function nonceMac(secret: Buffer, ts: Buffer, realm: string): Buffer {
-  return createHmac('sha256', secret).update(ts).update(realm, 'utf8').digest().subarray(0, 16);
+function nonceMac(secret: Buffer, stamp: Buffer, realm: string): Buffer {
+  return createHmac('sha256', secret).update(stamp).update(realm, 'utf8').digest().subarray(0, 16);
 }
 
 /** A nonce for `realm` issued at `nowMs` (any monotonic millisecond clock the verifier also uses). */
 export function makeNonce(secret: Buffer, realm: string, nowMs: number): string {
-  const ts = Buffer.alloc(8);
-  ts.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(nowMs))));
-  return Buffer.concat([ts, nonceMac(secret, ts, realm)]).toString('base64url');
+  const stamp = Buffer.concat([Buffer.alloc(8), randomBytes(8)]);
+  stamp.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(nowMs))));
+  return Buffer.concat([stamp, nonceMac(secret, stamp, realm)]).toString('base64url');
 }
 
 export type NonceCheck = { status: 'valid'; issuedAt: number } | { status: 'stale'; issuedAt: number } | { status: 'invalid' };
 
 /** Did we issue this nonce for this realm, and is it younger than `ttlMs`? */
 export function checkNonce(nonce: string, secret: Buffer, realm: string, nowMs: number, ttlMs: number): NonceCheck {
-  if (!/^[A-Za-z0-9_-]{32}$/.test(nonce)) return { status: 'invalid' };
+  if (!/^[A-Za-z0-9_-]{43}$/.test(nonce)) return { status: 'invalid' };
   const raw = Buffer.from(nonce, 'base64url');
-  if (raw.length !== 24) return { status: 'invalid' };
-  const ts = raw.subarray(0, 8);
-  if (!timingSafeEqual(raw.subarray(8), nonceMac(secret, ts, realm))) return { status: 'invalid' };
-  const issuedAt = Number(ts.readBigUInt64BE());
+  if (raw.length !== 32) return { status: 'invalid' };
+  const stamp = raw.subarray(0, 16);
+  if (!timingSafeEqual(raw.subarray(16), nonceMac(secret, stamp, realm))) return { status: 'invalid' };
+  const issuedAt = Number(stamp.readBigUInt64BE());
   // A nonce from the future cannot be ours unless the clock went back: treat it as stale.
   if (issuedAt > nowMs || nowMs - issuedAt > ttlMs) return { status: 'stale', issuedAt };
   return { status: 'valid', issuedAt };
