@@ -73,7 +73,10 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       return agents.setIdleState(id, state);
     },
   };
-  const http = new HttpApi({ metrics, health: () => ({ draining: calls.draining, activeCalls: calls.calls.size }), control });
+  // SIP over WebSocket (RFC 7118): /sip upgrades go to the transport of the profile that takes it.
+  const sipWs = calls.sipWebSocket;
+  const upgrades = sipWs ? { '/sip': sipWs.handleUpgrade.bind(sipWs) } : undefined;
+  const http = new HttpApi({ metrics, health: () => ({ draining: calls.draining, activeCalls: calls.calls.size }), control, ...(upgrades ? { upgrades } : {}) });
   let httpPort: number;
   try {
     httpPort = await http.listen(config.gateway.http.host, config.gateway.http.port);

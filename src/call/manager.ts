@@ -19,6 +19,7 @@ import { streamMeta } from './meta.js';
 import { resolveEngine } from '../config/engines.js';
 import { fetchCallContext, termCodeFor, wrapUpSteps, type ContactCenterLink } from './lockstep.js';
 import type { WrapUpRunner } from './wrapup.js';
+import { startRegistrar, type Registrar } from './registrar.js';
 import { vendorIdsFromInvite as streamVendorIds, customParams } from './meta.js';
 import type { EndReason } from './state.js';
 
@@ -41,6 +42,8 @@ export class CallManager {
   readonly sipStats = new SipStats();
   readonly callStats = new CallStats();
   draining = false;
+  /** Registrar of the profile that takes SIP over WebSocket (listen.websocket), if any. */
+  registrar?: Registrar;
   private bucket: TokenBucket;
   private sessionSeq = Math.floor(Date.now() / 1000);
 
@@ -73,7 +76,7 @@ export class CallManager {
       const endpoint = new SipEndpoint({
         host: l.host,
         port: l.port,
-        transports: l.transports,
+        transports: l.websocket ? [...l.transports, 'ws'] : l.transports,
         advertisedHost: l.advertisedHost,
         logger: this.log.child({ profile: profile.name }),
         stats: this.sipStats,
@@ -82,6 +85,7 @@ export class CallManager {
       const ua = new UserAgent(endpoint, { userAgent: `vagw/${this.config.gateway.name}`, sessionTimers: profile.sessionTimer, logger: this.log });
       const rt: ProfileRuntime = { profile, endpoint, ua, trusted: trustedList(profile.trustedSources) };
       ua.on('invite', (inv) => void this.onInvite(rt, inv));
+      if (l.websocket) this.registrar = startRegistrar(profile, endpoint, ua, this.log);
       this.profiles.push(rt);
     }
   }
@@ -241,7 +245,13 @@ export class CallManager {
     await Promise.all([...this.calls.values()].map((c) => c.end('drain')));
   }
 
+  /** HTTP upgrade handler for /sip (SIP over WebSocket), when a profile takes it. */
+  get sipWebSocket(): SipEndpoint['websocket'] {
+    return this.profiles.find((p) => p.endpoint.websocket)?.endpoint.websocket;
+  }
+
   async stop(): Promise<void> {
+    this.registrar?.close();
     await Promise.all(this.profiles.map((p) => p.endpoint.stop()));
   }
 }

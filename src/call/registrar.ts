@@ -15,12 +15,12 @@ import type { AgentConfig, SipProfile } from '../config/types.js';
 import { normalizeNumber } from '../config/numbers.js';
 import type { Clock, TimerHandle } from '../sip/clock.js';
 import { DigestError, formatChallenge, makeNonce, parseAuthorization, verifyDigest, type DigestAlgorithm, type DigestCredentials } from '../sip/digest.js';
-import type { ServerTransaction } from '../sip/endpoint.js';
+import type { ServerTransaction, SipEndpoint } from '../sip/endpoint.js';
 import { parseNameAddr, parseUri, unescapeUri } from '../sip/grammar.js';
 import type { SipRequest } from '../sip/message.js';
 import { makeResponse, newTag } from '../sip/response.js';
 import { flowDestination, type Destination, type Flow } from '../sip/transport/types.js';
-import type { RegisterHandler } from '../sip/ua.js';
+import type { RegisterHandler, UserAgent } from '../sip/ua.js';
 
 export interface Binding {
   agentId: string;
@@ -320,4 +320,15 @@ export class Registrar implements RegisterHandler {
   private emit(agentId: string, registered: boolean): void {
     for (const fn of [...this.listeners]) fn(agentId, registered);
   }
+}
+
+/**
+ * The registrar of a WebSocket-enabled profile: REGISTER from the UA goes to it, and bindings go
+ * when their connection closes.
+ */
+export function startRegistrar(profile: SipProfile, endpoint: SipEndpoint, ua: UserAgent, logger: Logger, opts: Partial<RegistrarOptions> = {}): Registrar {
+  const reg = new Registrar({ profile, clock: endpoint.clock, logger: logger.child({ profile: profile.name, component: 'registrar' }), ...opts });
+  ua.setRegistrar(reg);
+  endpoint.onFlowClosed((flow) => reg.flowClosed(flow));
+  return reg;
 }

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { WebSocket } from 'ws';
 import { SipEndpoint } from '../endpoint.js';
-import { newRequest, SipHeaders, type SipMessage } from '../message.js';
+import { newRequest, SipHeaders, type SipMessage, type SipResponse } from '../message.js';
 import { parseMessage } from '../parser.js';
 import { makeResponse } from '../response.js';
 import { UserAgent } from '../ua.js';
@@ -114,7 +114,7 @@ describe('SIP over WebSocket transport', () => {
     const r1 = await c.next((e) => e.msg?.type === 'response' && e.msg.headers.get('Call-ID') === 'a1');
     const r2 = await c.next((e) => e.msg?.type === 'response' && e.msg.headers.get('Call-ID') === 'a2');
     for (const r of [r1, r2]) {
-      expect(r.msg!.type === 'response' && r.msg.status).toBe(200);
+      expect((r.msg as SipResponse).status).toBe(200);
       expect(r.binary).toBe(false);
       // §18.2.1: the .invalid sent-by differs from the source, so `received` (and rport) are set.
       expect(r.msg!.headers.get('Via')).toMatch(/^SIP\/2\.0\/WS df7jal23ls0d\.invalid;branch=z9hG4bKa\d;rport=\d+;received=127\.0\.0\.1$/);
@@ -129,7 +129,7 @@ describe('SIP over WebSocket transport', () => {
     expect((await c.next((e) => !e.msg)).raw.toString()).toBe('\r\n');
     c.ws.send(options('bad').replace('CSeq: 1 OPTIONS', 'CSeq: 1 INVITE'));
     const r = await c.next((e) => !!e.msg);
-    expect(r.msg!.type === 'response' && `${r.msg.status} ${r.msg.reason}`).toBe('400 CSeq method INVITE does not match OPTIONS');
+    expect(`${(r.msg as SipResponse).status} ${(r.msg as SipResponse).reason}`).toBe('400 CSeq method INVITE does not match OPTIONS');
   });
 
   it('sends requests over the flow; a closed connection is a transport error and a flow-closed event', async () => {
@@ -175,11 +175,11 @@ describe('SIP over WebSocket transport', () => {
     const reg = (b: string) => options(b).replace('OPTIONS sip:', 'REGISTER sip:').replace('CSeq: 1 OPTIONS', 'CSeq: 1 REGISTER');
     c.ws.send(reg('r1'));
     const r = await c.next((e) => !!e.msg);
-    expect(r.msg!.type === 'response' && r.msg.status).toBe(405);
+    expect((r.msg as SipResponse).status).toBe(405);
     expect(r.msg!.headers.get('Allow')).not.toContain('REGISTER');
     ua.setRegistrar({ register: (req, tx, flow) => tx.respond(makeResponse(req, 299, `seen ${flow.transport} ${req.method}`)) });
     c.ws.send(reg('r2'));
     const r2 = await c.next((e) => !!e.msg);
-    expect(r2.msg!.type === 'response' && r2.msg.reason).toBe('seen ws REGISTER');
+    expect((r2.msg as SipResponse).reason).toBe('seen ws REGISTER');
   });
 });
