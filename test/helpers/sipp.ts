@@ -122,7 +122,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Whether something listens on 127.0.0.1:port (from /proc, no probing). */
-async function listening(port: number, transport: SippTransport): Promise<boolean> {
+export async function listening(port: number, transport: SippTransport): Promise<boolean> {
   const want = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
   const table = await readFile(`/proc/net/${transport}`, 'utf8').catch(() => '');
   return table.split('\n').some((line) => {
