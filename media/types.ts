@@ -22,7 +22,23 @@ export interface MediaParams {
 /** Where the engine is: a builtin running inside the media worker, or a WebSocket endpoint. */
 export type EngineTarget =
   | { kind: 'builtin'; name: 'echo' | 'demo' }
-  | { kind: 'ws'; name: string; url: string; protocol: 'twilio' | 'l16'; secret?: string; connectTimeoutMs: number; tlsRejectUnauthorized: boolean };
+  | { kind: 'ws'; name: string; url: string; protocol: 'twilio' | 'l16'; secret?: string; connectTimeoutMs: number; tlsRejectUnauthorized: boolean }
+  /**
+   * A WebRTC far end (browser, SIP.js client, server-side WebRTC engine) bridged by the media plane
+   * (media/webrtc/). `codecs` is the preference order of our offer (telephone-event is always
+   * added); `connectTimeoutMs` bounds answer + ICE + DTLS.
+   */
+  | { kind: 'webrtc'; name: string; codecs: ('opus' | 'PCMU' | 'PCMA')[]; connectTimeoutMs: number };
+
+/**
+ * WebRTC signalling between the media plane and the call layer (which carries it over SIP or the
+ * /webrtc socket). Out (onSignal): our complete, non-trickle offer. In (signal): the far end's
+ * answer, trickled candidates, or 'failed' when the far end refused, timed out or left.
+ */
+export type WebRtcSignal =
+  | { type: 'offer' | 'answer'; sdp: string }
+  | { type: 'candidate'; candidate: string; sdpMid?: string }
+  | { type: 'failed'; reason: string };
 
 export interface FailurePolicy {
   policy: 'hangup' | 'transfer' | 'play';
@@ -71,6 +87,11 @@ export interface MediaEvents {
   onControl?: (ev: EngineControl) => void;
   /** A DTMF digit the caller sent in RTP (RFC 4733). */
   onDtmf?: (digit: string) => void;
+  /**
+   * WebRTC engines only: signalling for the far end. Fires once with `{type:'offer'}` after
+   * start(), when ICE gathering is complete (the SDP carries every candidate). Set it before start().
+   */
+  onSignal?: (s: WebRtcSignal) => void;
 }
 
 export interface MediaSession extends MediaEvents {
@@ -92,6 +113,13 @@ export interface MediaSession extends MediaEvents {
   hold(on: boolean): void;
   /** Tell the engine an action it asked for was refused (`error` event with code and reason). */
   engineError(code: string, message: string): void;
+  /**
+   * WebRTC engines only: the far end's answer (checked before it is applied: fingerprint, ICE
+   * credentials, a common codec), trickled candidates, or 'failed' (refused, timed out, gone).
+   * A bad answer or a 'failed' ends the engine through the failure policy (onEnd 'engine-failed').
+   * Ignored for other engines.
+   */
+  signal(s: WebRtcSignal): void;
   /** Idempotent; sends `stop` to the engine and releases the ports. */
   close(reason?: string): void;
   readonly stats: MediaSessionStats;

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { EngineControl } from './engine/types.js';
 import type { FromWorker, ToWorker, WorkerInit, WorkerStats } from './worker/protocol.js';
-import type { MediaEndReason, MediaParams, MediaPlane, MediaSession, MediaSessionStats, MediaSettings, OpenRequest } from './types.js';
+import type { MediaEndReason, MediaParams, MediaPlane, MediaSession, MediaSessionStats, MediaSettings, OpenRequest, WebRtcSignal } from './types.js';
 
 export class MediaUnavailable extends Error {
   override readonly name = 'MediaUnavailable';
@@ -34,6 +34,7 @@ class SessionProxy implements MediaSession {
   onEnd?: (reason: MediaEndReason, detail?: string) => void;
   onControl?: (ev: EngineControl) => void;
   onDtmf?: (digit: string) => void;
+  onSignal?: (s: WebRtcSignal) => void;
   closed = false;
   private ended = false;
 
@@ -63,6 +64,9 @@ class SessionProxy implements MediaSession {
   }
   engineError(code: string, message: string): void {
     this.w.post({ op: 'engine-error', callId: this.callId, code, message });
+  }
+  signal(signal: WebRtcSignal): void {
+    if (!this.closed) this.w.post({ op: 'signal', callId: this.callId, signal });
   }
   close(reason = 'call ended'): void {
     if (this.closed) return;
@@ -159,6 +163,9 @@ class MediaWorker {
         return;
       case 'dtmf':
         this.sessions.get(m.callId)?.onDtmf?.(m.digit);
+        return;
+      case 'signal':
+        this.sessions.get(m.callId)?.onSignal?.(m.signal);
         return;
       case 'closed': {
         const s = this.sessions.get(m.callId);

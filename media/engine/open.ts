@@ -1,11 +1,19 @@
-/** Opens the engine for a session: a builtin in-process, or a WebSocket engine (EngineConnection). */
+/**
+ * Opens the engine for a session: a builtin in-process, a WebSocket engine (EngineConnection), or
+ * a WebRTC far end (media/webrtc, which needs the session's signalling channel).
+ */
+import { openWebRtc, type WebRtcSignalling } from '../webrtc/link.js';
 import { openBuiltin } from './builtin.js';
 import { EngineConnection } from './connection.js';
 import type { EngineHandlers, EngineLink } from './link.js';
 import type { EngineTarget, OpenRequest } from '../types.js';
 
-export async function openEngine(target: EngineTarget, req: OpenRequest, reconnect: boolean, h: EngineHandlers, timeoutMs: number): Promise<EngineLink> {
+export async function openEngine(target: EngineTarget, req: OpenRequest, reconnect: boolean, h: EngineHandlers, timeoutMs: number, webrtc?: WebRtcSignalling): Promise<EngineLink> {
   if (target.kind === 'builtin') return openBuiltin(target.name, h);
+  if (target.kind === 'webrtc') {
+    if (!webrtc) throw new Error('WebRTC engine needs a signalling channel (the media worker provides one)');
+    return openWebRtc(target, h, webrtc, timeoutMs);
+  }
   const opts = {
     url: target.url,
     protocol: target.protocol,

@@ -43,7 +43,7 @@ export class EngineSupervisor {
   private async connect(reconnect: boolean): Promise<void> {
     const target = this.req.engine;
     this.state = 'connecting';
-    const timeout = reconnect ? this.req.failure.reconnectWindowMs : target.kind === 'ws' ? target.connectTimeoutMs : 0;
+    const timeout = reconnect ? this.req.failure.reconnectWindowMs : target.kind === 'builtin' ? 0 : target.connectTimeoutMs;
     const handlers: EngineHandlers = { ...this.cb, closed: (info) => this.closed(info) };
     try {
       const link = await this.open(target, this.req, reconnect, handlers, timeout);
@@ -64,7 +64,8 @@ export class EngineSupervisor {
 
   private lost(detail: string): void {
     this.cb.lost(detail);
-    if (!this.retried && this.req.failure.reconnectWindowMs > 0) {
+    // A WebRTC far end cannot be re-dialled from here (a new offer needs new signalling): no retry.
+    if (!this.retried && this.req.failure.reconnectWindowMs > 0 && this.req.engine.kind !== 'webrtc') {
       this.retried = true;
       this.reconnects++;
       void this.connect(true);

@@ -7,6 +7,7 @@ import { openEngine } from '../engine/open.js';
 import { Pacer } from '../pacer.js';
 import { PortPool } from '../ports.js';
 import { CallMedia } from '../session.js';
+import { SignalChannel } from '../webrtc/channel.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 
 const init = workerData as WorkerInit;
@@ -14,6 +15,7 @@ const port = parentPort!;
 const pool = new PortPool(init.host, init.portMin, init.portMax);
 const pacer = new Pacer(20);
 const sessions = new Map<string, CallMedia>();
+const channels = new Map<string, SignalChannel>();
 const send = (m: FromWorker): void => port.postMessage(m);
 
 port.on('message', (m: ToWorker) => {
@@ -42,11 +44,16 @@ port.on('message', (m: ToWorker) => {
     case 'engine-error':
       sessions.get(m.callId)?.engineError(m.code, m.message);
       return;
+    case 'signal':
+      channels.get(m.callId)?.deliver(m.signal);
+      return;
     case 'close': {
       const s = sessions.get(m.callId);
       if (!s) return;
       sessions.delete(m.callId);
       s.close(m.reason);
+      channels.get(m.callId)?.close(m.reason);
+      channels.delete(m.callId);
       send({ op: 'closed', callId: m.callId, stats: s.stats });
       return;
     }
@@ -66,10 +73,13 @@ port.on('message', (m: ToWorker) => {
 async function open(req: ToWorker & { op: 'open' } extends { req: infer R } ? R : never): Promise<void> {
   try {
     const pair = await pool.allocate();
+    // Only WebRTC engines get a signalling channel; openEngine hands it to their link.
+    const chan = req.engine.kind === 'webrtc' ? new SignalChannel(init.host, (signal) => send({ op: 'signal', callId: req.callId, signal })) : undefined;
+    if (chan) channels.set(req.callId, chan);
     const s = new CallMedia(pair, req, {
       pacer,
       settings: init.settings,
-      openEngine,
+      openEngine: (t, r, rc, h, ms) => openEngine(t, r, rc, h, ms, chan),
       release: (p) => pool.release(p),
       emit: (ev) => {
         if (ev.type === 'ended') send({ op: 'ended', callId: req.callId, reason: ev.reason, ...(ev.detail ? { detail: ev.detail } : {}) });

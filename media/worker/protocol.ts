@@ -1,5 +1,5 @@
 /** Messages between the main thread and a media worker (structured-clone friendly). */
-import type { MediaEndReason, MediaParams, MediaSessionStats, MediaSettings, OpenRequest } from '../types.js';
+import type { MediaEndReason, MediaParams, MediaSessionStats, MediaSettings, OpenRequest, WebRtcSignal } from '../types.js';
 import type { EngineControl } from '../engine/types.js';
 
 export interface WorkerInit {
@@ -20,6 +20,8 @@ export type ToWorker =
   | { op: 'hold'; callId: string; on: boolean }
   | { op: 'dtmf-out'; callId: string; digits: string }
   | { op: 'close'; callId: string; reason: string }
+  /** WebRTC engines: the far end's answer, candidates or failure. */
+  | { op: 'signal'; callId: string; signal: WebRtcSignal }
   | { op: 'stats'; reqId: number };
 
 export interface WorkerStats {
@@ -42,4 +44,6 @@ export type FromWorker =
   | { op: 'control'; callId: string; control: EngineControl }
   | { op: 'dtmf'; callId: string; digit: string }
   | { op: 'closed'; callId: string; stats: MediaSessionStats }
+  /** WebRTC engines: our offer for the far end. */
+  | { op: 'signal'; callId: string; signal: WebRtcSignal }
   | { op: 'stats'; reqId: number; stats: WorkerStats };
