@@ -93,7 +93,7 @@ describe('Registrar', () => {
     reg.onChange((a, r) => changes.push([a, r]));
     const ch = await send();
     expect(ch.status).toBe(401);
-    expect(ch.headers.getAll('WWW-Authenticate').map((c) => /algorithm=(\S+?),/.exec(c)![1])).toEqual(['MD5', 'SHA-256']);
+    expect(ch.headers.getAll('WWW-Authenticate').map((c) => /algorithm=(\S+?),/.exec(c)![1])).toEqual(['SHA-256', 'MD5']);
     const ok = await send({ auth: answer(ch, 'pw1'), expires: '120' });
     expect(ok.status).toBe(200);
     expect(ok.headers.getAll('Contact')).toEqual(['<sip:abc@df7jal23ls0d.invalid;transport=ws>;expires=120']);

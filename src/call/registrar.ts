@@ -54,8 +54,9 @@ export interface RegistrarOptions {
   defaultExpires?: number;
   nonceTtlMs?: number;
   /**
-   * Challenges in order of preference (RFC 8760 §2.4: one WWW-Authenticate per algorithm). MD5
-   * first by default: SIP.js 0.21 reads only the first challenge and only implements MD5.
+   * Challenges in order of preference (RFC 8760 §2.4: one WWW-Authenticate per algorithm, most
+   * preferred first). Default SHA-256 then MD5: SIP.js 0.21 implements only MD5 and keeps only the
+   * last WWW-Authenticate header it parses, so MD5 must come last for it.
    */
   algorithms?: DigestAlgorithm[];
   /** Wrong passwords from one agent within `failureWindowMs` before further attempts get 403. */
@@ -86,7 +87,7 @@ export class Registrar implements RegisterHandler {
       maxExpires: opts.maxExpires ?? 3600,
       defaultExpires: opts.defaultExpires ?? 600,
       nonceTtlMs: opts.nonceTtlMs ?? 300_000,
-      algorithms: opts.algorithms ?? ['MD5', 'SHA-256'],
+      algorithms: opts.algorithms ?? ['SHA-256', 'MD5'],
       maxFailures: opts.maxFailures ?? 5,
       failureWindowMs: opts.failureWindowMs ?? 300_000,
     };
