@@ -23,7 +23,7 @@ describe('shipped configuration', () => {
     expect({ ...p, agents: undefined }).toEqual({
       file: path.join(repo, 'sip-profiles/livevox.yaml'),
       name: 'livevox',
-      listen: { host: '127.0.0.1', port: 5070, transports: ['udp', 'tcp'], advertisedHost: '127.0.0.1' },
+      listen: { host: '127.0.0.1', port: 5070, transports: ['udp', 'tcp'], advertisedHost: '127.0.0.1', websocket: false },
       trustedSources: ['127.0.0.0/8', '::1/128'],
       codecs: ['PCMU', 'PCMA', 'telephone-event'],
       ptime: 20,
@@ -49,7 +49,7 @@ describe('shipped configuration', () => {
     const c = loadConfig(path.join(dir, 'gateway.yaml'), {});
     const trunk = c.profiles[1]!;
     expect(trunk.name).toBe('generic-trunk');
-    expect(trunk.listen).toEqual({ host: '127.0.0.1', port: 5080, transports: ['udp'], advertisedHost: '127.0.0.1' });
+    expect(trunk.listen).toEqual({ host: '127.0.0.1', port: 5080, transports: ['udp'], advertisedHost: '127.0.0.1', websocket: false });
     expect(trunk.agents.length).toBeGreaterThan(0);
   });
 });
@@ -72,7 +72,7 @@ describe('loading', () => {
     expect(c.profiles[0]).toEqual({
       file: path.join(dir, 'p1.yaml'),
       name: 'p1',
-      listen: { host: '127.0.0.1', port: 5070, transports: ['udp', 'tcp'], advertisedHost: '127.0.0.1' },
+      listen: { host: '127.0.0.1', port: 5070, transports: ['udp', 'tcp'], advertisedHost: '127.0.0.1', websocket: false },
       trustedSources: ['0.0.0.0/0'],
       codecs: ['PCMU', 'PCMA', 'telephone-event'],
       ptime: 20,
