@@ -75,8 +75,12 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   };
   // SIP over WebSocket (RFC 7118): /sip upgrades go to the transport of the profile that takes it.
   const sipWs = calls.sipWebSocket;
-  const upgrades = sipWs ? { '/sip': sipWs.handleUpgrade.bind(sipWs) } : undefined;
-  const http = new HttpApi({ metrics, health: () => ({ draining: calls.draining, activeCalls: calls.calls.size }), control, ...(upgrades ? { upgrades } : {}) });
+  const attach = calls.webrtc.attach;
+  const upgrades = { ...(sipWs ? { '/sip': sipWs.handleUpgrade.bind(sipWs) } : {}), '/webrtc': attach.handleUpgrade.bind(attach) };
+  const sim = cc.simulator;
+  // The demo page's "call me": the sandbox contact center routes a customer call to the agent.
+  const demo = sim ? { placeCall: async (agent: string) => ({ ...sim.startCall(agent, {}) }) } : {};
+  const http = new HttpApi({ metrics, health: () => ({ draining: calls.draining, activeCalls: calls.calls.size }), control, demo, upgrades });
   let httpPort: number;
   try {
     httpPort = await http.listen(config.gateway.http.host, config.gateway.http.port);

@@ -22,6 +22,8 @@ import type { WrapUpRunner } from './wrapup.js';
 import { startRegistrar, type Registrar } from './registrar.js';
 import { vendorIdsFromInvite as streamVendorIds, customParams } from './meta.js';
 import type { EndReason } from './state.js';
+import { bridgeWebRtc } from './webrtc/bridge.js';
+import { WebRtcFarEnds } from './webrtc/sources.js';
 
 export interface ProfileRuntime {
   profile: SipProfile;
@@ -44,6 +46,8 @@ export class CallManager {
   draining = false;
   /** Registrar of the profile that takes SIP over WebSocket (listen.websocket), if any. */
   registrar?: Registrar;
+  /** WebRTC far ends: SIP.js registrations (webrtc:sip) and /webrtc attach (webrtc:attach). */
+  readonly webrtc: WebRtcFarEnds;
   private bucket: TokenBucket;
   private sessionSeq = Math.floor(Date.now() / 1000);
 
@@ -59,6 +63,7 @@ export class CallManager {
     private readonly contactCenters: { links: Map<string, ContactCenterLink>; wrapUp?: WrapUpRunner } = { links: new Map() },
   ) {
     this.bucket = new TokenBucket(config.gateway.limits.maxCallsPerSecond);
+    this.webrtc = new WebRtcFarEnds(config, agents, log);
   }
 
   /** Wrap-up hook: the vendor confirmed Ready after the agent's call, so it may take calls again. */
@@ -85,7 +90,10 @@ export class CallManager {
       const ua = new UserAgent(endpoint, { userAgent: `vagw/${this.config.gateway.name}`, sessionTimers: profile.sessionTimer, logger: this.log });
       const rt: ProfileRuntime = { profile, endpoint, ua, trusted: trustedList(profile.trustedSources) };
       ua.on('invite', (inv) => void this.onInvite(rt, inv));
-      if (l.websocket) this.registrar = startRegistrar(profile, endpoint, ua, this.log);
+      if (l.websocket) {
+        this.registrar = startRegistrar(profile, endpoint, ua, this.log);
+        this.webrtc.useSip(this.registrar, ua);
+      }
       this.profiles.push(rt);
     }
   }
@@ -117,16 +125,21 @@ export class CallManager {
       return this.refuse(inv, { status: 488, reason: 'INVITE without SDP offer is not supported' }, log);
     }
     const engine = resolveEngine(this.config, routed.agent.engine, rt.profile);
+    const farEnds = engine.kind === 'webrtc' ? this.webrtc.source(engine.name) : undefined;
     if (engine.kind === 'webrtc') {
-      routed.release();
-      return this.refuse(inv, { status: 480, reason: `Virtual agent ${routed.agent.id} has no WebRTC endpoint attached` }, log);
+      const why = farEnds ? farEnds.unavailable(routed.agent.id) : 'WebRTC over SIP needs a profile with listen.websocket';
+      if (why) {
+        routed.release();
+        return this.refuse(inv, { status: 480, reason: why }, log);
+      }
     }
+    const meta = streamMeta(this.config.gateway.name, rt.profile.name, routed.agent, inv);
     let session: MediaSession;
     try {
       session = await this.media.open({
         callId: inv.callId,
         engine,
-        meta: streamMeta(this.config.gateway.name, rt.profile.name, routed.agent, inv),
+        meta,
         failure: rt.profile.engineFailure,
       });
     } catch (e) {
@@ -184,6 +197,7 @@ export class CallManager {
         await wrapUp.add([{ kind: 'contact', agentId, callId: `${inv.callId}:contact:${Date.now()}`, account, fields }]);
       };
     }
+    if (farEnds) bridgeWebRtc(call, session, farEnds, meta);
     this.calls.set(inv.callId, call);
     call.events$.subscribe({ complete: () => this.calls.delete(inv.callId) });
     call.events$.subscribe((ev) => {
@@ -225,7 +239,10 @@ export class CallManager {
     const ctx = await fetchCallContext(link, agentId, streamVendorIds(inv), call.log, (pop) => session.engineEvent('screenPop', pop));
     call.vendorIds = ctx.ids;
     if (ctx.screenPop) call.screenPop = ctx.screenPop;
-    if (call.state !== 'ended') session.start(customParams(ctx.ids, ctx.screenPop));
+    const custom = customParams(ctx.ids, ctx.screenPop);
+    // A WebRTC far end gets the same metadata in its offer as a stream engine in its `start`.
+    Object.assign(meta.custom, custom);
+    if (call.state !== 'ended') session.start(custom);
   }
 
   private onInfo(call: Call, req: SipRequest): { status: number; reason?: string } {
@@ -252,6 +269,7 @@ export class CallManager {
 
   async stop(): Promise<void> {
     this.registrar?.close();
+    this.webrtc.close();
     await Promise.all(this.profiles.map((p) => p.endpoint.stop()));
   }
 }

@@ -128,7 +128,7 @@ function checkWebSocket(profiles: LoadedProfile[]): void {
 
 /** Engine names must exist in `engines:`; a failure-policy audio file must exist. */
 function checkEngineReferences(engines: GatewayConfig['engines'], profiles: LoadedProfile[]): void {
-  const known = (ref: string): boolean => ref.startsWith('builtin:') || /^wss?:\/\//.test(ref) || ref in engines;
+  const known = (ref: string): boolean => ref.startsWith('builtin:') || ref.startsWith('webrtc:') || /^wss?:\/\//.test(ref) || ref in engines;
   const list = Object.keys(engines).join(', ') || 'none defined';
   for (const p of profiles) {
     if (!p.profile) continue;
@@ -136,8 +136,14 @@ function checkEngineReferences(engines: GatewayConfig['engines'], profiles: Load
     const audio = p.profile.engineFailure.audioFile;
     if (audio && !existsSync(audio)) p.sink.add('engineFailure.audioFile', `file not found: ${audio}`);
     for (const a of p.agents) {
+      const key = a.idKey.split('.')[0]!;
       if (a.agent.engine !== p.profile.engine && !known(a.agent.engine)) {
-        p.sink.add(`${a.idKey.split('.')[0]}.engine`, `unknown engine '${a.agent.engine}' (engines in gateway.yaml: ${list})`);
+        p.sink.add(`${key}.engine`, `unknown engine '${a.agent.engine}' (engines in gateway.yaml: ${list})`);
+      }
+      // The agent's browser registers over /sip with digest: both must be possible.
+      if (a.agent.engine === 'webrtc:sip') {
+        if (!p.profile.listen.websocket) p.sink.add(`${key}.engine`, "'webrtc:sip' needs listen.websocket: true on this profile (the agent registers over /sip)");
+        if (!a.agent.sipPassword) p.sink.add(`${key}.sipPassword`, "is required for an agent whose engine is 'webrtc:sip' (the digest password its SIP.js client registers with)");
       }
     }
   }

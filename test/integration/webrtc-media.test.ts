@@ -15,7 +15,7 @@ import { waitFor } from '../helpers/test-engine.js';
 let plane: WorkerMediaPlane;
 beforeAll(() => {
   plane = new WorkerMediaPlane({
-    host: '127.0.0.1', portMin: 46000, portMax: 46999, workers: 1,
+    host: '127.0.0.1', portMin: 48000, portMax: 48999, workers: 1,
     settings: { host: '127.0.0.1', rtpTimeoutMs: 10_000, jitterMinMs: 40, jitterMaxMs: 200, engineBufferFrames: 500 },
   });
 });

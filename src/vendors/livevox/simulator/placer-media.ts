@@ -11,7 +11,8 @@ import { decodeMuLaw, encodeMuLaw, MULAW_SILENCE } from '../../../../media/codec
 import { ToneGenerator } from '../../../../media/dsp/tone.js';
 import { parseRtp, isRtcp } from '../../../../media/rtp.js';
 import { buildRtp } from '../../../../media/rtp-packet.js';
-import { PT_PCMU } from './placer-sdp.js';
+import { TelephoneEventReceiver } from '../../../../media/dtmf/rfc4733.js';
+import { DEFAULT_TELEPHONE_EVENT_PT, PT_PCMU } from './placer-sdp.js';
 
 export const FRAME_MS = 20;
 export const FRAME_SAMPLES = 160;
@@ -62,6 +63,11 @@ export class RtpStream {
   sending = false;
   /** The next clock slot this stream owes a frame for. */
   nextSlot = 0;
+  /** Payload type of telephone-event (RFC 4733) as negotiated. */
+  dtmfPt = DEFAULT_TELEPHONE_EVENT_PT;
+  /** Digits the gateway sent as RFC 4733 events, one per event. */
+  readonly digits: string[] = [];
+  private readonly dtmf = new TelephoneEventReceiver();
   private readonly ssrc = randomInt(0, 2 ** 32) >>> 0;
   private seq = randomInt(0, 2 ** 16);
   private ts = randomInt(0, 2 ** 32) >>> 0;
@@ -89,6 +95,11 @@ export class RtpStream {
     const h = parseRtp(m);
     if (!h) return;
     this.counters.received++;
+    if (h.payloadType === this.dtmfPt) {
+      const ev = this.dtmf.push(m.subarray(h.payloadOffset), h.timestamp, h.marker);
+      if (ev) this.digits.push(ev.digit);
+      return;
+    }
     if (h.payloadType !== PT_PCMU || this.keepSamples <= 0) return;
     this.keep(decodeMuLaw(m.subarray(h.payloadOffset)));
   }

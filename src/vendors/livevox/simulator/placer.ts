@@ -91,6 +91,8 @@ export interface CallEnd {
 
 export interface PlacedCall {
   readonly callId: string;
+  /** The LiveVox call this leg belongs to (X-transaction-id). */
+  readonly transactionId: string;
   readonly state: PlacedCallState;
   /** Resolves on the 2xx (once ACKed); rejects with a CallFailedError on a non-2xx final or a timeout. */
   readonly answered: Promise<CallAnswer>;
@@ -101,6 +103,8 @@ export interface PlacedCall {
   readonly rtp: { sent: number; received: number; localPort: number };
   /** Decoded PCMU received from the gateway (the most recent keepReceivedSeconds). */
   receivedSamples(): Int16Array;
+  /** DTMF digits the gateway sent (RFC 4733), in order. */
+  receivedDigits(): string;
 }
 
 export interface PlacerStats {
@@ -185,6 +189,12 @@ export class CallPlacer {
   /** Calls placed and not over yet (inviting or answered). */
   get active(): number {
     return this.live;
+  }
+
+  /** The call placed for a LiveVox call (by X-transaction-id), while it lasts. */
+  find(transactionId: string): PlacedCall | undefined {
+    for (const c of this.calls.values()) if (c.transactionId === transactionId) return c;
+    return undefined;
   }
 
   get gateway(): Dest {
@@ -325,6 +335,7 @@ export class CallPlacer {
 /** One placed call: the INVITE client transaction, then the dialog, and its RTP. */
 class Call implements PlacedCall {
   readonly callId: string;
+  readonly transactionId: string;
   readonly inviteBranch = newBranch();
   state: PlacedCallState = 'inviting';
   readonly answered: Promise<CallAnswer>;
@@ -376,6 +387,7 @@ class Call implements PlacedCall {
     private readonly source: AudioSource | null,
   ) {
     this.callId = `${token()}@${placer.host}`;
+    this.transactionId = o.transactionId;
     this.localUri = `sip:${o.caller}@${placer.host}`;
     const gw = placer.opts.gateway;
     this.remoteUri = `sip:${o.number}@${gw.host}:${gw.port}`;
@@ -396,6 +408,10 @@ class Call implements PlacedCall {
 
   receivedSamples(): Int16Array {
     return this.stream ? this.stream.samples() : new Int16Array(0);
+  }
+
+  receivedDigits(): string {
+    return this.stream ? this.stream.digits.join('') : '';
   }
 
   // ------------------------------------------------------------ INVITE (§17.1.1)
@@ -718,6 +734,7 @@ class Call implements PlacedCall {
       if (!offer || offer.port === 0 || !offer.formats.includes(PT_PCMU)) return void reply(488, 'Not Acceptable Here: PCMU only');
       this.localDir = answerDirection(offer.address === '0.0.0.0' ? 'inactive' : offer.direction);
       if (offer.telephoneEventPt !== undefined) this.telephoneEventPt = offer.telephoneEventPt;
+      if (this.stream) this.stream.dtmfPt = this.telephoneEventPt;
       this.applyRemoteSdp(offer);
     }
     this.sdpVersion++;
