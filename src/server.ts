@@ -60,10 +60,12 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     call: (id) => calls.calls.get(id),
     agents: () => agents.list(),
     agentDetail: (id) => {
+      // Whether a WebRTC far end can take this agent's calls right now (SIP.js registration, /webrtc claim).
+      const webrtc = { ...(calls.registrar?.lookup(id) ? { registered: true } : {}), ...(calls.webrtc.attach.claimed(id) ? { attached: true } : {}) };
       const lc = cc.lifecycles.find((l) => l.states.has(id));
-      if (!lc) return {};
+      if (!lc) return webrtc;
       const st = lc.states.get(id)!;
-      return { vendorPhase: st.phase, keepAlives: st.keepAlives, wrapUpPending: cc.wrapUp?.pendingFor(id) ?? 0, ...(st.lastError ? { lastError: st.lastError } : {}) };
+      return { ...webrtc, vendorPhase: st.phase, keepAlives: st.keepAlives, wrapUpPending: cc.wrapUp?.pendingFor(id) ?? 0, ...(st.lastError ? { lastError: st.lastError } : {}) };
     },
     setAgentState: async (id, state) => {
       const link = [...cc.links.values()][0];

@@ -73,6 +73,10 @@ describe('the demo page as a virtual agent (SIP.js + WebRTC in Chromium)', () =>
     const page = await openDemo('+18990000002', 'page-secret');
     await page.waitForFunction(() => document.querySelector('#regState')?.textContent === 'registered', undefined, { timeout: 10_000 });
     expect(gw.calls.registrar!.lookup('va-02')?.destination.transport).toBe('ws');
+    const agents = (await (await fetch(`http://127.0.0.1:${gw.httpPort}/agents`)).json()) as { agents: { id: string; registered?: boolean }[] };
+    expect(agents.agents.find((a) => a.id === 'va-02')?.registered).toBe(true);
+    // The page shows it too.
+    await page.waitForFunction(() => document.querySelector('#agents tbody')?.textContent?.includes('webrtc:sip (registered)') ?? false, undefined, { timeout: 5000 });
 
     const call = sim().startCall('+18990000002', { transactionId: '710000000001', sessionId: 'WEB1@10.0.0.1', phoneNumber: '3125550111' });
     await page.waitForFunction(() => document.querySelector('#callState')?.textContent === 'established', undefined, { timeout: 15_000 });
