@@ -17,5 +17,7 @@ describe('logger', () => {
     expect(line.callId).toBe('c-1');
     expect(JSON.stringify(line)).not.toMatch(/hunter2|p2|Digest x|"sess"|"t"/);
     expect(line.password).toBe('[redacted]');
+    log.info({ agent: { id: 'va-web', sipPassword: 'browser-pw', vendorPassword: 'lv-pw' }, gateway: { attachToken: 'attach-tok' } }, 'config');
+    expect(lines[1]).not.toMatch(/browser-pw|lv-pw|attach-tok/);
   });
 });

@@ -5,6 +5,7 @@ import type { LogLevel } from './config/types.js';
 export const REDACT_PATHS = [
   'password', '*.password', 'token', '*.token', 'secret', '*.secret', 'authorization', '*.authorization',
   'headers.authorization', 'headers["lv-access"]', 'headers["lv-session"]', '*.headers.authorization',
+  'sipPassword', '*.sipPassword', 'vendorPassword', '*.vendorPassword', 'attachToken', '*.attachToken',
 ];
 
 export function createLogger(level: LogLevel, name: string, destination?: pino.DestinationStream): Logger {

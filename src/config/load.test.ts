@@ -23,7 +23,7 @@ describe('shipped configuration', () => {
     expect({ ...p, agents: undefined }).toEqual({
       file: path.join(repo, 'sip-profiles/livevox.yaml'),
       name: 'livevox',
-      listen: { host: '127.0.0.1', port: 5070, transports: ['udp', 'tcp'], advertisedHost: '127.0.0.1', websocket: false },
+      listen: { host: '127.0.0.1', port: 5070, transports: ['udp', 'tcp'], advertisedHost: '127.0.0.1', websocket: true },
       trustedSources: ['127.0.0.0/8', '::1/128'],
       codecs: ['PCMU', 'PCMA', 'telephone-event'],
       ptime: 20,
@@ -37,9 +37,11 @@ describe('shipped configuration', () => {
       webrtc: { codecs: ['PCMU', 'opus'], connectTimeoutSeconds: 30 },
       agents: undefined,
     });
-    expect(p.agents).toHaveLength(10);
+    expect(p.agents).toHaveLength(11);
     expect(p.agents[0]).toEqual({ id: 'va-001', number: '+18990000001', key: '18990000001', initialState: 'ready', engine: 'builtin:echo', vendorUser: 'va-001' });
     expect(p.agents[9]).toMatchObject({ id: 'va-010', number: '+18990000010', key: '18990000010' });
+    // The /demo page's agent: SIP.js registers with the sandbox password.
+    expect(p.agents[10]).toMatchObject({ id: 'va-web', number: '+18990000011', engine: 'webrtc:sip', sipPassword: 'demo' });
   });
 
   it('sip-profiles/generic-trunk.yaml validates next to livevox', () => {
