@@ -86,7 +86,7 @@ describe('AttachHub (/webrtc)', () => {
     expect(await a.next()).toMatchObject({ type: 'error', code: 'unknown-agent' });
     expect(await a.next()).toEqual({ type: 'claimed', agents: ['va-002'] });
     expect(hub.unavailable('va-002')).toBeUndefined();
-    expect(hub.unavailable('va-003')).toMatch(/no WebRTC engine has claimed/);
+    expect(hub.unavailable('va-003')).toBe('Virtual agent va-003 has no WebRTC endpoint attached');
     const b = await connect();
     b.send({ type: 'claim', agents: ['va-002'] });
     expect(await b.next()).toMatchObject({ type: 'error', code: 'already-claimed' });

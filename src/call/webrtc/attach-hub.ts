@@ -149,7 +149,7 @@ export class AttachHub implements FarEndSource {
   // ------------------------------------------------------------ FarEndSource
 
   unavailable(agentId: string): string | undefined {
-    return this.claims.has(agentId) ? undefined : `no WebRTC engine has claimed virtual agent ${agentId}`;
+    return this.claims.has(agentId) ? undefined : `Virtual agent ${agentId} has no WebRTC endpoint attached`;
   }
 
   create(agentId: string, callId: string, handlers: FarEndHandlers): FarEnd {
@@ -158,7 +158,7 @@ export class AttachHub implements FarEndSource {
     if (conn) conn.calls.set(callId, { handlers, answered: false });
     return {
       offer: (sdp: string, meta: StreamMeta) => {
-        if (!conn || conn.ws.readyState !== conn.ws.OPEN) return handlers.failed(`no WebRTC engine has claimed virtual agent ${agentId}`);
+        if (!conn || conn.ws.readyState !== conn.ws.OPEN) return handlers.failed(`virtual agent ${agentId} has no WebRTC endpoint attached (the engine left before the call reached it)`);
         this.send(conn, { type: 'offer', callId, agent: agentId, sdp, meta });
       },
       end: (reason: string) => {
