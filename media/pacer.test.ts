@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Pacer } from './pacer.js';
+import { Pacer, RESCUE_LATE_MS } from './pacer.js';
 
 describe('Pacer', () => {
   it('ticks on an absolute 20 ms grid: no cumulative drift, phases spread', async () => {
@@ -54,20 +54,20 @@ describe('Pacer', () => {
     pacer.stop();
   });
 
-  it('runDue ticks what has fallen due without waiting for the timer, and nothing early', () => {
+  it('runDue ticks only when a tick is overdue by RESCUE_LATE_MS, then everything due', () => {
     let t = 0;
     const pacer = new Pacer(20, () => t);
     const ticks: string[] = [];
     pacer.add({ tick: () => void ticks.push('a') }); // phase 0
     pacer.add({ tick: () => void ticks.push('b') }); // phase 1
-    pacer.runDue((t = 0.2));
-    expect(ticks).toEqual(['a']);
-    pacer.runDue((t = 0.3));
-    expect(ticks).toEqual(['a']);
-    pacer.runDue((t = 1.0));
+    pacer.runDue((t = RESCUE_LATE_MS - 0.1));
+    expect(ticks).toEqual([]);
+    pacer.runDue((t = RESCUE_LATE_MS + 0.1));
     expect(ticks).toEqual(['a', 'b']);
-    pacer.runDue((t = 20));
-    expect(ticks).toEqual(['a', 'b', 'a']);
+    pacer.runDue((t = 20 + RESCUE_LATE_MS - 0.1));
+    expect(ticks).toEqual(['a', 'b']);
+    pacer.runDue((t = 21 + RESCUE_LATE_MS));
+    expect(ticks).toEqual(['a', 'b', 'a', 'b']);
     pacer.stop();
   });
 });

@@ -7,7 +7,11 @@
  * rather than bursting to catch up.
  *
  * A timer alone is late by however long the event loop spends in one batch of I/O callbacks;
- * `runDue` lets the I/O callbacks themselves (packets, engine frames) send what has fallen due.
+ * `runDue` lets the I/O callbacks themselves (packets, engine frames) send what is more than
+ * RESCUE_LATE_MS overdue. Only then: a tick run from inside a batch may come before its own
+ * session's engine frame in the same batch, and then it sends silence and that frame waits a
+ * whole period (the queue's delay grows by 20 ms for good), so the timer, which runs after the
+ * batch, stays the normal way.
  */
 export interface Paced {
   /** Called once per period; `dueMs` is the ideal time of this slot, `nowMs` the actual time. */
@@ -36,6 +40,8 @@ const LATENESS_BUCKETS = 20_000; // 200 ms
 
 /** Half a millisecond early is on time: setTimeout cannot aim finer than 1 ms. */
 const EARLY_MS = 0.5;
+/** How overdue a tick must be for runDue to send it from inside an I/O callback. */
+export const RESCUE_LATE_MS = 2;
 
 export class Pacer {
   private entries = new Set<Entry>();
@@ -80,9 +86,9 @@ export class Pacer {
     return this.entries.size;
   }
 
-  /** Tick whatever has fallen due; cheap when nothing has (one comparison). */
+  /** When a tick is RESCUE_LATE_MS overdue, tick everything due; cheap otherwise (one comparison). */
   runDue(now = this.now()): void {
-    if (now + EARLY_MS >= this.due && !this.running) this.run(now);
+    if (now - RESCUE_LATE_MS >= this.due && !this.running) this.run(now);
   }
 
   private schedule(): void {

@@ -221,7 +221,7 @@ export class CallMedia implements Paced {
       return;
     }
     this.deliver(this.jitter.push({ sequence: h.sequence, timestamp: h.timestamp, payload, ssrc: h.ssrc }, now));
-    // Sessions whose slot came while the worker was busy with packets go out now, not after the batch.
+    // Ticks overdue by more than RESCUE_LATE_MS (a long batch of packets) go out now, not after the batch.
     this.deps.pacer.runDue();
   }
 
