@@ -48,6 +48,13 @@ const MAX_FORWARD_JUMP = 50;
 /** How far back (in packets) we remember what happened to each sequence number. */
 const HISTORY = 100;
 
+const RELEASED = 1;
+const LOST = 2;
+/** Ring slot of an extended sequence number (which may be negative). */
+const slot = (ext: number): number => ((ext % HISTORY) + HISTORY) % HISTORY;
+/** What poll() returns when nothing is due (never modified). */
+const NOTHING: JitterOut[] = Object.freeze([]) as unknown as JitterOut[];
+
 interface Held {
   packet: JitterPacket;
   arrivalMs: number;
@@ -85,8 +92,12 @@ export class JitterBuffer {
   /** Timestamp of the last released or lost slot, for interpolating lost timestamps. */
   private lastTs = 0;
   private held = new Map<number, Held>();
-  /** What became of recent extended sequence numbers behind nextSeq. */
-  private history = new Map<number, 'released' | 'lost'>();
+  /**
+   * What became of the last HISTORY extended sequence numbers behind nextSeq: a ring indexed by
+   * sequence number, holding which number a slot is about (NaN: none) and its fate.
+   */
+  private readonly historySeq = new Float64Array(HISTORY).fill(NaN);
+  private readonly historyFate = new Uint8Array(HISTORY);
   /**
    * RFC 3550 §A.1-style probation: after a packet from behind that we know nothing about (a
    * stray, or a sender that restarted its numbering), the sequence number that would confirm a
@@ -113,7 +124,7 @@ export class JitterBuffer {
 
   push(p: JitterPacket, nowMs: number): JitterOut[] {
     this.stats.received++;
-    const out = this.expire(nowMs);
+    const out = this.held.size ? this.expire(nowMs) : [];
 
     if (this.ssrc === null || p.ssrc !== this.ssrc) {
       if (this.ssrc !== null) this.resync(out);
@@ -125,7 +136,7 @@ export class JitterBuffer {
     const ahead = ext - this.nextSeq;
 
     if (ahead < 0) {
-      const fate = this.history.get(ext);
+      const fate = this.fate(ext);
       if (fate === undefined && this.strayNext === p.sequence) {
         // Second in-sequence packet from nowhere we know: the sender restarted its numbering.
         this.resync(out);
@@ -160,7 +171,8 @@ export class JitterBuffer {
 
   /** Release what has waited long enough; call at nextDeadline(). */
   poll(nowMs: number): JitterOut[] {
-    return this.expire(nowMs);
+    // Nothing held (the normal case on a clean network): nothing to do, nothing allocated.
+    return this.held.size ? this.expire(nowMs) : NOTHING;
   }
 
   /** When poll() has work to do, or null while nothing is held. */
@@ -207,8 +219,15 @@ export class JitterBuffer {
   }
 
   private remember(ext: number, fate: 'released' | 'lost'): void {
-    this.history.set(ext, fate);
-    this.history.delete(ext - HISTORY);
+    const i = slot(ext);
+    this.historySeq[i] = ext;
+    this.historyFate[i] = fate === 'released' ? RELEASED : LOST;
+  }
+
+  private fate(ext: number): 'released' | 'lost' | undefined {
+    const i = slot(ext);
+    if (this.historySeq[i] !== ext) return undefined;
+    return this.historyFate[i] === RELEASED ? 'released' : 'lost';
   }
 
   /** (Re)start the stream at packet p, which is released at once. */
@@ -216,7 +235,7 @@ export class JitterBuffer {
     this.ssrc = p.ssrc;
     this.nextSeq = p.sequence;
     this.highestSeq = p.sequence;
-    this.history.clear();
+    this.historySeq.fill(NaN);
     this.strayNext = null;
     this.prevArrivalMs = null;
     this.updateJitter(p, nowMs);

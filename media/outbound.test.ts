@@ -37,3 +37,43 @@ describe('OutboundQueue', () => {
     expect(q.takeFrame()).toBeUndefined();
   });
 });
+
+describe('OutboundQueue ring', () => {
+  it('keeps order across growth and wrap-around, and marks between frames', () => {
+    const q = new OutboundQueue(4, 1000);
+    let next = 0;
+    let expect0 = 0;
+    for (let round = 0; round < 50; round++) {
+      const n = (round * 7) % 13;
+      for (let i = 0; i < n; i++) q.pushAudio(Buffer.alloc(4, next++ & 0xff));
+      if (round % 5 === 0) q.pushMark(`m${round}`);
+      const take = (round * 5) % 11;
+      for (let i = 0; i < take; i++) {
+        q.takeMarks();
+        const f = q.takeFrame();
+        if (!f) break;
+        expect(f[0]).toBe(expect0++ & 0xff);
+      }
+    }
+    while (!q.empty) {
+      q.takeMarks();
+      const f = q.takeFrame();
+      if (f) expect(f[0]).toBe(expect0++ & 0xff);
+    }
+    expect(expect0).toBe(next);
+  });
+
+  it('splits audio across pushes of odd sizes, and a mark pads the partial frame', () => {
+    const q = new OutboundQueue(4, 100);
+    q.pushAudio(Buffer.from([1, 2, 3]));
+    q.pushAudio(Buffer.from([4, 5, 6, 7, 8, 9]));
+    q.pushMark('x');
+    expect([...q.takeFrame()!]).toEqual([1, 2, 3, 4]);
+    expect([...q.takeFrame()!]).toEqual([5, 6, 7, 8]);
+    expect(q.takeMarks()).toEqual([]);
+    expect([...q.takeFrame()!]).toEqual([9, 0xff, 0xff, 0xff]);
+    expect(q.takeFrame()).toBeUndefined();
+    expect(q.takeMarks()).toEqual(['x']);
+    expect(q.empty).toBe(true);
+  });
+});

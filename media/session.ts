@@ -158,6 +158,7 @@ export class CallMedia implements Paced {
     }
     this.stats.engineFramesIn++;
     const dropped = this.out.pushAudio(mulaw);
+    this.deps.pacer.runDue();
     if (dropped) {
       this.stats.backpressureDrops += dropped;
       const now = this.now();
@@ -220,27 +221,30 @@ export class CallMedia implements Paced {
       return;
     }
     this.deliver(this.jitter.push({ sequence: h.sequence, timestamp: h.timestamp, payload, ssrc: h.ssrc }, now));
+    // Ticks overdue by more than RESCUE_LATE_MS (a long batch of packets) go out now, not after the batch.
+    this.deps.pacer.runDue();
   }
 
   private deliver(outs: JitterOut[]): void {
     for (const o of outs) {
-      let mulaw: Buffer;
+      let mulaw: Uint8Array;
       if (o.kind === 'frame') {
         this.lostRun = 0;
-        mulaw = this.params?.codec.name === 'PCMA' ? Buffer.from(aLawToMuLaw(o.payload)) : Buffer.from(o.payload);
+        // PCMU goes on as the view of the packet it came in: the engine link copies it out at once.
+        mulaw = this.params?.codec.name === 'PCMA' ? aLawToMuLaw(o.payload) : o.payload;
         if (this.engine.up?.format === 'l16-16k') this.prevPcm = decodeMuLaw(mulaw);
       } else {
         this.stats.lost++;
         this.lostRun++;
         // RFC 3550 leaves concealment to the receiver: repeat-and-fade keeps the engine's ASR stable.
         const pcm = concealFrame(this.prevPcm, this.lostRun, FRAME);
-        mulaw = Buffer.from(encodeMuLaw(pcm));
+        mulaw = encodeMuLaw(pcm);
       }
       this.toEngine(mulaw);
     }
   }
 
-  private toEngine(mulaw: Buffer): void {
+  private toEngine(mulaw: Uint8Array): void {
     const e = this.engine.up;
     if (!e) return;
     const tsMs = Math.round(this.now() - this.startedAt);

@@ -12,6 +12,14 @@ import type { EngineControl } from './engine/types.js';
 import type { FromWorker, ToWorker, WorkerInit, WorkerStats } from './worker/protocol.js';
 import type { MediaEndReason, MediaParams, MediaPlane, MediaSession, MediaSessionStats, MediaSettings, OpenRequest, WebRtcSignal } from './types.js';
 
+/**
+ * A media worker allocates fast but keeps little: per packet, short-lived buffers and objects.
+ * V8 grows the young generation of such a thread to its maximum (tens of MB per worker, never
+ * returned), which was most of the gateway's memory per call under load. Capped, scavenges come
+ * more often and stay as cheap (they cost by what survives, which is the few in-flight packets).
+ */
+const WORKER_YOUNG_GENERATION_MB = 8;
+
 export class MediaUnavailable extends Error {
   override readonly name = 'MediaUnavailable';
 }
@@ -100,7 +108,7 @@ class MediaWorker {
   }
 
   private spawn(): void {
-    this.worker = new Worker(workerUrl(), { workerData: this.init });
+    this.worker = new Worker(workerUrl(), { workerData: this.init, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
     this.worker.on('message', (m: FromWorker) => this.onMessage(m));
     this.worker.on('error', (e) => this.died(e.message));
     this.worker.on('exit', (code) => {

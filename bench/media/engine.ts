@@ -21,13 +21,34 @@ let wsFrames = 0;
 let udpFrames = 0;
 const status: EngineStatus = { connections: 0, opened: 0, mediaIn: 0, mediaOut: 0, udpIn: 0 };
 
-/** Record the latency of a frame whose payload starts at `head`; silence (0xFF...) is skipped. */
-function record(head: Buffer, at: number): boolean {
+/**
+ * Record the latency of a frame whose payload starts at `head` and that arrived at `arrival`
+ * (process.hrtime.bigint(), taken first thing in the handler); silence (0xFF...) is skipped.
+ */
+function record(head: Buffer, at: number, arrival: bigint): boolean {
   if (head.length < at + 12 || (head.readUInt32BE(at) === 0xffffffff && head.readUInt32BE(at + 4) === 0xffffffff)) return false;
   if (!recording) return true;
-  const ms = Number(process.hrtime.bigint() - head.readBigUInt64BE(at)) / 1e6;
+  const ms = Number(arrival - head.readBigUInt64BE(at)) / 1e6;
   if (ms >= 0 && ms < 60_000) latency.add(ms);
   return true;
+}
+
+/**
+ * Echoes wait until the messages that arrived with them have been timed: each send is a syscall,
+ * and doing them inline would charge the engine's own sends for earlier messages to the latency
+ * of later ones, for the gateway and the relay alike. One setImmediate flushes them all, in
+ * arrival order, right after this batch of I/O.
+ */
+const echoes: (() => void)[] = [];
+let flushing = false;
+function echoLater(send: () => void): void {
+  echoes.push(send);
+  if (flushing) return;
+  flushing = true;
+  setImmediate(() => {
+    flushing = false;
+    for (const f of echoes.splice(0)) f();
+  });
 }
 
 const text = (d: RawData): string => (Buffer.isBuffer(d) ? d.toString('utf8') : Array.isArray(d) ? Buffer.concat(d).toString('utf8') : Buffer.from(d).toString('utf8'));
@@ -38,8 +59,10 @@ const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate:
 wss.on('connection', (ws) => {
   status.connections++;
   status.opened++;
-  let sid = '';
+  /** The echo's fixed start, with this stream's streamSid (set by `start`). */
+  let head = '{"event":"media","streamSid":"","media":{"payload":"';
   ws.on('message', (data, isBinary) => {
+    const arrival = process.hrtime.bigint();
     if (isBinary) return;
     let m: TwilioIn;
     try {
@@ -47,14 +70,17 @@ wss.on('connection', (ws) => {
     } catch {
       return;
     }
-    if (m.event === 'start') sid = m.streamSid ?? '';
+    if (m.event === 'start') head = `{"event":"media","streamSid":${JSON.stringify(m.streamSid ?? '')},"media":{"payload":"`;
     else if (m.event === 'media' && typeof m.media?.payload === 'string') {
       const payload = m.media.payload;
       status.mediaIn++;
       // 16 base64 characters are the first 12 bytes: send time + frame counter.
-      if (record(Buffer.from(payload.slice(0, 16), 'base64'), 0) && recording) wsFrames++;
-      ws.send(`{"event":"media","streamSid":${JSON.stringify(sid)},"media":{"payload":"${payload}"}}`);
-      status.mediaOut++;
+      if (record(Buffer.from(payload.slice(0, 16), 'base64'), 0, arrival) && recording) wsFrames++;
+      const echo = `${head}${payload}"}}`;
+      echoLater(() => {
+        ws.send(echo);
+        status.mediaOut++;
+      });
     }
   });
   ws.on('close', () => status.connections--);
@@ -63,10 +89,11 @@ wss.on('connection', (ws) => {
 
 const udp = dgram.createSocket('udp4');
 udp.on('message', (msg, from) => {
+  const arrival = process.hrtime.bigint();
   status.udpIn++;
   // An RTP packet as the generator sent it: the payload starts after the 12-byte header.
-  if (record(msg, 12) && recording) udpFrames++;
-  udp.send(msg, from.port, from.address);
+  if (record(msg, 12, arrival) && recording) udpFrames++;
+  echoLater(() => udp.send(msg, from.port, from.address));
 });
 udp.on('error', () => undefined);
 

@@ -7,6 +7,7 @@
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/log.js';
 import { startGateway } from '../../src/server.js';
+import { LATENESS_BUCKET_MS } from '../../media/pacer.js';
 import { Histogram } from './hist.js';
 import { serve, type GatewayInternal } from './ipc.js';
 
@@ -19,11 +20,12 @@ process.once('SIGTERM', () => void gw.shutdown().finally(() => process.exit(0)))
 process.once('SIGINT', () => void gw.shutdown().finally(() => process.exit(0)));
 
 serve({
-  /** Pacer lateness since the previous call (the workers hand their samples over and forget them). */
+  /** Pacer lateness since the previous call (the workers hand their histograms over and zero them). */
   async stats(): Promise<GatewayInternal> {
     const workers = await gw.media.stats();
     lateness.reset();
-    for (const w of workers) for (const l of w.lateness) lateness.add(l);
+    // The workers' histograms: each bucket's samples at the bucket's middle.
+    for (const w of workers) w.lateness.forEach((n, i) => n && lateness.add((i + 0.5) * LATENESS_BUCKET_MS, n));
     const mem = process.memoryUsage();
     return {
       pacer: lateness.summary(),

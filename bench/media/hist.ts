@@ -35,13 +35,14 @@ export class Histogram {
     this.buckets = new Uint32Array(Math.ceil(maxMs / resolutionMs) + 1);
   }
 
-  add(ms: number): void {
+  /** Record `n` samples of `ms`. */
+  add(ms: number, n = 1): void {
     const v = ms > 0 ? ms : 0;
     const i = Math.min(this.buckets.length - 1, Math.floor(v / this.resolutionMs));
-    this.buckets[i]!++;
-    this.count++;
+    this.buckets[i]! += n;
+    this.count += n;
     if (v > this.max) this.max = v;
-    if (v > this.thresholdMs) this.over++;
+    if (v > this.thresholdMs) this.over += n;
   }
 
   /** The upper edge of the bucket holding the p-th percentile sample (never above the max). */

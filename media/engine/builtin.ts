@@ -15,8 +15,9 @@ class EchoEngine implements EngineLink {
   readonly format = 'mulaw8k' as const;
   private stopped = false;
   constructor(private readonly h: EngineHandlers) {}
-  sendAudio(frame: Buffer): void {
-    if (!this.stopped) this.h.audio(frame);
+  sendAudio(frame: Uint8Array): void {
+    // The session's queue copies what it is given, so a view of the frame will do.
+    if (!this.stopped) this.h.audio(Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength));
   }
   sendDtmf(): void {}
   sendMark(): void {}

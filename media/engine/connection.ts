@@ -6,7 +6,7 @@
 import { WebSocket, type RawData } from 'ws';
 import { signEngineToken } from './token.js';
 import type { EngineCloseInfo, EngineControl, EngineErrorCode, EngineOptions, EngineStats } from './types.js';
-import { parseEngineMessage, startBody, type EngineInbound, type JsonObject } from './wire.js';
+import { MediaFrameWriter, parseEngineMessage, startBody, type EngineInbound, type JsonObject } from './wire.js';
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
 const DEFAULT_MAX_FRAME_BYTES = 65536;
@@ -65,9 +65,11 @@ export class EngineConnection {
   private stalledSince = 0;
   private resolveClosed!: (info: EngineCloseInfo) => void;
   private readonly maxBuffered: number;
+  private readonly media: MediaFrameWriter;
 
   private constructor(private readonly ws: WebSocket, private readonly opts: EngineOptions) {
     this.maxBuffered = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+    this.media = new MediaFrameWriter(opts.meta.streamSid);
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     ws.on('message', (data, isBinary) => this.receive(toBuffer(data), isBinary));
     ws.on('error', (err: Error & { code?: string }) => {
@@ -133,7 +135,7 @@ export class EngineConnection {
   get closeInfo(): EngineCloseInfo | null { return this.info; }
 
   /** twilio: one mu-law frame (8 kHz); l16: 16-bit LE PCM at 16 kHz. False when dropped. */
-  sendAudio(frame: Buffer, timestampMs: number): boolean {
+  sendAudio(frame: Uint8Array, timestampMs: number): boolean {
     if (!this.isOpen) return false;
     if (this.ws.bufferedAmount > this.maxBuffered) {
       this.stats.backpressure++;
@@ -144,8 +146,8 @@ export class EngineConnection {
     }
     this.stalledSince = 0;
     if (this.opts.protocol === 'l16') return this.write(frame, true);
-    const media = { track: 'inbound', chunk: String(++this.chunk), timestamp: String(Math.max(0, Math.round(timestampMs))), payload: frame.toString('base64') };
-    return this.sendJson('media', { media });
+    // Same JSON as sendJson('media', {media: {track, chunk, timestamp, payload}}), built without it.
+    return this.write(this.media.write(++this.seq, ++this.chunk, Math.max(0, Math.round(timestampMs)), frame), false);
   }
 
   sendDtmf(digit: string): boolean { return this.sendJson('dtmf', { dtmf: { track: 'inbound_track', digit } }); }
@@ -189,7 +191,8 @@ export class EngineConnection {
     return this.write(JSON.stringify(msg), false);
   }
 
-  private write(data: string | Buffer, binary: boolean): boolean {
+  /** A Buffer is sent as is (a text frame when !binary); ws masks it into one new buffer and one write. */
+  private write(data: string | Uint8Array, binary: boolean): boolean {
     this.ws.send(data, { binary });
     this.stats.framesOut++;
     this.stats.bytesOut += typeof data === 'string' ? Buffer.byteLength(data) : data.length;

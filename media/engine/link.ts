@@ -17,7 +17,8 @@ export interface EngineHandlers {
 
 export interface EngineLink {
   readonly format: EngineFormat;
-  sendAudio(frame: Buffer, timestampMs: number): void;
+  /** `frame` may be a view of a buffer that is reused afterwards: use or copy it before returning. */
+  sendAudio(frame: Uint8Array, timestampMs: number): void;
   sendDtmf(digit: string): void;
   sendMark(name: string): void;
   sendEvent(name: string, data: Record<string, unknown>): void;

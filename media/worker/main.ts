@@ -59,7 +59,7 @@ port.on('message', (m: ToWorker) => {
     }
     case 'stats': {
       const mem = process.memoryUsage();
-      const lateness = pacer.stats.lateness.splice(0);
+      const lateness = pacer.takeLateness();
       send({
         op: 'stats',
         reqId: m.reqId,

@@ -30,8 +30,8 @@ export interface WorkerStats {
   portsFree: number;
   pacerTicks: number;
   pacerSkipped: number;
-  /** Lateness samples (ms) since the last stats request; the requester computes percentiles. */
-  lateness: number[];
+  /** Pacer lateness histogram since the last stats request (Pacer LATENESS_BUCKET_MS buckets). */
+  lateness: Uint32Array;
   heapUsed: number;
   rss: number;
 }
