@@ -123,6 +123,22 @@ export class OutboundQueue {
     return marks;
   }
 
+  /**
+   * Drop up to `n` of the oldest queued frames as if sent (never past a pending mark, whose
+   * position must stay true). Returns how many were dropped.
+   */
+  skip(n: number): number {
+    let done = 0;
+    while (done < n && this.count > 0 && !(this.markHead < this.marks.length && this.marks[this.markHead]!.at <= this.taken)) {
+      this.first = this.first + 1 === this.slots ? 0 : this.first + 1;
+      this.count--;
+      this.taken++;
+      done++;
+    }
+    if (this.count === 0) this.shrink();
+    return done;
+  }
+
   get queuedFrames(): number {
     return this.count;
   }

@@ -19,6 +19,7 @@ import { EngineSupervisor, type EngineOpener } from './engine/supervisor.js';
 import type { EngineControl } from './engine/types.js';
 import { JitterBuffer, type JitterOut } from './jitter.js';
 import { OutboundQueue } from './outbound.js';
+import { RealtimeTrim } from './realtime-trim.js';
 import type { Pacer, Paced } from './pacer.js';
 import { concealFrame } from './plc.js';
 import type { PortPair } from './ports.js';
@@ -49,13 +50,14 @@ const RTCP_EVERY_TICKS = 250; // 5 s (RFC 3550 §6.2 minimum interval)
 export class CallMedia implements Paced {
   readonly stats: MediaSessionStats = {
     packetsIn: 0, packetsOut: 0, packetsDropped: 0, lost: 0, late: 0, dtmfIn: 0, dtmfOut: 0,
-    engineFramesIn: 0, engineFramesOut: 0, engineReconnects: 0, backpressureDrops: 0,
+    engineFramesIn: 0, engineFramesOut: 0, engineReconnects: 0, backpressureDrops: 0, realtimeTrimmed: 0,
   };
   private params?: MediaParams;
   private latched?: { address: string; port: number };
   private readonly jitter: JitterBuffer;
   private readonly dtmfIn = new TelephoneEventReceiver();
   private readonly out: OutboundQueue;
+  private readonly trim = new RealtimeTrim();
   private readonly up = new Upsampler8to16();
   private readonly down = new Downsampler16to8();
   private prevPcm: Int16Array | null = null;
@@ -277,6 +279,10 @@ export class CallMedia implements Paced {
       // Silence keeps carriers' media timers happy while the engine has nothing to say.
       const payload = frame && !this.engineHold ? frame : SILENCE;
       if (maySend) this.sendRtp(p.codec.payloadType, p.codec.name === 'PCMA' ? Buffer.from(muLawToALaw(payload)) : payload, false, this.ts);
+      if (this.engine.up?.realtime) {
+        const drop = this.trim.observe(this.out.queuedFrames);
+        if (drop) this.stats.realtimeTrimmed += this.out.skip(drop);
+      }
     }
     // The media clock advances 20 ms per tick whatever was sent (RFC 3550 §5.1).
     this.ts = (this.ts + FRAME) >>> 0;

@@ -76,6 +76,8 @@ export interface MediaSessionStats {
   engineFramesOut: number;
   engineReconnects: number;
   backpressureDrops: number;
+  /** Frames of a real-time far end (WebRTC, echo) dropped because they were only delay. */
+  realtimeTrimmed: number;
 }
 
 export type MediaEndReason = 'engine-hangup' | 'engine-failed' | 'rtp-timeout' | 'media-failure';

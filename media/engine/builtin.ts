@@ -13,6 +13,8 @@ import type { EngineHandlers, EngineLink } from './link.js';
 
 class EchoEngine implements EngineLink {
   readonly format = 'mulaw8k' as const;
+  // It answers each caller frame as it arrives: anything queued beyond jitter is delay.
+  readonly realtime = true;
   private stopped = false;
   constructor(private readonly h: EngineHandlers) {}
   sendAudio(frame: Uint8Array): void {

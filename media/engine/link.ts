@@ -17,6 +17,11 @@ export interface EngineHandlers {
 
 export interface EngineLink {
   readonly format: EngineFormat;
+  /**
+   * The far end sends audio as it happens (a WebRTC peer, an echo), never ahead of time: queued
+   * audio beyond the jitter it needs is delay, and the session trims it (see RealtimeTrim).
+   */
+  readonly realtime?: boolean;
   /** `frame` may be a view of a buffer that is reused afterwards: use or copy it before returning. */
   sendAudio(frame: Uint8Array, timestampMs: number): void;
   sendDtmf(digit: string): void;
