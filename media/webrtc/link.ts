@@ -51,6 +51,8 @@ type State = 'opening' | 'up' | 'closed';
 
 class WebRtcLink implements EngineLink {
   readonly format = 'mulaw8k' as const;
+  // A WebRTC peer sends as it captures: the session trims queued frames that are only delay.
+  readonly realtime = true;
   private readonly pc: RTCPeerConnection;
   private readonly tr: RTCRtpTransceiver;
   private state: State = 'opening';
