@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGateway } from '../../src/server.js';
 import { startFixture } from '../helpers/gateway.js';
+import { startLossProxy } from '../helpers/loss-proxy.js';
 import { describeSipp, runSipp, type SippOptions } from '../helpers/sipp.js';
 
 let gw: RunningGateway;
@@ -65,6 +66,23 @@ describe('SIPp scenarios against the gateway', () => {
 
   it('codec mismatch: 488', async () => {
     await expectPass({ scenario: 'codec-mismatch.xml', target: LV, service: '+18990000005' });
+  });
+
+  it('every ACK and the first BYE lost: the BYE retransmission ends the call, the agent is free for the next', async () => {
+    // The loss pattern behind a once-flaky run of the 10% test: SIPp took a retransmitted 200 for
+    // the INVITE as the answer to its lost BYE (it does not check CSeq unless responses are
+    // matched to transactions), counted the call done while the gateway still held it waiting for
+    // the ACK, and the next calls got 486. The scenario now matches by transaction; the gateway
+    // must accept the BYE before the ACK (RFC 3261 15.1.2: the UAS may be BYE'd once it sent 2xx).
+    const proxy = await startLossProxy({ address: '127.0.0.1', port: 25270 }, (line, nth) => line.startsWith('ACK') || (line.startsWith('BYE') && nth === 1));
+    try {
+      await expectPass({ scenario: 'livevox-call.xml', target: LV, service: '+18990000007', rate: 1, limit: 1, extraArgs: ['-rsa', `127.0.0.1:${proxy.port}`], timeoutSec: 30 }, 2);
+      expect(proxy.dropped.filter((l) => l.startsWith('BYE'))).toHaveLength(1);
+      expect(proxy.dropped.filter((l) => l.startsWith('ACK')).length).toBeGreaterThanOrEqual(2);
+    } finally {
+      proxy.close();
+    }
+    await expect.poll(() => gw.agents.find('lv', '18990000007')!.state).toBe('ready');
   });
 
   it('calls complete with 10% packet loss (retransmissions recover every message)', async () => {
