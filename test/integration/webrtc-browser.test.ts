@@ -37,6 +37,14 @@ function heard(samples: Int16Array, freqHz: number, minMs: number): boolean {
   return false;
 }
 
+/** The last `ms` of 8 kHz samples. */
+const tail = (s: Int16Array, ms: number): Int16Array => s.subarray(Math.max(0, s.length - ms * 8));
+/** The last `ms` are (near) silence. */
+function silentTail(s: Int16Array, ms: number): boolean {
+  const t = tail(s, ms);
+  return t.length === ms * 8 && t.every((x) => Math.abs(x) < 200);
+}
+
 beforeAll(async () => {
   gw = await startFixture('webrtc-gateway.yaml', (c) => {
     c.dataDir = mkdtempSync(path.join(tmpdir(), 'vagw-webrtc-'));
@@ -105,6 +113,15 @@ describe('the demo page as a virtual agent (SIP.js + WebRTC in Chromium)', () =>
     await page.click('#keypad button[data-digit="#"]');
     expect((await demo(page))['dtmfSent']).toBe('5#');
     await waitFor(() => placed.receivedDigits() === '5#', 5000, 'digits at the customer');
+
+    // Hold from the page (SIP.js re-INVITE a=sendonly): answered from our offer, the customer
+    // hears silence; resume brings the page's tone back.
+    await page.click('#hold');
+    await page.waitForFunction(() => (window as unknown as { vagwDemo: { state: { held: boolean } } }).vagwDemo.state.held, undefined, { timeout: 5000 });
+    await waitFor(() => silentTail(placed.receivedSamples(), 400), 5000, 'silence at the customer while held');
+    await page.click('#hold');
+    await page.waitForFunction(() => !(window as unknown as { vagwDemo: { state: { held: boolean } } }).vagwDemo.state.held, undefined, { timeout: 5000 });
+    await waitFor(() => heard(tail(placed.receivedSamples(), 600), 1000, 300), 5000, 'page tone at the customer after resume');
 
     await page.click('#hangup');
     await placed.ended;

@@ -5,7 +5,7 @@
 import { Registerer, RegistererState, SessionState, UserAgent } from '/demo/sip.js/index.js';
 
 const $ = (id) => document.getElementById(id);
-const state = { reg: 'unregistered', call: 'idle', lastEnd: '', peakHz: 0, level: 0, dtmfSent: '' };
+const state = { reg: 'unregistered', call: 'idle', lastEnd: '', peakHz: 0, level: 0, dtmfSent: '', held: false };
 let ua;
 let registerer;
 let session;
@@ -110,6 +110,8 @@ function onSessionState(s, st) {
   }
   if (st === SessionState.Terminated) {
     session = undefined;
+    state.held = false;
+    $('hold').textContent = 'Hold';
     state.lastEnd = new Date().toISOString();
     setCall('terminated');
     log('call ended');
@@ -157,6 +159,23 @@ function sendDtmf(digit) {
   }
   state.dtmfSent += digit;
   log(`DTMF ${digit} (${sent ? 'RFC 4733' : 'SIP INFO'})`);
+}
+
+/** Hold/resume with a re-INVITE (a=sendonly / a=sendrecv): the caller hears silence meanwhile. */
+async function toggleHold() {
+  if (!session) return;
+  const hold = !state.held;
+  session.sessionDescriptionHandlerOptionsReInvite = { hold };
+  await session.invite({
+    requestDelegate: {
+      onAccept: () => {
+        state.held = hold;
+        $('hold').textContent = hold ? 'Resume' : 'Hold';
+        log(hold ? 'call on hold' : 'call resumed');
+      },
+      onReject: (res) => log(`hold refused: ${res.message.statusCode} ${res.message.reasonPhrase}`),
+    },
+  });
 }
 
 async function callMe() {
@@ -213,6 +232,7 @@ $('unregisterBtn').addEventListener('click', () => void unregister());
 $('answer').addEventListener('click', answer);
 $('reject').addEventListener('click', reject);
 $('hangup').addEventListener('click', () => void session?.bye());
+$('hold').addEventListener('click', () => void toggleHold());
 $('callMe').addEventListener('click', () => void callMe());
 for (const el of document.querySelectorAll('.num')) $('number').addEventListener('input', () => (el.textContent = $('number').value));
 setInterval(refresh, 1000);
@@ -224,5 +244,6 @@ window.vagwDemo = {
   state,
   answer,
   hangup: () => session?.bye(),
+  toggleHold,
   sendDtmf,
 };

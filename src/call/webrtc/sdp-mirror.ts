@@ -28,7 +28,10 @@ export function mirrorOffer(ourOffer: string, reoffer: string, ourSetup: 'active
   const ourAudio = ours.media.find((m) => m.type === 'audio');
   if (!theirAudio || !ourAudio) return { error: 'Re-offer has no audio stream' };
   if (theirAudio.port === 0) return { error: 'Re-offer rejects the audio stream (port 0); hang up with BYE instead' };
-  const offered = new Set((theirAudio.rtp ?? []).map(codecKey));
+  // What the re-offer lists on its m-line: rtpmap'd payloads, plus static ones without an rtpmap (RFC 3551).
+  const listed = String(theirAudio.payloads ?? '').split(/\s+/).filter(Boolean).map(Number);
+  const STATIC: Record<number, { codec: string; rate: number }> = { 0: { codec: 'PCMU', rate: 8000 }, 8: { codec: 'PCMA', rate: 8000 } };
+  const offered = new Set(listed.map((pt) => (theirAudio.rtp ?? []).find((r) => r.payload === pt) ?? STATIC[pt]).filter((r) => r !== undefined).map(codecKey));
   const keep = (ourAudio.rtp ?? []).filter((r) => offered.has(codecKey(r))).map((r) => r.payload);
   if (!keep.some((pt) => (ourAudio.rtp ?? []).find((r) => r.payload === pt && r.codec.toLowerCase() !== 'telephone-event'))) {
     return { error: 'Re-offer lists none of the negotiated audio codecs' };
