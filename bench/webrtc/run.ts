@@ -13,7 +13,8 @@
 // CPU is measured over WINDOW only; packets are accounted over the whole send period:
 //   - every caller frame carries its index in the payload (bytes 0-4, values that survive
 //     mu-law passthrough), so the caller knows which frames came back, how often and how late:
-//     lost = sent - distinct frames back by the end of the drain; late = back after LATE_MS;
+//     lost = sent - distinct frames back by the end of the drain - frames the outbound queue
+//     trimmed as pure delay (counted by the session, shown apart); late = back after LATE_MS;
 //     Opus re-encodes the payload, so there the end-to-end count is frames with audio (the
 //     pacer's fill is exact 0xff silence) and late is not measured;
 //   - per hop: caller -> gateway (sent vs session packetsIn, jitter-buffer lost/late), gateway ->
@@ -304,7 +305,10 @@ async function run(plane: WorkerMediaPlane, mode: Mode, n: number): Promise<Reco
     pacerLatenessP99Ms: pacerP99 === null ? null : round(pacerP99, 2),
     sent,
     back,
-    lost: sent - back,
+    // Frames the outbound queue dropped on purpose (standing delay, media/realtime-trim.ts) are
+    // not back either; they are counted apart from loss.
+    trimmed: hops.trimmed,
+    lost: Math.max(0, sent - back - hops.trimmed),
     late: mode === 'webrtc-opus' ? null : sum((c) => c.lateBack),
     duplicates: mode === 'webrtc-opus' ? null : sum((c) => c.dupBack),
     rttP50Ms: mode === 'webrtc-opus' ? null : pct(rtts, 50) === null ? null : round(pct(rtts, 50)!, 1),
@@ -329,18 +333,17 @@ function modes(): Mode[] {
 /** The BENCHMARKS.md table: ours beside the builtin echo of the same step, and the ratio. */
 function markdown(rows: Record<string, unknown>[]): string {
   const out = [
-    '| calls | mode | CPU/call (x echo) | media worker thread | far ends CPU/call | sent / back / lost / late | RTT p50 / p99 | hop losses (caller->gw, gw->far, far->gw, gw->caller) | load |',
+    '| calls | mode | CPU/call (x echo) | media worker thread | far ends CPU/call | sent / back / lost / trimmed / late | RTT p50 / p99 | hop losses (caller->gw, gw->far, far->gw, gw->caller) | load |',
     '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
     const h = r['hops'] as Record<string, Record<string, number>>;
     const farLost = r['mode'] === 'echo' ? '-' : String(h['gwToEngine']!['farSeqLost']! + (h['gwToEngine']!['framesOut']! - h['gwToEngine']!['farReceived']!));
     const backLost = r['mode'] === 'echo' ? '-' : String(h['engineToGw']!['farEchoed']! - h['engineToGw']!['framesIn']! + h['engineToGw']!['backpressureDrops']!);
-    const trimmed = (r['hops'] as Record<string, unknown>)['trimmed'] as number;
-    const hopLoss = [h['callerToGw']!['sent']! - h['callerToGw']!['received']!, farLost, backLost, h['gwToCaller']!['seqLost']!].join(' / ') + (trimmed ? ` (${trimmed} trimmed as delay)` : '');
+    const hopLoss = [h['callerToGw']!['sent']! - h['callerToGw']!['received']!, farLost, backLost, h['gwToCaller']!['seqLost']!].join(' / ');
     const ratio = r['cpuRatioToEcho'] === undefined ? '(reference)' : `(${r['cpuRatioToEcho']}x)`;
     const rtt = r['rttP50Ms'] === null ? 'n/m' : `${r['rttP50Ms']} / ${r['rttP99Ms']} ms`;
-    out.push(`| ${r['calls']} | ${r['mode']} | ${r['cpuPerCallPct']} % ${ratio} | ${r['workerThreadPct']} % | ${r['mode'] === 'echo' ? '-' : `${r['farCpuPerCallPct']} %`} | ${r['sent']} / ${r['back']} / ${r['lost']} / ${r['late'] ?? 'n/m'} | ${rtt} | ${hopLoss} | ${r['load1']} |`);
+    out.push(`| ${r['calls']} | ${r['mode']} | ${r['cpuPerCallPct']} % ${ratio} | ${r['workerThreadPct']} % | ${r['mode'] === 'echo' ? '-' : `${r['farCpuPerCallPct']} %`} | ${r['sent']} / ${r['back']} / ${r['lost']} / ${r['trimmed']} / ${r['late'] ?? 'n/m'} | ${rtt} | ${hopLoss} | ${r['load1']} |`);
   }
   return out.join('\n');
 }
@@ -375,8 +378,10 @@ async function main(): Promise<void> {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify({ started, node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, windowMs: WINDOW_MS, warmupMs: WARMUP_MS, drainMs: DRAIN_MS, lateMs: LATE_MS, stop, rows }, null, 2));
   console.log(`results: ${file}`);
-  await plane.close();
+  await Promise.race([plane.close(), sleep(5000)]);
   far.send({ op: 'close' });
+  await sleep(500);
+  process.exit(0);
 }
 
 void main().catch((e) => {
