@@ -14,7 +14,7 @@ import type { MediaPlane, MediaSession } from '../../media/types.js';
 import { isTrusted, TokenBucket, trustedList } from './admission.js';
 import { Call } from './call.js';
 import { parseDtmfInfo } from './dtmf.js';
-import { admit, route, type Refusal } from './router.js';
+import { admit, route, type Lease, type Refusal } from './router.js';
 import { streamMeta } from './meta.js';
 import { resolveEngine } from '../config/engines.js';
 import { fetchCallContext, termCodeFor, wrapUpSteps, type ContactCenterLink } from './lockstep.js';
@@ -104,6 +104,29 @@ export class CallManager {
     inv.reject(r.status, r.reason, r.headers);
   }
 
+  /** Refuse a call that already has its agent: the agent is given back through the wrap-up. */
+  private refuseLeased(rt: ProfileRuntime, inv: IncomingInvite, lease: Lease, r: Refusal, log: Logger): void {
+    this.refuse(inv, r, log);
+    this.wrapUpUnanswered(rt, inv, lease, 'engine-failed', log);
+  }
+
+  /**
+   * A call the contact center routed to the agent but that never got answered here (refused, or
+   * cancelled while being set up) is still a call there: LiveVox holds the agent in wrap-up until
+   * it has a term code, and takes Ready only after it. So it gets the same wrap-up as an ended
+   * call, and the agent stays leased until the contact center has it Ready again.
+   */
+  private wrapUpUnanswered(rt: ProfileRuntime, inv: IncomingInvite, lease: Lease, reason: EndReason, log: Logger): void {
+    const link = this.contactCenters.links.get(rt.profile.name);
+    const wrapUp = this.contactCenters.wrapUp;
+    const ids = streamVendorIds(inv);
+    if (!link || !wrapUp || !ids.transactionId) return lease.release();
+    const agentId = lease.agent.id;
+    this.heldLeases.set(agentId, lease.release);
+    log.info({ agent: agentId, reason }, 'call not answered: term code and Ready at the contact center');
+    wrapUp.add(wrapUpSteps(inv.callId, agentId, ids, termCodeFor(reason, link.cc))).catch((e: Error) => log.error({ err: e.message }, 'wrap-up could not be recorded; agent kept out of service'));
+  }
+
   private async onInvite(rt: ProfileRuntime, inv: IncomingInvite): Promise<void> {
     const log = this.log.child({ callId: inv.callId, profile: rt.profile.name });
     const limits = this.config.gateway.limits;
@@ -120,18 +143,12 @@ export class CallManager {
     const routed = route(rt.profile, this.agents, inv.user, inv.callId);
     if (!('ok' in routed)) return this.refuse(inv, routed, log);
     const offer = inv.offer;
-    if (!offer) {
-      routed.release();
-      return this.refuse(inv, { status: 488, reason: 'INVITE without SDP offer is not supported' }, log);
-    }
+    if (!offer) return this.refuseLeased(rt, inv, routed, { status: 488, reason: 'INVITE without SDP offer is not supported' }, log);
     const engine = resolveEngine(this.config, routed.agent.engine, rt.profile);
     const farEnds = engine.kind === 'webrtc' ? this.webrtc.source(engine.name) : undefined;
     if (engine.kind === 'webrtc') {
       const why = farEnds ? farEnds.unavailable(routed.agent.id) : 'WebRTC over SIP needs a profile with listen.websocket';
-      if (why) {
-        routed.release();
-        return this.refuse(inv, { status: 480, reason: why }, log);
-      }
+      if (why) return this.refuseLeased(rt, inv, routed, { status: 480, reason: why }, log);
     }
     const meta = streamMeta(this.config.gateway.name, rt.profile.name, routed.agent, inv);
     let session: MediaSession;
@@ -143,15 +160,13 @@ export class CallManager {
         failure: rt.profile.engineFailure,
       });
     } catch (e) {
-      routed.release();
       log.error({ err: (e as Error).message }, 'no media session for call');
-      return this.refuse(inv, { status: 503, reason: `Media unavailable: ${(e as Error).message}`, headers: { 'Retry-After': String(limits.retryAfterSeconds) } }, log);
+      return this.refuseLeased(rt, inv, routed, { status: 503, reason: `Media unavailable: ${(e as Error).message}`, headers: { 'Retry-After': String(limits.retryAfterSeconds) } }, log);
     }
     if (inv.state !== 'pending') {
       // Cancelled while the media session was being set up (the 487 has gone out already).
       session.close('caller cancelled');
-      routed.release();
-      return;
+      return this.wrapUpUnanswered(rt, inv, routed, 'caller-cancel', log);
     }
     const sessionId = String(++this.sessionSeq);
     let version = 1;
@@ -162,8 +177,8 @@ export class CallManager {
       first = answer(offer);
     } catch (e) {
       session.close();
+      if (e instanceof SdpError) return this.refuseLeased(rt, inv, routed, { status: 488, reason: e.message }, log);
       routed.release();
-      if (e instanceof SdpError) return this.refuse(inv, { status: 488, reason: e.message }, log);
       throw e;
     }
     const link = this.contactCenters.links.get(rt.profile.name);

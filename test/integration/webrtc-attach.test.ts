@@ -269,12 +269,9 @@ describe('a server-side engine attached to /webrtc (werift, real ICE + DTLS-SRTP
     expect((await refused.placed.ended).by).toBe('failed');
   });
 
-  // Known gap, outside src/call/webrtc: CallManager.onInvite refuses an INVITE (this 480, and
-  // 486/488/503 alike) without a wrap-up, so LiveVox keeps the agent in WRAPUP with no term code
-  // and refuses its Ready: the agent is out of service until someone sets a term code. This test
-  // states the wanted behaviour and is marked `fails` until the call manager wraps refused
-  // vendor-routed calls up (term code `failed`, then Ready).
-  it.fails('a refused sandbox call still gets a term code and the agent is Ready again', async () => {
+  // LiveVox keeps an agent whose call was refused in WRAPUP until it has a term code, and refuses
+  // its Ready before that: the call manager wraps refused calls up like ended ones.
+  it('a refused sandbox call still gets a term code and the agent is Ready again', async () => {
     expect(refused).toBeDefined();
     await waitFor(() => va03Ready() && termCodes(refused!.transactionId).length > 0, 3000, 'term code and Ready after the refusal');
     expect(termCodes(refused!.transactionId)).toEqual(['AI Failure']);
