@@ -31,6 +31,30 @@ export function hasTone(samples: ArrayLike<number>, freq: number, sampleRate: nu
   return goertzelPower(samples, freq, sampleRate) / ((e * samples.length) / 2) >= minShare;
 }
 
+/**
+ * True when `freq` holds for at least `minMs` of consecutive 20 ms blocks of 8 kHz audio: a tone
+ * that is there, not a click that happens to land in one block.
+ */
+export function hasSustainedTone(samples: Int16Array, freq: number, minMs: number, minShare = 0.5): boolean {
+  let run = 0;
+  for (let i = 0; i + 160 <= samples.length; i += 160) {
+    run = hasTone(samples.subarray(i, i + 160), freq, 8000, minShare) ? run + 20 : 0;
+    if (run >= minMs) return true;
+  }
+  return false;
+}
+
+/** Blocks of samples joined into one buffer. */
+export function concatSamples(parts: readonly Int16Array[]): Int16Array {
+  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
 const ROWS = [697, 770, 852, 941];
 const COLS = [1209, 1336, 1477, 1633];
 const KEYS = ['123A', '456B', '789C', '*0#D'];

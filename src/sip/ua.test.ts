@@ -2,69 +2,22 @@
  * UA core and dialog behaviour over a real loopback UDP socket (the peer is a raw socket that
  * writes SIP by hand), with a fake clock for the RFC 3261 timers.
  */
-import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import pino from 'pino';
 import { FakeClock } from './clock.js';
-import { SipEndpoint } from './endpoint.js';
-import { parseMessage } from './parser.js';
-import type { SipMessage, SipRequest, SipResponse } from './message.js';
-import { UserAgent, type IncomingInvite } from './ua.js';
+import type { SipRequest, SipResponse } from './message.js';
+import type { IncomingInvite, UserAgent } from './ua.js';
+import { isReq, isRes, silentLog, startUa } from '../../test/helpers/sip-ua-harness.js';
 import type { Dialog } from './dialog.js';
 
-const log = pino({ level: 'silent' });
+const log = silentLog;
 const SDP = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\n';
-
-class Peer {
-  sock = dgram.createSocket('udp4');
-  inbox: SipMessage[] = [];
-  waiters: (() => void)[] = [];
-  port = 0;
-  async open(): Promise<void> {
-    await new Promise<void>((r) => this.sock.bind(0, '127.0.0.1', r));
-    this.port = this.sock.address().port;
-    this.sock.on('message', (m) => {
-      this.inbox.push(parseMessage(m));
-      this.waiters.splice(0).forEach((w) => w());
-    });
-  }
-  send(text: string, port: number): void {
-    this.sock.send(Buffer.from(text.replace(/\n/g, '\r\n')), port, '127.0.0.1');
-  }
-  async next(pred: (m: SipMessage) => boolean): Promise<SipMessage> {
-    for (let i = 0; i < 200; i++) {
-      const idx = this.inbox.findIndex(pred);
-      if (idx >= 0) return this.inbox.splice(idx, 1)[0]!;
-      await new Promise<void>((r) => {
-        this.waiters.push(r);
-        setTimeout(r, 10);
-      });
-    }
-    throw new Error('expected message did not arrive');
-  }
-}
-
-const isRes = (status: number, method?: string) => (m: SipMessage) =>
-  m.type === 'response' && m.status === status && (!method || m.headers.get('CSeq')!.endsWith(method));
-const isReq = (method: string) => (m: SipMessage) => m.type === 'request' && m.method === method;
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0)) await c();
 });
 
-async function setup(clock = new FakeClock()) {
-  const ep = new SipEndpoint({ host: '127.0.0.1', port: 0, transports: ['udp'], advertisedHost: '127.0.0.1', logger: log, clock });
-  await ep.start();
-  const ua = new UserAgent(ep, { userAgent: 'test', sessionTimers: { minSE: 90, defaultExpires: 1800 }, logger: log });
-  const peer = new Peer();
-  await peer.open();
-  cleanup.push(async () => {
-    await ep.stop();
-    peer.sock.close();
-  });
-  return { ep, ua, peer, clock };
-}
+const setup = (clock = new FakeClock()) => startUa(cleanup, clock);
 
 function invite(peerPort: number, opts: { callId?: string; extra?: string; rr?: string; body?: string } = {}): string {
   const body = opts.body ?? SDP;

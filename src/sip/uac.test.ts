@@ -2,54 +2,18 @@
  * UAC INVITE and the UAC-role dialog over a real loopback UDP socket (the peer is a raw socket
  * playing the UAS), with a fake clock for the RFC 3261 timers.
  */
-import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import pino from 'pino';
-import { FakeClock } from './clock.js';
-import { SipEndpoint } from './endpoint.js';
 import { parseCSeq, tagOf } from './grammar.js';
-import { newRequest, SipHeaders, type SipMessage, type SipRequest, type SipResponse } from './message.js';
-import { parseMessage } from './parser.js';
+import { newRequest, SipHeaders, type SipRequest, type SipResponse } from './message.js';
 import { makeResponse } from './response.js';
 import { serialize } from './serializer.js';
-import { UserAgent } from './ua.js';
 import { InviteError, invite, type InviteProgress, type OutgoingInvite } from './uac.js';
+import { isReq, isRes, silentLog, startUa } from '../../test/helpers/sip-ua-harness.js';
 
-const log = pino({ level: 'silent' });
+const log = silentLog;
 const SDP = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\n';
 const ANSWER = SDP.replace('6000', '7000');
 const PEER_TAG = 'uas1';
-
-class Peer {
-  sock = dgram.createSocket('udp4');
-  inbox: SipMessage[] = [];
-  port = 0;
-  async open(): Promise<void> {
-    await new Promise<void>((r) => this.sock.bind(0, '127.0.0.1', r));
-    this.port = this.sock.address().port;
-    this.sock.on('message', (m) => this.inbox.push(parseMessage(m)));
-  }
-  send(msg: SipMessage, port: number): void {
-    this.sock.send(serialize(msg), port, '127.0.0.1');
-  }
-  async next(pred: (m: SipMessage) => boolean): Promise<SipMessage> {
-    for (let i = 0; i < 200; i++) {
-      const idx = this.inbox.findIndex(pred);
-      if (idx >= 0) return this.inbox.splice(idx, 1)[0]!;
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    throw new Error('expected message did not arrive');
-  }
-  /** Nothing matching arrives within a short real-time wait. */
-  async none(pred: (m: SipMessage) => boolean): Promise<void> {
-    await new Promise((r) => setTimeout(r, 60));
-    expect(this.inbox.filter(pred)).toEqual([]);
-  }
-}
-
-const isReq = (method: string) => (m: SipMessage) => m.type === 'request' && m.method === method;
-const isRes = (status: number, method: string) => (m: SipMessage) =>
-  m.type === 'response' && m.status === status && m.headers.get('CSeq')!.endsWith(method);
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -57,16 +21,7 @@ afterEach(async () => {
 });
 
 async function setup() {
-  const clock = new FakeClock();
-  const ep = new SipEndpoint({ host: '127.0.0.1', port: 0, transports: ['udp'], advertisedHost: '127.0.0.1', logger: log, clock });
-  await ep.start();
-  const ua = new UserAgent(ep, { userAgent: 'test', sessionTimers: { minSE: 90, defaultExpires: 1800 }, logger: log });
-  const peer = new Peer();
-  await peer.open();
-  cleanup.push(async () => {
-    await ep.stop();
-    peer.sock.close();
-  });
+  const { ep, ua, peer, clock } = await startUa(cleanup);
   const call = (extra: Record<string, string> = {}): OutgoingInvite =>
     invite(ua, {
       destination: { transport: 'udp', address: '127.0.0.1', port: peer.port },

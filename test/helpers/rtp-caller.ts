@@ -4,7 +4,7 @@
  */
 import dgram from 'node:dgram';
 import { decodeALaw, decodeMuLaw, encodeALaw, encodeMuLaw } from '../../media/codec/g711.js';
-import { hasTone } from '../../media/dsp/goertzel.js';
+import { concatSamples, hasSustainedTone } from '../../media/dsp/goertzel.js';
 import { ToneGenerator } from '../../media/dsp/tone.js';
 import { TelephoneEventReceiver, TelephoneEventSender } from '../../media/dtmf/rfc4733.js';
 import { buildRtp } from '../../media/rtp-packet.js';
@@ -82,25 +82,12 @@ export class RtpCaller {
 
   /** Decoded samples of the audio packets received (payload type `pt`), in arrival order. */
   samples(pt = 0): Int16Array {
-    const parts = this.received.filter((r) => r.pt === pt).map((r) => (pt === 8 ? decodeALaw(r.payload) : decodeMuLaw(r.payload)));
-    const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
+    return concatSamples(this.received.filter((r) => r.pt === pt).map((r) => (pt === 8 ? decodeALaw(r.payload) : decodeMuLaw(r.payload))));
   }
 
   /** True when at least `minMs` of consecutive 20 ms blocks carry `freqHz`. */
   heardTone(freqHz: number, minMs: number, pt = 0): boolean {
-    const s = this.samples(pt);
-    let run = 0;
-    for (let i = 0; i + 160 <= s.length; i += 160) {
-      run = hasTone(s.subarray(i, i + 160), freqHz, 8000, 0.6) ? run + 20 : 0;
-      if (run >= minMs) return true;
-    }
-    return false;
+    return hasSustainedTone(this.samples(pt), freqHz, minMs, 0.6);
   }
 
   /** RFC 4733 digits received with payload type `pt`. */

@@ -5,18 +5,13 @@
  */
 import { RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, type RTCRtpTransceiver } from 'werift';
 import { decodeMuLaw } from '../../media/codec/g711.js';
-import { hasTone } from '../../media/dsp/goertzel.js';
+import { concatSamples, hasSustainedTone } from '../../media/dsp/goertzel.js';
 import { TelephoneEventReceiver, TelephoneEventSender } from '../../media/dtmf/rfc4733.js';
 import { OpusMuLaw } from '../../media/webrtc/opus.js';
+import type { Received } from './rtp-caller.js';
 
-export interface FarReceived {
-  pt: number;
-  seq: number;
-  ts: number;
-  ssrc: number;
-  marker: boolean;
-  payload: Buffer;
-}
+/** An RTP packet the far end received (as the suite's RTP caller records them, without the time). */
+export type FarReceived = Omit<Received, 'at'>;
 
 const PCMU = (): RTCRtpCodecParameters => new RTCRtpCodecParameters({ mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, payloadType: 0 });
 const PCMA = (): RTCRtpCodecParameters => new RTCRtpCodecParameters({ mimeType: 'audio/PCMA', clockRate: 8000, channels: 1, payloadType: 8 });
@@ -83,24 +78,11 @@ export class WebRtcFarEnd {
 
   /** Decoded 8 kHz samples of what arrived with payload type `pt` (PCMU or Opus). */
   samples(pt: number): Int16Array {
-    const parts = this.received.filter((r) => r.pt === pt).map((r) => decodeMuLaw(pt === 111 ? this.opus.decode(r.payload) : r.payload));
-    const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
+    return concatSamples(this.received.filter((r) => r.pt === pt).map((r) => decodeMuLaw(pt === 111 ? this.opus.decode(r.payload) : r.payload)));
   }
 
   heardTone(pt: number, freq: number, minMs: number): boolean {
-    const s = this.samples(pt);
-    let run = 0;
-    for (let i = 0; i + 160 <= s.length; i += 160) {
-      run = hasTone(s.subarray(i, i + 160), freq, 8000, 0.6) ? run + 20 : 0;
-      if (run >= minMs) return true;
-    }
-    return false;
+    return hasSustainedTone(this.samples(pt), freq, minMs, 0.6);
   }
 
   digits(pt: number, clockRate: number): string[] {

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { encodeMuLaw } from '../../media/codec/g711.js';
-import { hasTone } from '../../media/dsp/goertzel.js';
+import { hasSustainedTone } from '../../media/dsp/goertzel.js';
 import { ToneGenerator } from '../../media/dsp/tone.js';
 import type { RunningGateway } from '../../src/server.js';
 import type { CallFailedError, PlacedCall } from '../../src/vendors/livevox/simulator/placer.js';
@@ -44,15 +44,7 @@ const termCodes = (transactionId: string) => sim().state.snapshot().calls.find((
 /** va-03 is back: READY at the simulator and ready in the gateway's pool. */
 const va03Ready = () => vendorState('va-03') === 'READY' && gw.agents.find('livevox', '18990000003')?.state === 'ready';
 
-/** At least `minMs` of consecutive 20 ms blocks of `freqHz` in 8 kHz samples. */
-function heard(samples: Int16Array, freqHz: number, minMs: number): boolean {
-  let run = 0;
-  for (let i = 0; i + 160 <= samples.length; i += 160) {
-    run = hasTone(samples.subarray(i, i + 160), freqHz, 8000, 0.5) ? run + 20 : 0;
-    if (run >= minMs) return true;
-  }
-  return false;
-}
+const heard = (samples: Int16Array, freqHz: number, minMs: number): boolean => hasSustainedTone(samples, freqHz, minMs);
 
 type Msg = Record<string, unknown> & { type: string };
 

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasTone } from '../../media/dsp/goertzel.js';
+import { hasSustainedTone } from '../../media/dsp/goertzel.js';
 import type { RunningGateway } from '../../src/server.js';
 import { launchChromium, toneWav } from '../helpers/browser.js';
 import { startFixture } from '../helpers/gateway.js';
@@ -27,15 +27,7 @@ const sim = () => gw.contactCenters.simulator!;
 const vendorState = (user: string) => sim().state.snapshot().agents.find((a) => a.user === user)?.state;
 const demo = (page: Page) => page.evaluate(() => (window as unknown as { vagwDemo: { state: Record<string, unknown> } }).vagwDemo.state);
 
-/** At least `minMs` of consecutive 20 ms blocks of `freqHz` in 8 kHz samples. */
-function heard(samples: Int16Array, freqHz: number, minMs: number): boolean {
-  let run = 0;
-  for (let i = 0; i + 160 <= samples.length; i += 160) {
-    run = hasTone(samples.subarray(i, i + 160), freqHz, 8000, 0.5) ? run + 20 : 0;
-    if (run >= minMs) return true;
-  }
-  return false;
-}
+const heard = (samples: Int16Array, freqHz: number, minMs: number): boolean => hasSustainedTone(samples, freqHz, minMs);
 
 /** The last `ms` of 8 kHz samples. */
 const tail = (s: Int16Array, ms: number): Int16Array => s.subarray(Math.max(0, s.length - ms * 8));

@@ -9,7 +9,7 @@
  * Everything is loopback.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasTone } from '../../../../media/dsp/goertzel.js';
+import { hasSustainedTone } from '../../../../media/dsp/goertzel.js';
 import type { SipMessage, SipRequest } from '../../../sip/message.js';
 import { startFixture } from '../../../../test/helpers/gateway.js';
 import { RtpCaller } from '../../../../test/helpers/rtp-caller.js';
@@ -28,15 +28,7 @@ const BULK = 25476;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** True when at least `minMs` of consecutive 20 ms blocks carry `hz`. */
-function heardTone(s: Int16Array, hz: number, minMs: number): boolean {
-  let run = 0;
-  for (let i = 0; i + 160 <= s.length; i += 160) {
-    run = hasTone(s.subarray(i, i + 160), hz, 8000, 0.6) ? run + 20 : 0;
-    if (run >= minMs) return true;
-  }
-  return false;
-}
+const heardTone = (s: Int16Array, hz: number, minMs: number): boolean => hasSustainedTone(s, hz, minMs, 0.6);
 
 let seq = 0;
 const ids = () => ({ transactionId: `1088216768${String(++seq).padStart(2, '0')}`, sessionId: `U5EF8FT5DFC07F${seq}@10.101.21.216` });
