@@ -124,6 +124,24 @@ describe('the demo page as a virtual agent (SIP.js + WebRTC in Chromium)', () =>
     await page.close();
   }, 60_000);
 
+  it('the browser tab closes mid-call: the call ends at once (no BYE can come), term code, agent Ready', async () => {
+    const page = await openDemo('+18990000002', 'page-secret');
+    await page.waitForFunction(() => document.querySelector('#regState')?.textContent === 'registered', undefined, { timeout: 10_000 });
+    const call = sim().startCall('+18990000002', { transactionId: '710000000002', sessionId: 'WEB2@10.0.0.1' });
+    await page.waitForFunction(() => document.querySelector('#callState')?.textContent === 'established', undefined, { timeout: 15_000 });
+    const placed = gw.contactCenters.placer!.find(call.transactionId)!;
+    const started = Date.now();
+    await page.close();
+    const end = await placed.ended;
+    expect(end.by).toBe('gateway');
+    // Well before ICE consent freshness (RFC 7675, 30 s) would notice.
+    expect(Date.now() - started).toBeLessThan(5000);
+    await waitFor(() => vendorState('va-02') === 'READY' && gw.agents.find('livevox', '18990000002')!.state === 'ready', 10_000, 'agent Ready again');
+    expect(gw.calls.registrar!.lookup('va-02')).toBeUndefined();
+    const rec = sim().state.snapshot().calls.find((c) => c.transactionId === call.transactionId)!;
+    expect(rec.termCodes).toHaveLength(1);
+  }, 60_000);
+
   it('an agent nobody registered: the call is refused with 480 naming the reason', async () => {
     const { SipPeer, placeCall, OFFER } = await import('../helpers/sip-peer.js');
     const peer = await SipPeer.open();

@@ -44,6 +44,7 @@ class SipFarEnd implements FarEnd {
   private ourSetup: 'active' | 'passive' = 'passive';
   private version = 2;
   private readonly log: Logger;
+  private unwatch?: () => void;
 
   constructor(
     private readonly opts: SipFarEndOptions,
@@ -61,6 +62,16 @@ class SipFarEnd implements FarEnd {
     const host = b.flow.local.address;
     const caller = (meta.caller || 'anonymous').replace(/[^A-Za-z0-9+*#._-]/g, '');
     this.offerSdp = sdp;
+    // The browser's tab closed or its network dropped: no BYE can come over a WebSocket that is
+    // gone, so the connection closing is the hang-up (the call then ends with its wrap-up).
+    const conn = b.flow.connectionId;
+    this.unwatch = this.opts.ua.endpoint.onFlowClosed((flow) => {
+      if (flow.connectionId !== conn || flow.transport !== b.flow.transport || this.ended) return;
+      this.ended = true;
+      this.unwatch?.();
+      if (this.dialog) this.h.gone('the agent\'s WebSocket connection closed');
+      else this.h.failed('the agent\'s WebSocket connection closed before it answered');
+    });
     this.out = invite(this.opts.ua, {
       destination: b.destination,
       uri: b.contact,
@@ -78,6 +89,7 @@ class SipFarEnd implements FarEnd {
       (e: Error) => {
         if (this.ended) return;
         this.ended = true;
+        this.unwatch?.();
         this.h.failed(e instanceof InviteError ? `agent endpoint answered ${e.status} ${e.reason}` : e.message);
       },
     );
@@ -87,6 +99,7 @@ class SipFarEnd implements FarEnd {
     if (this.ended) return void dialog.bye('local-bye');
     this.dialog = dialog;
     dialog.on('terminated', (why) => {
+      this.unwatch?.();
       if (this.ended) return;
       this.ended = true;
       this.h.gone(`agent leg ended (${why})`);
@@ -118,6 +131,7 @@ class SipFarEnd implements FarEnd {
   }
 
   end(reason: string): void {
+    this.unwatch?.();
     if (this.ended) return;
     this.ended = true;
     this.log.info({ reason }, 'ending the agent leg');
