@@ -247,8 +247,8 @@ describe('a server-side engine attached to /webrtc (werift, real ICE + DTLS-SRTP
     expect(termCodes(transactionId)).toEqual(['AI Failure']);
     // Nothing of the bad answer was applied: no DTLS with the engine, ever.
     expect(far.pc.connectionState).not.toBe('connected');
-    // The engine hears that the call is over.
-    expect(await engine.next('call-ended')).toMatchObject({ callId: offer['callId'] });
+    // The engine hears that the call is over, and why.
+    expect(await engine.next('call-ended')).toMatchObject({ callId: offer['callId'], reason: 'engine-failed', detail: expect.stringMatching(/fingerprint/) });
   }, 60_000);
 
   // Last: LiveVox keeps the agent in WRAPUP after the failed leg, and Ready needs a term code first.

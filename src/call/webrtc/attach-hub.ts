@@ -161,11 +161,11 @@ export class AttachHub implements FarEndSource {
         if (!conn || conn.ws.readyState !== conn.ws.OPEN) return handlers.failed(`virtual agent ${agentId} has no WebRTC endpoint attached (the engine left before the call reached it)`);
         this.send(conn, { type: 'offer', callId, agent: agentId, sdp, meta });
       },
-      end: (reason: string) => {
+      end: (reason: string, detail?: string) => {
         if (ended) return;
         ended = true;
         if (!conn || !conn.calls.delete(callId)) return;
-        this.send(conn, { type: 'call-ended', callId, reason });
+        this.send(conn, { type: 'call-ended', callId, reason, ...(detail ? { detail } : {}) });
       },
     };
   }

@@ -32,12 +32,20 @@ export function bridgeWebRtc(call: Call, session: MediaSession, source: FarEndSo
       void call.end('engine-hangup');
     },
   });
+  // Why the media plane gave up on the far end (answer without fingerprint, ICE timeout, ...):
+  // the far end is told in its BYE's Reason or its `call-ended`.
+  let detail: string | undefined;
+  const callOnEnd = session.onEnd;
+  session.onEnd = (reason, d) => {
+    if (reason === 'engine-failed') detail = d;
+    callOnEnd?.(reason, d);
+  };
   session.onSignal = (s) => {
     if (s.type === 'offer') far.offer(s.sdp, { ...meta, custom: { ...meta.custom } });
   };
   call.events$.subscribe({
     next: (ev) => {
-      if (ev.type === 'ended') far.end(ev.reason);
+      if (ev.type === 'ended') far.end(ev.reason, detail);
     },
     complete: () => far.end('call ended'),
   });

@@ -21,8 +21,12 @@ export interface FarEndHandlers {
 export interface FarEnd {
   /** Our offer, with the call's metadata (ids, caller, screen pop as of now). */
   offer(sdp: string, meta: StreamMeta): void;
-  /** Idempotent: tell the far end the call is over (BYE, CANCEL, or a `call-ended` message). */
-  end(reason: string): void;
+  /**
+   * Idempotent: tell the far end the call is over (BYE, CANCEL, or a `call-ended` message).
+   * `detail` says what went wrong when the media plane gave up on the far end (a bad answer,
+   * ICE or DTLS timing out), so the far end learns why.
+   */
+  end(reason: string, detail?: string): void;
 }
 
 /** Where far ends for one engine reference come from. */

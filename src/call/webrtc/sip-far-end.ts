@@ -130,12 +130,14 @@ class SipFarEnd implements FarEnd {
     return { status: 200 };
   }
 
-  end(reason: string): void {
+  end(reason: string, detail?: string): void {
     this.unwatch?.();
     if (this.ended) return;
     this.ended = true;
-    this.log.info({ reason }, 'ending the agent leg');
-    if (this.dialog) void this.dialog.bye('local-bye');
+    this.log.info({ reason, detail }, 'ending the agent leg');
+    // RFC 3326: the BYE says why when the far end's answer or ICE/DTLS failed (488: its SDP).
+    const why: Record<string, string> = detail ? { Reason: `SIP;cause=488;text="${detail.replace(/["\\\r\n]/g, "'").slice(0, 200)}"` } : {};
+    if (this.dialog) void this.dialog.bye('local-bye', why);
     else if (this.out && this.out.state !== 'failed') this.out.cancel(reason);
   }
 }
