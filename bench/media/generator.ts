@@ -4,13 +4,6 @@
  * call one 172-byte PCMU packet whose payload starts with the send time (8 bytes,
  * process.hrtime.bigint()) and a frame counter (4 bytes), rest 0xFF. Echoed frames are found by
  * their counter; every RTP packet received is timed for the pacing jitter. Driven over IPC.
- *
- * Cheap per packet, as it shares the machine with what it measures: each call's socket is
- * connected to its far end once known (the gateway's or the relay's RTP port, which is also
- * where the audio comes back from), so a send names no address (no per-packet address lookup in
- * Node, a cached route in the kernel) and the kernel drops anything from elsewhere; packets are
- * built in a few buffers per call allocated once (the header written at set-up, only sequence,
- * timestamp, send time and counter per packet).
  */
 import dgram from 'node:dgram';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -28,13 +21,8 @@ const PLACE_CONCURRENCY = 32;
 /** Calls start streaming spread over this many slots (1 s), not all in the same 20 ms. */
 const RAMP_SLOTS = 50;
 
-/** Packet buffers per call, used in turn: a send the kernel could not take at once keeps its buffer queued. */
-const RING = 8;
-
 interface Call {
   sock: dgram.Socket;
-  bufs: Buffer[];
-  nextBuf: number;
   remotePort: number;
   dialog?: Dialog;
   seq: number;
@@ -101,7 +89,7 @@ function onPacket(c: Call, m: Buffer): void {
 
 async function openCall(remotePort: number): Promise<Call> {
   const c: Call = {
-    sock: dgram.createSocket('udp4'), bufs: [], nextBuf: 0, remotePort, seq: Math.floor(Math.random() * 65536), ts: Math.floor(Math.random() * 2 ** 31),
+    sock: dgram.createSocket('udp4'), remotePort, seq: Math.floor(Math.random() * 65536), ts: Math.floor(Math.random() * 2 ** 31),
     ssrc: Math.floor(Math.random() * 2 ** 32) >>> 0, counter: 0, startSlot: 0, got: new Uint8Array(MAX_FRAMES), lastAt: 0, c0: 0, c1: Infinity,
   };
   await new Promise<void>((r) => c.sock.bind(0, '127.0.0.1', () => r()));
@@ -110,27 +98,16 @@ async function openCall(remotePort: number): Promise<Call> {
   return c;
 }
 
-/** The far end is known: connect the socket to it and prepare the call's packet buffers. */
-async function connectCall(c: Call, remotePort: number): Promise<void> {
-  c.remotePort = remotePort;
-  await new Promise<void>((resolve, reject) => c.sock.connect(remotePort, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve())));
-  c.bufs = Array.from({ length: RING }, () => {
-    const b = Buffer.allocUnsafeSlow(172);
-    TEMPLATE.copy(b);
-    b.writeUInt32BE(c.ssrc, 8);
-    return b;
-  });
-}
-
 function sendFrame(c: Call): void {
   if (c.counter >= MAX_FRAMES) return;
-  const b = c.bufs[c.nextBuf]!;
-  c.nextBuf = c.nextBuf + 1 === RING ? 0 : c.nextBuf + 1;
+  const b = Buffer.allocUnsafe(172);
+  TEMPLATE.copy(b);
   b.writeUInt16BE(c.seq, 2);
   b.writeUInt32BE(c.ts, 4);
+  b.writeUInt32BE(c.ssrc, 8);
   b.writeBigUInt64BE(process.hrtime.bigint(), 12);
   b.writeUInt32BE(c.counter, 20);
-  c.sock.send(b);
+  c.sock.send(b, c.remotePort, '127.0.0.1');
   c.seq = (c.seq + 1) & 0xffff;
   c.ts = (c.ts + 160) >>> 0;
   c.counter++;
@@ -183,7 +160,7 @@ async function place(sipPort: number, numbers: string[], prefix: string): Promis
         continue;
       }
       c.dialog = d;
-      await connectCall(c, d.remoteRtpPort);
+      c.remotePort = d.remoteRtpPort;
       calls.push(c);
     }
   };
@@ -223,11 +200,7 @@ serve({
   hello: () => ({ pid: process.pid }),
   place: (a) => place(Number(a['sipPort']), a['numbers'] as string[], String(a['prefix'])),
   direct: async (a) => {
-    for (const p of a['ports'] as number[]) {
-      const c = await openCall(p);
-      await connectCall(c, p);
-      calls.push(c);
-    }
+    for (const p of a['ports'] as number[]) calls.push(await openCall(p));
     return { placed: calls.length, failed: 0, failures: [], ms: 0 } satisfies PlaceResult;
   },
   'stream-start': () => {
