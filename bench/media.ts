@@ -19,7 +19,8 @@
 // Diagnostics (not the default run): BENCH_MEDIA_STEPS=200,200,200 runs exactly these steps (no
 // early stop; e.g. to watch RSS across repeated steps); BENCH_MEDIA_INTERNAL=1 starts the gateway
 // through bench/media/gateway.ts, which also reports the media workers' pacer lateness and heaps;
-// BENCH_MEDIA_WORKERS=n sets the gateway's media workers (default 0: one per core).
+// BENCH_MEDIA_WORKERS=n sets the gateway's media workers (default 0: one per core);
+// BENCH_MEDIA_GENERATOR_NICE=-5 raises the load generator's scheduling priority (see generator.ts).
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -240,7 +241,8 @@ async function main(): Promise<number> {
     await Promise.all([relay.rpc.call('teardown'), gen.rpc.call('hello')]);
     const p: Procs = { gateway, engine, relay, gen, sipPort, httpPort, udpEchoPort: hello.udpPort, baselineRssKb: null };
     procs = p;
-    console.log(`gateway pid ${gateway.child.pid} (SIP 127.0.0.1:${sipPort}, ${WORKERS || cpus().length} media workers), engine ws :${hello.wsPort} udp :${hello.udpPort}, ` +
+    console.log(`gateway pid ${gateway.child.pid} (SIP 127.0.0.1:${sipPort}, ${WORKERS || cpus().length} media workers), ` +
+      `${process.env['BENCH_MEDIA_GENERATOR_NICE'] ? `generator nice ${process.env['BENCH_MEDIA_GENERATOR_NICE']}, ` : ''}engine ws :${hello.wsPort} udp :${hello.udpPort}, ` +
       `relay pid ${relay.child.pid}, generator pid ${gen.child.pid}; ${cpus().length} CPUs, CLK_TCK ${CLK}`);
     await warmUp(p);
     console.log(`gateway RSS after a warm-up call: ${p.baselineRssKb} kB (baseline for memory per call)`);
@@ -279,7 +281,7 @@ async function main(): Promise<number> {
     const date = new Date().toISOString();
     const json = {
       date, host: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, clkTck: CLK },
-      settings: { steps: STEPS, internal: INTERNAL, workers: WORKERS || cpus().length, warmupMs: WARMUP_MS, windowMs: WINDOW_MS, agents: AGENTS, rtpRange: [RTP_MIN, RTP_MAX], late: 'inter-arrival gap > 40 ms at the caller', stop: STOP, targets: TARGETS },
+      settings: { steps: STEPS, internal: INTERNAL, workers: WORKERS || cpus().length, generatorNice: Number(process.env['BENCH_MEDIA_GENERATOR_NICE'] ?? 0), warmupMs: WARMUP_MS, windowMs: WINDOW_MS, agents: AGENTS, rtpRange: [RTP_MIN, RTP_MAX], late: 'inter-arrival gap > 40 ms at the caller', stop: STOP, targets: TARGETS },
       baselineRssKb: p.baselineRssKb, steps, bestN, bestStepN: best.n, checks: results,
       gatewayLog: { warnings: gateway.out.warnings, errors: gateway.out.errors, lines: gateway.out.lines }, elapsedSeconds: (Date.now() - started) / 1000,
     };

@@ -6,10 +6,19 @@
  * their counter; every RTP packet received is timed for the pacing jitter. Driven over IPC.
  */
 import dgram from 'node:dgram';
+import { setPriority } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Histogram, loopDelay } from './hist.js';
 import { serve, type GeneratorWindow, type HangupResult, type PlaceResult } from './ipc.js';
 import { SipClient, type Dialog } from './sip.js';
+
+/**
+ * Diagnostics (not the default run): BENCH_MEDIA_GENERATOR_NICE=-5 raises this process's priority
+ * (needs CAP_SYS_NICE), for gateway and relay steps alike, to see how much of the measured jitter
+ * is the generator's own wait for a core: it timestamps each arrival when it gets to run.
+ */
+const NICE = Number(process.env['BENCH_MEDIA_GENERATOR_NICE'] ?? 0);
+if (NICE) setPriority(NICE);
 
 const PERIOD = 20;
 const GROUPS = 20;
