@@ -26,7 +26,8 @@
 // Diagnostics (not the default run): BENCH_CALLS_STEPS=200,200 runs exactly these steps (no early
 // stop); BENCH_CALLS_ROUTE_DELAY_MS=<ms> routes each call only that long after the agent turned READY
 // (the driver then polls the agent's line through the LiveVox API instead of asking for the call).
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeResults } from './results.js';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -340,10 +341,7 @@ async function main(): Promise<number> {
       gatewayLog: { warnings: gateway.out.warnings, errors: gateway.out.errors, lines: gateway.out.lines },
       elapsedSeconds: (Date.now() - started) / 1000,
     };
-    const outDir = join(ROOT, 'bench', 'results');
-    await mkdir(outDir, { recursive: true });
-    const outFile = join(outDir, `calls-${date.replace(/[:.]/g, '-')}.json`);
-    await writeFile(outFile, JSON.stringify(json, null, 2) + '\n');
+    const outFile = await writeResults('calls', date, json);
     console.log(`\nresults written to ${outFile} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
     return results.every((x) => x.pass) ? 0 : 1;
   } finally {

@@ -21,7 +21,8 @@
 // through bench/media/gateway.ts, which also reports the media workers' pacer lateness and heaps;
 // BENCH_MEDIA_WORKERS=n sets the gateway's media workers (default 0: one per core);
 // BENCH_MEDIA_GENERATOR_NICE=-5 raises the load generator's scheduling priority (see generator.ts).
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeResults } from './results.js';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -285,10 +286,7 @@ async function main(): Promise<number> {
       baselineRssKb: p.baselineRssKb, steps, bestN, bestStepN: best.n, checks: results,
       gatewayLog: { warnings: gateway.out.warnings, errors: gateway.out.errors, lines: gateway.out.lines }, elapsedSeconds: (Date.now() - started) / 1000,
     };
-    const outDir = join(ROOT, 'bench', 'results');
-    await mkdir(outDir, { recursive: true });
-    const outFile = join(outDir, `media-${date.replace(/[:.]/g, '-')}.json`);
-    await writeFile(outFile, JSON.stringify(json, null, 2) + '\n');
+    const outFile = await writeResults('media', date, json);
     console.log(`results written to ${outFile} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
     return results.every((c) => c.pass) ? 0 : 1;
   } finally {

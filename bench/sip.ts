@@ -14,7 +14,8 @@
 // Everything runs on 127.0.0.1. Exit code: 0 all targets met, 1 a target
 // missed, 2 the bench itself failed.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeResults } from './results.js';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -211,10 +212,7 @@ async function main(): Promise<number> {
       settings: { agents: AGENTS, probeSeconds: PROBE_SECONDS, confirmSeconds: CONFIRM_SECONDS, latencyRate: LATENCY_RATE,
         latencySeconds: LATENCY_SECONDS, maxProbeRate: MAX_RATE, rttResolutionMs: 1 },
       targets: { gateway: gw, sippUas: ref }, ratio, checks };
-    const outDir = join(ROOT, 'bench', 'results');
-    await mkdir(outDir, { recursive: true });
-    const outFile = join(outDir, `sip-${date.replace(/[:.]/g, '-')}.json`);
-    await writeFile(outFile, JSON.stringify(results, null, 2) + '\n');
+    const outFile = await writeResults('sip', date, results);
     console.log(`\nresults written to ${outFile}`);
     return checks.every((c) => c.pass) ? 0 : 1;
   } finally {

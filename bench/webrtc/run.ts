@@ -25,7 +25,8 @@
 // saturated (> 90 % of a core), or the machine was (> 90 % of all cores).
 import { fork } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { writeResults } from '../results.js';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +36,6 @@ import type { EngineTarget, MediaSession } from '../../media/types.js';
 import type { FarPeerStats } from './far.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = join(HERE, '..', '..', '..');
 const env = (k: string, d: number): number => (process.env[k] ? Number(process.env[k]) : d);
 const WARMUP_MS = env('BENCH_WEBRTC_WARMUP_MS', 2000);
 const WINDOW_MS = env('BENCH_WEBRTC_WINDOW_MS', 10_000);
@@ -374,9 +374,7 @@ async function main(): Promise<void> {
   console.table(rows.map(({ hops: _h, ...r }) => r));
   if (stop) console.log(stop);
   console.log(markdown(rows));
-  const file = join(ROOT, 'bench', 'results', `webrtc-${started.toISOString().replace(/[:.]/g, '-')}.json`);
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify({ started, node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, windowMs: WINDOW_MS, warmupMs: WARMUP_MS, drainMs: DRAIN_MS, lateMs: LATE_MS, stop, rows }, null, 2));
+  const file = await writeResults('webrtc', started, { started, node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, windowMs: WINDOW_MS, warmupMs: WARMUP_MS, drainMs: DRAIN_MS, lateMs: LATE_MS, stop, rows });
   console.log(`results: ${file}`);
   await Promise.race([plane.close(), sleep(5000)]);
   far.send({ op: 'close' });
