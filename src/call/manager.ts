@@ -18,7 +18,7 @@ import { admit, route, type Lease, type Refusal } from './router.js';
 import { streamMeta } from './meta.js';
 import { resolveEngine } from '../config/engines.js';
 import { fetchCallContext, termCodeFor, wrapUpSteps, type ContactCenterLink } from './lockstep.js';
-import type { WrapUpRunner } from './wrapup.js';
+import type { WrapStep, WrapUpRunner } from './wrapup.js';
 import { startRegistrar, type Registrar } from './registrar.js';
 import { vendorIdsFromInvite as streamVendorIds, customParams } from './meta.js';
 import type { EndReason } from './state.js';
@@ -121,10 +121,14 @@ export class CallManager {
     const wrapUp = this.contactCenters.wrapUp;
     const ids = streamVendorIds(inv);
     if (!link || !wrapUp || !ids.transactionId) return lease.release();
-    const agentId = lease.agent.id;
-    this.heldLeases.set(agentId, lease.release);
-    log.info({ agent: agentId, reason }, 'call not answered: term code and Ready at the contact center');
-    wrapUp.add(wrapUpSteps(inv.callId, agentId, ids, termCodeFor(reason, link.cc))).catch((e: Error) => log.error({ err: e.message }, 'wrap-up could not be recorded; agent kept out of service'));
+    log.info({ agent: lease.agent.id, reason }, 'call not answered: term code and Ready at the contact center');
+    this.holdThroughWrapUp(wrapUp, lease, wrapUpSteps(inv.callId, lease.agent.id, ids, termCodeFor(reason, link.cc)), log);
+  }
+
+  /** The agent stays leased until the contact center confirms Ready after these steps (agentReady). */
+  private holdThroughWrapUp(wrapUp: WrapUpRunner, lease: Lease, steps: WrapStep[], log: Logger): void {
+    this.heldLeases.set(lease.agent.id, lease.release);
+    wrapUp.add(steps).catch((e: Error) => log.error({ err: e.message }, 'wrap-up could not be recorded; agent kept out of service'));
   }
 
   private async onInvite(rt: ProfileRuntime, inv: IncomingInvite): Promise<void> {
@@ -187,7 +191,6 @@ export class CallManager {
     // With a contact center the agent stays leased through wrap-up (term code, then Ready).
     const release = link && wrapUp
       ? () => {
-          this.heldLeases.set(agentId, routed.release);
           const ids = call.vendorIds ?? streamVendorIds(inv);
           // A call the contact center never routed (e.g. SIPp straight at the gateway) has no
           // vendor call to put a term code on: the agent only goes back to Ready.
@@ -195,7 +198,7 @@ export class CallManager {
             ? wrapUpSteps(inv.callId, agentId, ids, termCodeFor(call.endReason ?? 'drain', link.cc, call.termCode))
             : wrapUpSteps(inv.callId, agentId, ids, '').filter((s) => s.kind === 'ready');
           if (!ids.transactionId) call.log.warn('no contact-center call id for this SIP call: no term code, agent back to Ready');
-          wrapUp.add(steps).catch((e: Error) => call.log.error({ err: e.message }, 'wrap-up could not be recorded; agent kept out of service'));
+          this.holdThroughWrapUp(wrapUp, routed, steps, call.log);
         }
       : routed.release;
     const call: Call = new Call(
