@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDtmfInfo } from './dtmf.js';
+import { answerDtmfInfo, parseDtmfInfo } from './dtmf.js';
 
 describe('parseDtmfInfo', () => {
   it('reads dtmf-relay bodies', () => {
@@ -14,5 +14,17 @@ describe('parseDtmfInfo', () => {
     expect(parseDtmfInfo('application/dtmf-relay', 'Signal=Z')).toBe('invalid');
     expect(parseDtmfInfo('application/dtmf-relay', '')).toBe('invalid');
     expect(parseDtmfInfo('text/plain', 'Signal=5')).toBeNull();
+  });
+});
+
+describe('answerDtmfInfo', () => {
+  it('hands a digit on with 200; keep-alive 200; other content 415; bad digit 400', () => {
+    const got: string[] = [];
+    const on = (d: { digit: string }) => void got.push(d.digit);
+    expect(answerDtmfInfo('application/dtmf-relay', Buffer.from('Signal=7\r\nDuration=100'), on)).toEqual({ status: 200 });
+    expect(answerDtmfInfo('', Buffer.alloc(0), on)).toEqual({ status: 200 });
+    expect(answerDtmfInfo('text/plain', Buffer.from('7'), on)).toEqual({ status: 415, reason: 'Only application/dtmf-relay and application/dtmf INFO are supported' });
+    expect(answerDtmfInfo('application/dtmf', Buffer.from('x'), on)).toEqual({ status: 400, reason: 'Invalid DTMF signal in INFO body' });
+    expect(got).toEqual(['7']);
   });
 });

@@ -9,6 +9,19 @@ export interface DtmfDigit {
 
 const VALID = /^[0-9*#A-D]$/;
 
+/**
+ * Answer an in-dialog INFO: a DTMF digit goes to `onDigit` (200); an empty INFO is a keep-alive
+ * (200); another content type gets 415 and a bad digit 400, each naming the problem.
+ */
+export function answerDtmfInfo(contentType: string, body: Buffer, onDigit: (d: DtmfDigit) => void): { status: number; reason?: string } {
+  if (body.length === 0) return { status: 200 };
+  const d = parseDtmfInfo(contentType, body.toString('utf8'));
+  if (d === null) return { status: 415, reason: 'Only application/dtmf-relay and application/dtmf INFO are supported' };
+  if (d === 'invalid') return { status: 400, reason: 'Invalid DTMF signal in INFO body' };
+  onDigit(d);
+  return { status: 200 };
+}
+
 /** Parse an INFO body; null when the content type is not DTMF, 'invalid' when the body is bad. */
 export function parseDtmfInfo(contentType: string, body: string): DtmfDigit | 'invalid' | null {
   const ct = contentType.split(';')[0]!.trim().toLowerCase();

@@ -13,7 +13,7 @@ import { UserAgent, type IncomingInvite } from '../sip/ua.js';
 import type { MediaPlane, MediaSession } from '../../media/types.js';
 import { isTrusted, TokenBucket, trustedList } from './admission.js';
 import { Call } from './call.js';
-import { parseDtmfInfo } from './dtmf.js';
+import { answerDtmfInfo } from './dtmf.js';
 import { admit, route, type Lease, type Refusal } from './router.js';
 import { streamMeta } from './meta.js';
 import { resolveEngine } from '../config/engines.js';
@@ -249,7 +249,7 @@ export class CallManager {
           throw e;
         }
       },
-      info: (req: SipRequest) => this.onInfo(call, req),
+      info: (req: SipRequest) => answerDtmfInfo(req.headers.get('Content-Type') ?? '', req.body, (d) => call.dtmf(d)),
     };
     if (!link) return session.start();
     // Vendor ids and the screen pop go to the engine in its `start` (a late pop follows as an
@@ -263,14 +263,6 @@ export class CallManager {
     if (call.state !== 'ended') session.start(custom);
   }
 
-  private onInfo(call: Call, req: SipRequest): { status: number; reason?: string } {
-    if (req.body.length === 0) return { status: 200 };
-    const d = parseDtmfInfo(req.headers.get('Content-Type') ?? '', req.body.toString('utf8'));
-    if (d === null) return { status: 415, reason: 'Only application/dtmf-relay and application/dtmf INFO are supported' };
-    if (d === 'invalid') return { status: 400, reason: 'Invalid DTMF signal in INFO body' };
-    call.dtmf(d);
-    return { status: 200 };
-  }
 
   /** Stop taking calls; wait for calls to end by themselves, then end the rest with BYE. */
   async drain(timeoutMs: number): Promise<void> {

@@ -11,7 +11,7 @@ import type { SipRequest } from '../../sip/message.js';
 import type { UserAgent } from '../../sip/ua.js';
 import { invite, InviteError, type OutgoingInvite } from '../../sip/uac.js';
 import type { StreamMeta } from '../../../media/types.js';
-import { parseDtmfInfo } from '../dtmf.js';
+import { answerDtmfInfo } from '../dtmf.js';
 import type { Registrar } from '../registrar.js';
 import type { FarEnd, FarEndHandlers, FarEndSource } from './far-end.js';
 import { mirrorOffer, setupOf } from './sdp-mirror.js';
@@ -66,9 +66,7 @@ class SipFarEnd implements FarEnd {
     // gone, so the connection closing is the hang-up (the call then ends with its wrap-up).
     const conn = b.flow.connectionId;
     this.unwatch = this.opts.ua.endpoint.onFlowClosed((flow) => {
-      if (flow.connectionId !== conn || flow.transport !== b.flow.transport || this.ended) return;
-      this.ended = true;
-      this.unwatch?.();
+      if (flow.connectionId !== conn || flow.transport !== b.flow.transport || !this.finish()) return;
       if (this.dialog) this.h.gone('the agent\'s WebSocket connection closed');
       else this.h.failed('the agent\'s WebSocket connection closed before it answered');
     });
@@ -87,9 +85,7 @@ class SipFarEnd implements FarEnd {
     this.out.answered.then(
       ({ dialog, sdp: answer }) => this.answered(dialog, answer),
       (e: Error) => {
-        if (this.ended) return;
-        this.ended = true;
-        this.unwatch?.();
+        if (!this.finish()) return;
         this.h.failed(e instanceof InviteError ? `agent endpoint answered ${e.status} ${e.reason}` : e.message);
       },
     );
@@ -99,9 +95,7 @@ class SipFarEnd implements FarEnd {
     if (this.ended) return void dialog.bye('local-bye');
     this.dialog = dialog;
     dialog.on('terminated', (why) => {
-      this.unwatch?.();
-      if (this.ended) return;
-      this.ended = true;
+      if (!this.finish()) return;
       this.h.gone(`agent leg ended (${why})`);
     });
     dialog.handler = { offer: (sdp) => this.reoffer(sdp), info: (req) => this.info(req) };
@@ -122,18 +116,19 @@ class SipFarEnd implements FarEnd {
 
   /** DTMF the browser sent by INFO (SIP.js without telephone-event): play it to the caller. */
   private info(req: SipRequest): { status: number; reason?: string } {
-    if (req.body.length === 0) return { status: 200 };
-    const d = parseDtmfInfo(req.headers.get('Content-Type') ?? '', req.body.toString('utf8'));
-    if (d === null) return { status: 415, reason: 'Only application/dtmf-relay and application/dtmf INFO are supported' };
-    if (d === 'invalid') return { status: 400, reason: 'Invalid DTMF signal in INFO body' };
-    this.h.control({ type: 'dtmf', digits: d.digit });
-    return { status: 200 };
+    return answerDtmfInfo(req.headers.get('Content-Type') ?? '', req.body, (d) => this.h.control({ type: 'dtmf', digits: d.digit }));
+  }
+
+  /** The leg is over (whoever ended it): stop watching its connection. False if it already was. */
+  private finish(): boolean {
+    this.unwatch?.();
+    if (this.ended) return false;
+    this.ended = true;
+    return true;
   }
 
   end(reason: string, detail?: string): void {
-    this.unwatch?.();
-    if (this.ended) return;
-    this.ended = true;
+    if (!this.finish()) return;
     this.log.info({ reason, detail }, 'ending the agent leg');
     // RFC 3326: the BYE says why when the far end's answer or ICE/DTLS failed (488: its SDP).
     const why: Record<string, string> = detail ? { Reason: `SIP;cause=488;text="${detail.replace(/["\\\r\n]/g, "'").slice(0, 200)}"` } : {};
