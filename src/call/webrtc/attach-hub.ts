@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { EngineControl, StreamMeta } from '../../../media/types.js';
 import type { FarEnd, FarEndHandlers, FarEndSource } from './far-end.js';
+import { refuseUpgrade } from '../../sip/transport/ws.js';
 import { parseAttachMessage, type AttachIn } from './attach-wire.js';
 
 export interface AttachHubOptions {
@@ -47,7 +48,7 @@ export class AttachHub implements FarEndSource {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const refusal = this.authenticate(req);
     if (refusal) {
-      socket.end(`HTTP/1.1 ${refusal.status} ${refusal.reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(refusal.reason)}\r\n\r\n${refusal.reason}`);
+      refuseUpgrade(socket, refusal.status, refusal.reason);
       this.opts.log.warn({ from: req.socket.remoteAddress, status: refusal.status }, `WebRTC attach refused: ${refusal.reason}`);
       return;
     }

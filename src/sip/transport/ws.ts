@@ -104,14 +104,7 @@ export class WsTransport {
 
   private refuse(socket: Duplex, status: number, reason: string, remote: Address): void {
     this.events.refused?.(reason, remote);
-    const text = { 400: 'Bad Request', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
-    const body = `${reason}\n`;
-    if (socket.writable) {
-      socket.write(
-        `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-      );
-    }
-    socket.destroy();
+    refuseUpgrade(socket, status, reason);
   }
 
   private adopt(ws: WebSocket, remote: Address, local: Address): void {
@@ -226,4 +219,17 @@ function isKeepAlive(data: Buffer): boolean {
   if (data.length === 0 || data.length > 4) return false;
   for (const b of data) if (b !== 13 && b !== 10) return false;
   return true;
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' };
+
+/** Refuse a WebSocket upgrade with a plain HTTP answer whose body says why, then drop the socket. */
+export function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
+  const body = `${reason}\n`;
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }
