@@ -27,6 +27,7 @@ import { buildReceiverReport, buildSenderReport, parseRtcp, ReceptionStats } fro
 import { buildRtp } from './rtp-packet.js';
 import { isRtcp, parseRtp } from './rtp.js';
 import type { MediaEndReason, MediaParams, MediaSessionStats, MediaSettings, OpenRequest } from './types.js';
+import { guard } from '../src/util/faults.js';
 
 export type SessionEvent =
   | { type: 'ended'; reason: MediaEndReason; detail?: string }
@@ -101,8 +102,9 @@ export class CallMedia implements Paced {
       lost: () => void this.out.clear(),
       failed: (detail) => this.engineFailed(detail),
     });
-    pair.rtp.on('message', (m, r) => this.onRtp(m, r));
-    pair.rtcp.on('message', (m) => this.onRtcp(m));
+    // One malformed packet must not kill the media worker and every call on it.
+    pair.rtp.on('message', guard('media.rtp', (m: Buffer, r: RemoteInfo) => this.onRtp(m, r), { context: () => ({ callId: this.req.callId }) }));
+    pair.rtcp.on('message', guard('media.rtcp', (m: Buffer) => this.onRtcp(m), { context: () => ({ callId: this.req.callId }) }));
     pair.rtp.on('error', () => undefined);
     pair.rtcp.on('error', () => undefined);
   }

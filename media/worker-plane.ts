@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
 import type { EngineControl } from './engine/types.js';
 import type { FromWorker, ToWorker, WorkerInit, WorkerStats } from './worker/protocol.js';
 import type { MediaEndReason, MediaParams, MediaPlane, MediaSession, MediaSessionStats, MediaSettings, OpenRequest, WebRtcSignal } from './types.js';
+import { guard } from '../src/util/faults.js';
 
 /**
  * A media worker allocates fast but keeps little: per packet, short-lived buffers and objects.
@@ -109,7 +110,8 @@ class MediaWorker {
 
   private spawn(): void {
     this.worker = new Worker(workerUrl(), { workerData: this.init, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
-    this.worker.on('message', (m: FromWorker) => this.onMessage(m));
+    // Fault boundary of the media-control path: one bad message from a worker costs that message.
+    this.worker.on('message', guard('media.control', (m: FromWorker) => this.onMessage(m), { context: (m: FromWorker) => ({ op: m.op, callId: (m as { callId?: string }).callId }) }));
     this.worker.on('error', (e) => this.died(e.message));
     this.worker.on('exit', (code) => {
       if (!this.stopping) this.died(`exited with code ${code}`);

@@ -8,6 +8,7 @@ const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 
 // Layer of a file = first matching prefix. Order matters (more specific first).
 const LAYERS = [
+  ['src/util/', 'util'],
   ['src/sip/', 'sip'],
   ['src/store/', 'store'],
   ['src/config/', 'config'],
@@ -22,16 +23,18 @@ const LAYERS = [
 ];
 
 const ALLOWED = {
-  sip: ['sip'],
-  config: ['config'],
-  media: ['media'],
-  store: ['store'],
-  agents: ['agents', 'config', 'store', 'vendors'],
+  // util: dependency-free helpers every layer may use (the fault boundary).
+  util: ['util'],
+  sip: ['sip', 'util'],
+  config: ['config', 'util'],
+  media: ['media', 'util'],
+  store: ['store', 'util'],
+  agents: ['agents', 'config', 'store', 'vendors', 'util'],
   // The simulator's call placer speaks SIP and RTP to the gateway like LiveVox would.
-  vendors: ['vendors', 'config', 'sip', 'media'],
-  call: ['call', 'sip', 'media', 'agents', 'vendors', 'config', 'store'],
-  api: ['api', 'call', 'agents', 'config', 'vendors'],
-  process: ['process', 'api', 'call', 'agents', 'vendors', 'config', 'sip', 'media', 'store'],
+  vendors: ['vendors', 'config', 'sip', 'media', 'util'],
+  call: ['call', 'sip', 'media', 'agents', 'vendors', 'config', 'store', 'util'],
+  api: ['api', 'call', 'agents', 'config', 'vendors', 'util'],
+  process: ['process', 'api', 'call', 'agents', 'vendors', 'config', 'sip', 'media', 'store', 'util'],
   bench: null,
   test: null,
 };

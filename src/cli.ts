@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, checkConfig, formatProblems, loadConfig } from './config/index.js';
 import { createLogger } from './log.js';
 import { startGateway } from './server.js';
+import { faults } from './util/faults.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEFAULT_CONFIG = path.join(ROOT, 'gateway.yaml');
@@ -47,6 +48,12 @@ async function start(args: string[]): Promise<number> {
     throw e;
   }
   const log = createLogger(config.gateway.logLevel, config.gateway.name);
+  faults.setLogger(log);
+  // The last line of the fault boundary: every socket and timer callback has its own guard, and
+  // what still escapes one (a bug in a library callback) is logged and counted, never an exit:
+  // one message must not take every call of the gateway down with it.
+  process.on('uncaughtException', (err) => faults.record('process.uncaughtException', err));
+  process.on('unhandledRejection', (err) => faults.record('process.unhandledRejection', err));
   let gw;
   try {
     gw = await startGateway(config, log);

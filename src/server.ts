@@ -4,6 +4,7 @@ import { AgentPool } from './agents/pool.js';
 import { HttpApi } from './api/http.js';
 import type { ControlSources } from './api/control.js';
 import type { MetricsSource } from './api/metrics.js';
+import { faults } from './util/faults.js';
 import { CallManager } from './call/manager.js';
 import { startContactCenters, type ContactCenters } from './contact-center.js';
 import type { GatewayConfig } from './config/types.js';
@@ -48,6 +49,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     ended: calls.callStats.ended,
     refusals: calls.callStats.refusals,
     sip: calls.sipStats,
+    internalErrors: faults.counts,
     agents: agents.counts(),
     rtpPortsInUse: media.portsInUse(),
     rtpPortsFree: media.portsFree(),

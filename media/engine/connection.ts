@@ -7,6 +7,7 @@ import { WebSocket, type RawData } from 'ws';
 import { signEngineToken } from './token.js';
 import type { EngineCloseInfo, EngineControl, EngineErrorCode, EngineOptions, EngineStats } from './types.js';
 import { MediaFrameWriter, parseEngineMessage, startBody, type EngineInbound, type JsonObject } from './wire.js';
+import { guard } from '../../src/util/faults.js';
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
 const DEFAULT_MAX_FRAME_BYTES = 65536;
@@ -71,7 +72,7 @@ export class EngineConnection {
     this.maxBuffered = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     this.media = new MediaFrameWriter(opts.meta.streamSid);
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
-    ws.on('message', (data, isBinary) => this.receive(toBuffer(data), isBinary));
+    ws.on('message', guard('media.engine.message', (data: WebSocket.RawData, isBinary: boolean) => this.receive(toBuffer(data), isBinary), { context: () => ({ callId: opts.meta.callSid }) }));
     ws.on('error', (err: Error & { code?: string }) => {
       // ws closes the socket itself after a protocol error; remember why.
       if (this.override || !err.code?.startsWith('WS_ERR_')) return;

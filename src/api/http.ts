@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import { handleControl, type ControlSources } from './control.js';
 import { handleDemo, type DemoSources } from './demo-routes.js';
 import { renderMetrics, type MetricsSource } from './metrics.js';
+import { guard } from '../util/faults.js';
 
 export interface HttpSources {
   metrics(): MetricsSource;
@@ -21,14 +22,31 @@ export class HttpApi {
   private server: http.Server;
 
   constructor(private readonly src: HttpSources) {
-    this.server = http.createServer((req, res) => this.handle(req, res));
-    this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-      const path = (req.url ?? '/').split('?')[0]!;
-      const handler = this.src.upgrades?.[path];
-      if (handler) return handler(req, socket, head);
-      const reason = `No WebSocket endpoint at ${path}`;
-      socket.end(`HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: ${reason.length}\r\n\r\n${reason}`);
-    });
+    // The fault boundary of the HTTP side: a bug reached by one request answers that request 500
+    // (or closes that upgrade), counted in vagw_internal_errors_total, and the server carries on.
+    this.server = http.createServer(
+      guard('http.request', (req: http.IncomingMessage, res: http.ServerResponse) => this.handle(req, res), {
+        context: (req) => ({ method: req.method, url: req.url?.slice(0, 200) }),
+        onFault: (_e, _req, res) => {
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: 'internal error; it was logged' }));
+        },
+      }),
+    );
+    this.server.on(
+      'upgrade',
+      guard(
+        'http.upgrade',
+        (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+          const path = (req.url ?? '/').split('?')[0]!;
+          const handler = this.src.upgrades?.[path];
+          if (handler) return handler(req, socket, head);
+          const reason = `No WebSocket endpoint at ${path}`;
+          socket.end(`HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: ${reason.length}\r\n\r\n${reason}`);
+        },
+        { context: (req) => ({ url: req.url?.slice(0, 200) }), onFault: (_e, _req, socket) => socket.destroy() },
+      ),
+    );
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {

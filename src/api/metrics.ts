@@ -16,7 +16,13 @@ export interface MetricsSource {
     transactionsActive: number;
     transactionTimeouts: number;
     retransmissionsAbsorbed: number;
+    untrustedDropped: number;
+    untrustedRejected: number;
+    rateLimited: number;
+    tcpClosed: Map<string, number>;
   };
+  /** Faults contained by the fault boundary, by where (src/util/faults.ts). */
+  internalErrors: Map<string, number>;
   agents: Record<string, number>;
   rtpPortsInUse: number;
   rtpPortsFree: number;
@@ -55,6 +61,11 @@ export function renderMetrics(s: MetricsSource): string {
   family(o, 'vagw_sip_transactions_total', 'counter', 'SIP transactions created.', [[{}, s.sip.transactionsCreated]]);
   family(o, 'vagw_sip_transaction_timeouts_total', 'counter', 'SIP transactions that timed out.', [[{}, s.sip.transactionTimeouts]]);
   family(o, 'vagw_sip_retransmissions_absorbed_total', 'counter', 'Retransmitted requests absorbed by a transaction.', [[{}, s.sip.retransmissionsAbsorbed]]);
+  family(o, 'vagw_sip_untrusted_dropped_total', 'counter', 'SIP messages and TCP connections from untrusted sources, ignored.', [[{}, s.sip.untrustedDropped]]);
+  family(o, 'vagw_sip_untrusted_rejected_total', 'counter', 'SIP requests from untrusted sources answered 403 (edge.untrusted: reject).', [[{}, s.sip.untrustedRejected]]);
+  family(o, 'vagw_sip_rate_limited_total', 'counter', 'SIP messages dropped unread: their source exceeded edge.perSourceRequestsPerSecond.', [[{}, s.sip.rateLimited]]);
+  family(o, 'vagw_sip_tcp_closed_total', 'counter', 'TCP connections closed by a limit, by limit.', fromMap(s.sip.tcpClosed, 'limit'));
+  family(o, 'vagw_internal_errors_total', 'counter', 'Internal errors contained (logged, answered where possible) without stopping the process, by where.', fromMap(s.internalErrors, 'where'));
   family(o, 'vagw_agents', 'gauge', 'Virtual agents by state.', Object.entries(s.agents).map(([k, v]) => [{ state: k }, v]));
   family(o, 'vagw_rtp_port_pairs', 'gauge', 'RTP port pairs by use.', [[{ use: 'in-use' }, s.rtpPortsInUse], [{ use: 'free' }, s.rtpPortsFree]]);
   family(o, 'vagw_media_sessions', 'gauge', 'Media sessions open in the media workers.', [[{}, s.mediaSessions]]);

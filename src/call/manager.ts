@@ -23,6 +23,7 @@ import { startRegistrar, type Registrar } from './registrar.js';
 import { vendorIdsFromInvite as streamVendorIds, customParams } from './meta.js';
 import type { EndReason } from './state.js';
 import { bridgeWebRtc } from './webrtc/bridge.js';
+import { guard } from '../util/faults.js';
 import { WebRtcFarEnds } from './webrtc/sources.js';
 
 export interface ProfileRuntime {
@@ -78,6 +79,8 @@ export class CallManager {
   async start(): Promise<void> {
     for (const profile of this.config.profiles) {
       const l = profile.listen;
+      const trusted = trustedList(profile.trustedSources);
+      const edge = profile.edge;
       const endpoint = new SipEndpoint({
         host: l.host,
         port: l.port,
@@ -85,11 +88,32 @@ export class CallManager {
         advertisedHost: l.advertisedHost,
         logger: this.log.child({ profile: profile.name }),
         stats: this.sipStats,
+        sources: {
+          trusted: (address) => isTrusted(trusted, address),
+          untrusted: edge.untrusted,
+          perSourceRate: edge.perSourceRequestsPerSecond,
+          ...(edge.perSourceBurst ? { perSourceBurst: edge.perSourceBurst } : {}),
+        },
+        tcp: {
+          maxConnections: edge.tcp.maxConnections,
+          maxConnectionsPerSource: edge.tcp.maxConnectionsPerSource,
+          messageTimeoutMs: edge.tcp.messageTimeoutSeconds * 1000,
+          idleTimeoutMs: edge.tcp.idleTimeoutSeconds * 1000,
+        },
       });
       await endpoint.start();
       const ua = new UserAgent(endpoint, { userAgent: `vagw/${this.config.gateway.name}`, sessionTimers: profile.sessionTimer, logger: this.log });
-      const rt: ProfileRuntime = { profile, endpoint, ua, trusted: trustedList(profile.trustedSources) };
-      ua.on('invite', (inv) => void this.onInvite(rt, inv));
+      const rt: ProfileRuntime = { profile, endpoint, ua, trusted };
+      // The fault boundary of call setup: a bug after an await is contained, counted, and the
+      // caller gets a final answer instead of an unhandled rejection.
+      ua.on(
+        'invite',
+        guard('call.invite', (inv: IncomingInvite) => this.onInvite(rt, inv), {
+          log: this.log,
+          context: (inv) => ({ callId: inv.callId, profile: profile.name }),
+          onFault: (_e, inv) => inv.reject(500, 'Internal error while setting up the call'),
+        }),
+      );
       if (l.websocket) {
         this.registrar = startRegistrar(profile, endpoint, ua, this.log);
         this.webrtc.useSip(this.registrar, ua);

@@ -99,6 +99,7 @@ function loadProfile(raw: unknown, file: string, sink: ProblemSink): LoadedProfi
     maxCallSeconds: data.maxCallSeconds,
     answerDelayMs: data.answerDelayMs,
     sessionTimer: data.sessionTimer,
+    edge: data.edge,
     engine: data.engine,
     engineFailure: {
       ...data.engineFailure,

@@ -276,6 +276,20 @@ const SessionTimer = obj({
   }
 });
 
+// Protection of the SIP edge (UDP/TCP; SIP over WebSocket authenticates with digest instead).
+const Edge = obj({
+  untrusted: oneOf(['ignore', 'reject']).default('ignore'),
+  perSourceRequestsPerSecond: intIn(0, 1_000_000, 'an integer 0..1000000 (0 = no limit)').default(1000),
+  perSourceBurst: intIn(1, 10_000_000).optional(),
+  tcp: obj({
+    maxConnections: intIn(1, 1_000_000).default(2000),
+    maxConnectionsPerSource: intIn(1, 1_000_000).default(64),
+    messageTimeoutSeconds: intIn(1, 300).default(10),
+    // RFC 5626 §4.4.1 keep-alives come every 95-120 s: anything shorter would cut live flows.
+    idleTimeoutSeconds: intIn(130, 86_400, 'an integer 130..86400 (longer than the RFC 5626 keep-alive interval)').default(300),
+  }).prefault({}),
+});
+
 export const ProfileSchema = obj({
   name,
   listen: Listen,
@@ -288,6 +302,7 @@ export const ProfileSchema = obj({
   maxCallSeconds: intIn(0, 604_800, 'an integer 0..604800 (0 = no limit)').default(14_400),
   answerDelayMs: intIn(0, 60_000, 'an integer 0..60000').default(0),
   sessionTimer: SessionTimer.prefault({}),
+  edge: Edge.prefault({}),
   engine: engine.default('builtin:echo'),
   engineFailure: obj({
     policy: oneOf(['hangup', 'transfer', 'play']).default('hangup'),

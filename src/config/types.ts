@@ -65,6 +65,8 @@ export interface SipProfile {
   answerDelayMs: number;
   /** RFC 4028 session timer: minSE >= 90, defaultExpires >= minSE. */
   sessionTimer: { minSE: number; defaultExpires: number };
+  /** SIP edge protection on UDP/TCP: untrusted sources, per-source rate, TCP connection limits. */
+  edge: EdgeLimits;
   /** Default engine for this profile's agents: 'builtin:echo', 'builtin:demo' or a ws:// / wss:// URL. */
   engine: string;
   /** What happens when the engine cannot be reached (after one reconnect within the window). */
@@ -137,4 +139,13 @@ export interface GatewayConfig {
   /** Absolute directory for durable state (the wrap-up outbox). */
   dataDir: string;
   profiles: SipProfile[];
+}
+
+export interface EdgeLimits {
+  /** Untrusted sources: ignored (no answer, counted) or answered 403 (debugging). */
+  untrusted: 'ignore' | 'reject';
+  /** Messages per second per source address, 0 = no limit; burst defaults to twice that. */
+  perSourceRequestsPerSecond: number;
+  perSourceBurst?: number | undefined;
+  tcp: { maxConnections: number; maxConnectionsPerSource: number; messageTimeoutSeconds: number; idleTimeoutSeconds: number };
 }

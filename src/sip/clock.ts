@@ -1,3 +1,5 @@
+import { guard } from '../util/faults.js';
+
 /**
  * Time source for the stack. Transactions and dialogs take their timers from a Clock so that unit
  * tests drive RFC 3261 timers with a fake clock instead of waiting for them.
@@ -15,7 +17,8 @@ export interface Clock {
 export const realClock: Clock = {
   now: () => performance.now(),
   set(ms, fn) {
-    const t = setTimeout(fn, ms);
+    // Timers are callbacks of their own: a throw in one is a contained fault, not an exit.
+    const t = setTimeout(guard('sip.timer', fn), ms);
     // Protocol timers must not keep a draining process alive on their own.
     t.unref();
     return { cancel: () => clearTimeout(t) };

@@ -4,7 +4,7 @@
  */
 import type { Clock, TimerHandle } from './clock.js';
 import type { SipRequest, SipResponse } from './message.js';
-import { expiryMs, negotiate, refreshMs, type SessionTimerConfig } from './session-timer.js';
+import { expiryMs, MAX_SESSION_INTERVAL, negotiate, parseSessionExpires, refreshMs, type SessionTimerConfig } from './session-timer.js';
 
 export interface SessionTimerHooks {
   /** We are the refresher and half the interval passed (§7.2): refresh, then call `arm`. */
@@ -39,11 +39,12 @@ export class DialogSessionTimer {
    * Returns false (and leaves the timer as it was) when there is none.
    */
   fromResponse(res: SipResponse): boolean {
-    const se = res.headers.get('Session-Expires');
-    const m = se ? /^\s*(\d+)\s*(?:;\s*refresher=(uac|uas))?/i.exec(se) : null;
-    if (!m) return false;
-    this.interval = Number(m[1]);
-    this.weRefresh = (m[2] ?? 'uac').toLowerCase() === 'uac';
+    const raw = res.headers.get('Session-Expires');
+    const se = raw === undefined ? undefined : parseSessionExpires(raw);
+    // A malformed value in a response is the peer's problem: no timer rather than a guess.
+    if (!se || 'error' in se || se.interval < 1) return false;
+    this.interval = Math.min(se.interval, MAX_SESSION_INTERVAL);
+    this.weRefresh = (se.refresher ?? 'uac') === 'uac';
     return true;
   }
 

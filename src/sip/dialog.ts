@@ -160,6 +160,7 @@ export class Dialog extends Emitter<DialogEvents> {
   private receiveOffer(req: SipRequest, tx: ServerTransaction, respond: (s: number, r?: string, e?: Record<string, string>, b?: string) => void): void {
     const n = negotiate(req, this.init.sessionTimers);
     if (n.kind === 'reject') return respond(422, 'Session interval too small', { 'Min-SE': String(n.minSE) });
+    if (n.kind === 'invalid') return respond(400, n.reason);
     const hasSdp = req.body.length > 0;
     const result = this.handler
       ? this.handler.offer(hasSdp ? req.body.toString('utf8') : undefined, req)

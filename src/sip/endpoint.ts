@@ -9,8 +9,9 @@ import { FramingError } from './framer.js';
 import { formatVia, parseCSeq, parseVia, tagOf } from './grammar.js';
 import type { SipMessage, SipRequest, SipResponse } from './message.js';
 import { canAnswer, DEFAULT_LIMITS, parseMessage, SipParseError, validate, type ParseLimits } from './parser.js';
-import { MAGIC_COOKIE, makeResponse, newBranch } from './response.js';
+import { MAGIC_COOKIE, makeResponse, newBranch, newTag } from './response.js';
 import { serialize } from './serializer.js';
+import { SourcePolicy, type SourcePolicyOptions } from './source-limits.js';
 import { SipStats } from './stats.js';
 import { NonInviteClientTransaction } from './transaction/client-non-invite.js';
 import { InviteClientTransaction } from './transaction/client-invite.js';
@@ -21,6 +22,8 @@ import { TcpTransport } from './transport/tcp.js';
 import { isReliable, isWebSocket, type Address, type Destination, type Flow, type TransportName } from './transport/types.js';
 import { UdpTransport } from './transport/udp.js';
 import { WsTransport, type WsOptions } from './transport/ws.js';
+import { faults } from '../util/faults.js';
+import { DEFAULT_TCP_LIMITS, type TcpLimits } from './transport/tcp.js';
 
 export type ServerTransaction = InviteServerTransaction | NonInviteServerTransaction;
 export type ClientTransaction = InviteClientTransaction | NonInviteClientTransaction;
@@ -34,7 +37,12 @@ export interface EndpointOptions {
   clock?: Clock;
   timers?: TimerConfig;
   limits?: ParseLimits;
-  tcp?: { idleTimeoutMs: number; maxConnections: number; maxHeaderBytes: number };
+  tcp?: Partial<TcpLimits> & { maxHeaderBytes?: number };
+  /**
+   * Who may talk to this endpoint over UDP and TCP, and how fast (checked before parsing). SIP
+   * over WebSocket is exempt: browsers connect from anywhere and authenticate with digest.
+   */
+  sources?: SourcePolicyOptions;
   /** SIP over WebSocket (transports 'ws'/'wss'): upgrades arrive through `endpoint.websocket`. */
   websocket?: Partial<Omit<WsOptions, 'maxMessageBytes'>>;
   logger: Logger;
@@ -70,6 +78,7 @@ export class SipEndpoint {
   private tu?: TransactionUser;
   private readonly log: Logger;
   private readonly limits: ParseLimits;
+  private readonly sources?: SourcePolicy;
 
   constructor(readonly opts: EndpointOptions) {
     this.clock = opts.clock ?? realClock;
@@ -77,6 +86,7 @@ export class SipEndpoint {
     this.stats = opts.stats ?? new SipStats();
     this.log = opts.logger;
     this.limits = opts.limits ?? DEFAULT_LIMITS;
+    if (opts.sources) this.sources = new SourcePolicy(opts.sources, this.clock);
   }
 
   setTransactionUser(tu: TransactionUser): void {
@@ -86,23 +96,33 @@ export class SipEndpoint {
   async start(): Promise<void> {
     const onErr = (e: Error): void => this.log.error({ err: e }, 'transport error');
     if (this.opts.transports.includes('udp')) {
-      this.udp = new UdpTransport(this.opts.host, this.opts.port, (d, r, l) => this.receive(d, { transport: 'udp', local: l, remote: r }), onErr);
+      this.udp = new UdpTransport(this.opts.host, this.opts.port, (d, r, l) => this.receiveFrom(d, { transport: 'udp', local: l, remote: r }), onErr);
       await this.udp.listen();
     }
     if (this.opts.transports.includes('tcp')) {
-      const t = this.opts.tcp ?? { idleTimeoutMs: 3_600_000, maxConnections: 10_000, maxHeaderBytes: 16_384 };
+      const t = { ...DEFAULT_TCP_LIMITS, ...this.opts.tcp };
       this.tcp = new TcpTransport(
         this.opts.host,
         this.opts.port,
         {
-          message: (d, r, l, id) => this.receive(d, { transport: 'tcp', local: l, remote: r, connectionId: id }),
+          message: (d, r, l, id) => this.receiveFrom(d, { transport: 'tcp', local: l, remote: r, connectionId: id }),
           framingError: (e: FramingError, r) => {
             this.stats.framingErrors++;
             this.log.warn({ remote: `${r.address}:${r.port}`, reason: e.message }, 'TCP stream cannot be framed; connection closed');
           },
+          // An untrusted peer's connection is closed at once: it never reaches the framer.
+          accept: (r) => {
+            const v = this.sources?.check(r.address) ?? 'ok';
+            if (v === 'untrusted-ignore') this.stats.untrustedDropped++;
+            return v !== 'untrusted-ignore';
+          },
+          refused: (why, r) => {
+            this.stats.inc(this.stats.tcpClosed, why);
+            this.log.debug({ remote: `${r.address}:${r.port}`, why }, 'TCP connection closed by a limit');
+          },
           error: onErr,
         },
-        { framer: { maxHeaderBytes: t.maxHeaderBytes, maxBodyBytes: this.limits.maxMessageBytes }, idleTimeoutMs: t.idleTimeoutMs, maxConnections: t.maxConnections },
+        { ...t, framer: { maxHeaderBytes: this.opts.tcp?.maxHeaderBytes ?? 16_384, maxBodyBytes: this.limits.maxMessageBytes } },
       );
       await this.tcp.listen();
     }
@@ -144,6 +164,35 @@ export class SipEndpoint {
 
   // ---------------------------------------------------------------- receiving
 
+  /**
+   * Every message from a socket enters here: the source checks (before any parsing), then the
+   * message, inside the fault boundary: a bug reached by one message is logged with its Call-ID,
+   * counted, and answered 500 where a server transaction exists, and the endpoint keeps serving.
+   */
+  private receiveFrom(data: Buffer, flow: Flow): void {
+    if (this.sources && !isWebSocket(flow.transport)) {
+      const v = this.sources.check(flow.remote.address);
+      if (v === 'untrusted-ignore') {
+        this.stats.untrustedDropped++;
+        return;
+      }
+      if (v === 'rate-limited') {
+        this.stats.rateLimited++;
+        return;
+      }
+      if (v === 'untrusted-reject') return this.guarded(data, flow, () => this.forbid(data, flow));
+    }
+    this.guarded(data, flow, () => this.receive(data, flow));
+  }
+
+  private guarded(data: Buffer, flow: Flow, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      faults.record('sip.receive', e, { callId: callIdOf(data), remote: `${flow.remote.address}:${flow.remote.port}`, transport: flow.transport }, this.log);
+    }
+  }
+
   private receive(data: Buffer, flow: Flow): void {
     let msg: SipMessage;
     try {
@@ -158,18 +207,40 @@ export class SipEndpoint {
     else this.receiveResponse(msg, flow);
   }
 
+  /** An untrusted source on a profile set to answer them (debugging): 403, statelessly. */
+  private forbid(data: Buffer, flow: Flow): void {
+    this.stats.untrustedRejected++;
+    let req: SipMessage | undefined;
+    try {
+      req = parseMessage(data, this.limits);
+    } catch (e) {
+      req = e instanceof SipParseError ? e.partial : undefined;
+    }
+    if (!canAnswer(req)) return;
+    this.answerStateless(req, 403, `Source ${flow.remote.address} not trusted`, flow);
+  }
+
   /** A message that failed parsing: answer it if it can be addressed (§8.2.6), else drop and count. */
   private rejectUnparsable(e: SipParseError, flow: Flow): void {
     this.stats.parseErrors++;
     const p = e.partial;
     this.log.warn({ remote: `${flow.remote.address}:${flow.remote.port}`, reason: e.reason, callId: p?.headers.get('Call-ID') }, 'unparsable SIP message');
     if (!canAnswer(p)) return;
+    this.answerStateless(p, e.status, e.reason, flow);
+  }
+
+  /**
+   * Answer outside any transaction. The response goes where §18.2.2 says when the top Via can be
+   * read; when it cannot (it is what was wrong, or another SIP version wrote it), back to the
+   * address and connection the request came from, the only address known to be real.
+   */
+  private answerStateless(req: SipRequest, status: number, reason: string, flow: Flow): void {
     try {
-      this.stampVia(p, flow);
-      this.sendResponse(makeResponse(p, e.status, e.reason, undefined), flow);
+      this.stampVia(req, flow);
     } catch {
-      // The Via itself is unusable: there is nowhere to send the answer.
+      // Unreadable Via: sendResponse falls back to the source address.
     }
+    this.sendResponse(makeResponse(req, status, reason), flow);
   }
 
   /** §18.2.1 and RFC 3581 §4: record where the request really came from in the top Via. */
@@ -205,7 +276,13 @@ export class SipEndpoint {
       return;
     }
     const created = this.createServerTransaction(req, flow, key);
-    this.tu?.request(req, created, flow);
+    try {
+      this.tu?.request(req, created, flow);
+    } catch (e) {
+      // A bug in the TU: this request still gets a final answer (§21.5.1), the rest carries on.
+      faults.record('sip.request', e, { callId: req.headers.get('Call-ID'), method: req.method }, this.log);
+      if (created.state === 'proceeding' || created.state === 'trying') created.respond(makeResponse(req, 500, 'Internal error while handling the request', newTag()));
+    }
   }
 
   /** Find the INVITE server transaction a CANCEL refers to (§9.2: same branch, method INVITE). */
@@ -252,21 +329,27 @@ export class SipEndpoint {
   sendResponse(res: SipResponse, flow: Flow): void {
     this.stats.inc(this.stats.responsesOut, res.status);
     const data = serialize(res);
+    const warn = (e: Error): void => this.log.warn({ err: e.message, callId: res.headers.get('Call-ID'), transport: flow.transport }, 'response not delivered');
     if (isWebSocket(flow.transport)) {
       // RFC 7118 §5.2.3 / RFC 3261 §18.2.2: the connection the request came on; if it is gone
       // the response is lost (no connection can be opened towards a WebSocket client).
-      this.websocket?.send(data, flow.remote, flow.connectionId).catch((e: Error) => this.log.warn({ err: e.message, callId: res.headers.get('Call-ID') }, 'WebSocket response not delivered'));
+      this.websocket?.send(data, flow.remote, flow.connectionId).catch(warn);
       return;
     }
-    if (flow.transport === 'tcp' && this.tcp) {
-      const via = parseVia(res.headers.getAll('Via')[0]!);
-      // Same connection while open; otherwise a new connection to the source address and the
-      // sent-by port (§18.2.2).
-      const to = { address: via.params['received'] ?? flow.remote.address, port: via.port ?? 5060 };
-      this.tcp.send(data, to, flow.connectionId).catch((e: Error) => this.log.warn({ err: e.message }, 'TCP response not delivered'));
-      return;
+    let to: Address = flow.remote;
+    try {
+      if (flow.transport === 'tcp') {
+        const via = parseVia(res.headers.getAll('Via')[0] ?? '');
+        // Same connection while open; otherwise a new connection to the source address and the
+        // sent-by port (§18.2.2).
+        to = { address: via.params['received'] ?? flow.remote.address, port: via.port ?? 5060 };
+      } else to = responseTarget(res, flow);
+    } catch {
+      // The Via cannot be used (a 400 or 505 about that very Via): the source address is the only
+      // one known to be real, and the same connection for TCP.
     }
-    this.udp?.send(data, responseTarget(res, flow)).catch((e: Error) => this.log.warn({ err: e.message }, 'UDP response not delivered'));
+    if (flow.transport === 'tcp') this.tcp?.send(data, to, flow.connectionId).catch(warn);
+    else this.udp?.send(data, to).catch(warn);
   }
 
   /**
@@ -366,4 +449,10 @@ export function serverKey(req: SipRequest, method: string): string {
   if (branch && branch.startsWith(MAGIC_COOKIE)) return `${branch}|${sentBy}|${method}`;
   const cseq = parseCSeq(req.headers.get('CSeq')!).seq;
   return `2543|${req.headers.get('Call-ID')}|${cseq}|${tagOf(req.headers.get('From'))}|${sentBy}|${method}`;
+}
+
+/** The Call-ID of raw bytes, for a fault's log line (best effort: the bytes may not parse). */
+function callIdOf(data: Buffer): string | undefined {
+  const m = /^(?:call-id|i)[ \t]*:[ \t]*([^\r\n]{1,200})/im.exec(data.toString('latin1', 0, Math.min(data.length, 8192)));
+  return m?.[1]?.trim();
 }

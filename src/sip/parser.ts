@@ -33,6 +33,8 @@ export class SipParseError extends Error {
 const TOKEN_RE = /^[A-Za-z0-9.!%*_+`'~-]+$/;
 const DATE_RE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/i;
 const MAGIC_COOKIE = 'z9hG4bK';
+/** Methods defined by RFC 3261 and its extensions (§27.4 registry) that a UAS may meet. */
+const STANDARD_METHODS = new Set(['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'INFO', 'UPDATE', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'MESSAGE', 'PUBLISH']);
 
 /**
  * Index of the end of the header section and the separator length, or null. The separator is the
@@ -172,7 +174,8 @@ export function validate(msg: SipMessage, stream = false): SipMessage {
     // Route and Record-Route values are always name-addr (§20.30, §20.34).
     for (const name of ['Record-Route', 'Route']) for (const v of h.getAll(name)) checkAddress(v, true);
     if (msg.type === 'request') {
-      if (cseq.method !== msg.method) fail(`CSeq method ${cseq.method} does not match ${msg.method}`);
+      // RFC 4475 §3.1.2.18: when the request's own method is unknown, 501 says more than 400.
+      if (cseq.method !== msg.method) fail(`CSeq method ${cseq.method.slice(0, 20)} does not match ${msg.method.slice(0, 20)}`, STANDARD_METHODS.has(msg.method) ? 400 : 501);
       const uri = parseUri(msg.uri);
       // §19.1.1 table: the headers component is not allowed in a Request-URI.
       const sip = uri.scheme === 'sip' || uri.scheme === 'sips';
@@ -222,11 +225,15 @@ export function parseAndValidate(buf: Buffer, stream = false, limits = DEFAULT_L
   return validate(parseMessage(buf, limits), stream);
 }
 
-/** Whether a partial message can be answered: it is a request and has what §8.2.6 copies. */
+/**
+ * Whether a rejected message can be answered: a request other than ACK (§17.2.1: never answered)
+ * with a Via and a CSeq to copy. Missing From, To or Call-ID do not stop the 400 (RFC 4475 §3.3.1:
+ * the response says what is missing; it copies what there is).
+ */
 export function canAnswer(msg: SipMessage | undefined): msg is SipRequest {
   if (!msg || msg.type !== 'request' || msg.method === 'ACK') return false;
   const h = msg.headers;
-  return h.has('Via') && h.has('From') && h.has('To') && h.has('Call-ID') && h.has('CSeq');
+  return h.has('Via') && h.has('CSeq');
 }
 
 function capitalize(s: string): string {

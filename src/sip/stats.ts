@@ -9,6 +9,14 @@ export class SipStats {
   transactionsActive = 0;
   transactionTimeouts = 0;
   retransmissionsAbsorbed = 0;
+  /** Messages (or TCP connections) from sources outside the trusted networks, not answered. */
+  untrustedDropped = 0;
+  /** Requests from untrusted sources answered 403 (profile set to answer them). */
+  untrustedRejected = 0;
+  /** Messages dropped unread because their source exceeded its rate. */
+  rateLimited = 0;
+  /** TCP connections the transport closed, by limit (per-source cap, total cap, message deadline, idle). */
+  tcpClosed = new Map<string, number>();
 
   inc<K>(m: Map<K, number>, k: K): void {
     m.set(k, (m.get(k) ?? 0) + 1);

@@ -65,8 +65,10 @@ export class UserAgent extends Emitter<UaEvents> implements TransactionUser {
   request(req: SipRequest, tx: ServerTransaction, flow: Flow): void {
     const reply = (status: number, reason?: string, extra?: Record<string, string>): void =>
       tx.respond(makeResponse(req, status, reason, newTag(), extra));
-    const toTag = tagOf(req.headers.get('To'));
     if (req.method === 'CANCEL') return this.cancel(req, tx);
+    const refusal = this.protocolChecks(req);
+    if (refusal) return reply(refusal.status, refusal.reason, refusal.headers);
+    const toTag = tagOf(req.headers.get('To'));
     if (toTag !== undefined) {
       const d = this.dialogs.get(dialogId(req.headers.get('Call-ID')!, toTag, tagOf(req.headers.get('From')) ?? ''));
       if (d) return d.receive(req, tx);
@@ -81,17 +83,41 @@ export class UserAgent extends Emitter<UaEvents> implements TransactionUser {
         // Carriers' keep-alive pings (and capability queries, §11.2).
         return reply(200, undefined, { ...this.common, Accept: 'application/sdp' });
       case 'REGISTER':
-        if (this.registrar) return this.registrar.register(req, tx, flow);
-        return reply(405, 'REGISTER not supported here', { Allow: this.common['Allow']! });
-      case 'BYE':
-      case 'INFO':
-      case 'UPDATE':
-      case 'PRACK':
-        return reply(481, 'No dialog for this request');
+        return this.registrar!.register(req, tx, flow);
       default:
-        if (KNOWN.has(req.method)) return reply(405, `${req.method} not supported here`, { Allow: this.common['Allow']! });
-        return reply(501, `Method ${req.method.slice(0, 20)} not implemented`, { Allow: this.common['Allow']! });
+        // BYE, INFO, UPDATE, PRACK outside a dialog.
+        return reply(481, 'No dialog for this request');
     }
+  }
+
+  /**
+   * The UAS checks of RFC 3261 §8.2, in its order, for every request but CANCEL (and ACK, which
+   * never reaches here): method (§8.2.1: 501 unknown, 405 not allowed), Request-URI scheme
+   * (§8.2.2.1: 416, OPTIONS included, RFC 4475 §3.3.2-3), Require (§8.2.2.3: 420 with Unsupported,
+   * RFC 4475 §3.3.5), and for an INVITE whose answer carries SDP, Accept (§8.2.3, §21.4.7: 406,
+   * RFC 4475 §3.3.15). Null: the request may proceed.
+   */
+  private protocolChecks(req: SipRequest): { status: number; reason: string; headers?: Record<string, string> } | null {
+    const allow = { Allow: this.common['Allow']! };
+    if (!ALLOWED.includes(req.method) && !(req.method === 'REGISTER' && this.registrar)) {
+      if (KNOWN.has(req.method)) return { status: 405, reason: `${req.method} not supported here`, headers: allow };
+      return { status: 501, reason: `Method ${req.method.slice(0, 20)} not implemented`, headers: allow };
+    }
+    let scheme: string;
+    try {
+      scheme = parseUri(req.uri).scheme.toLowerCase();
+    } catch {
+      return { status: 400, reason: 'Invalid Request-URI' };
+    }
+    if (scheme !== 'sip' && scheme !== 'sips' && scheme !== 'tel') {
+      return { status: 416, reason: `URI scheme ${scheme.slice(0, 20)} not supported` };
+    }
+    const unsupported = req.headers.getAll('Require').filter((t) => !SUPPORTED.includes(t.toLowerCase()));
+    if (unsupported.length) return { status: 420, reason: 'Bad Extension', headers: { Unsupported: unsupported.join(', ') } };
+    if (req.method === 'INVITE' && !acceptsSdp(req)) {
+      return { status: 406, reason: 'Not Acceptable: our answer is application/sdp', headers: { Accept: 'application/sdp' } };
+    }
+    return null;
   }
 
   ack(req: SipRequest): void {
@@ -121,22 +147,13 @@ export class UserAgent extends Emitter<UaEvents> implements TransactionUser {
   }
 
   private invite(req: SipRequest, tx: InviteServerTransaction, flow: Flow, reply: (s: number, r?: string, e?: Record<string, string>) => void): void {
-    let uri;
-    try {
-      uri = parseUri(req.uri);
-    } catch {
-      return reply(400, 'Invalid Request-URI');
-    }
-    if (uri.scheme !== 'sip' && uri.scheme !== 'sips' && uri.scheme !== 'tel') {
-      return reply(416, `URI scheme ${uri.scheme.slice(0, 20)} not supported`);
-    }
-    // §8.2.2.3: an extension we do not support in Require.
-    const unsupported = req.headers.getAll('Require').filter((t) => !SUPPORTED.includes(t.toLowerCase()));
-    if (unsupported.length) return reply(420, 'Bad Extension', { Unsupported: unsupported.join(', ') });
+    const uri = parseUri(req.uri);
     const merged = `${req.headers.get('Call-ID')}|${tagOf(req.headers.get('From'))}|${parseCSeq(req.headers.get('CSeq')!).seq}`;
     const other = this.inProgress.get(merged);
     if (other && other !== tx && other.state === 'proceeding') return reply(482, 'Loop Detected (merged request)');
     const timer = negotiate(req, this.opts.sessionTimers);
+    // A malformed Session-Expires is the peer's error (RFC 4028 §4 grammar): 400, never a throw.
+    if (timer.kind === 'invalid') return reply(400, timer.reason);
     if (timer.kind === 'reject') return reply(422, 'Session interval too small', { 'Min-SE': String(timer.minSE) });
     if (req.body.length > 0) {
       const ct = (req.headers.get('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase();
@@ -245,4 +262,21 @@ export class IncomingInvite {
     this.onSettled?.();
     this.onCancel?.();
   }
+}
+
+/**
+ * Whether the request's Accept allows application/sdp (§20.1: absent means application/sdp; an
+ * empty Accept accepts no body, and an answer needs one; the wildcards match, q=0 refuses).
+ */
+export function acceptsSdp(req: SipRequest): boolean {
+  const lines = req.headers.lines('Accept');
+  if (lines.length === 0) return true;
+  const ranges = req.headers.getAll('Accept');
+  if (ranges.length === 0) return false;
+  return ranges.some((r) => {
+    const [type, ...params] = r.split(';').map((p) => p.trim().toLowerCase());
+    const q = params.find((p) => /^q\s*=/.test(p));
+    if (q && Number(q.split('=')[1]) === 0) return false;
+    return type === 'application/sdp' || type === 'application/*' || type === '*/*';
+  });
 }

@@ -17,6 +17,7 @@ import type { EngineControl, StreamMeta } from '../../../media/types.js';
 import type { FarEnd, FarEndHandlers, FarEndSource } from './far-end.js';
 import { refuseUpgrade } from '../../sip/transport/ws.js';
 import { parseAttachMessage, type AttachIn } from './attach-wire.js';
+import { guard } from '../../util/faults.js';
 
 export interface AttachHubOptions {
   /** Bearer token; undefined refuses every attach (403 naming the missing setting). */
@@ -73,12 +74,12 @@ export class AttachHub implements FarEndSource {
     const conn: Conn = { ws, id: this.nextId++, agents: new Set(), calls: new Map() };
     const log = this.opts.log.child({ attach: conn.id });
     log.info('WebRTC engine attached');
-    ws.on('message', (data, isBinary) => {
+    ws.on('message', guard('webrtc.attach.message', (data: WebSocket.RawData, isBinary: boolean) => {
       if (isBinary) return this.send(conn, { type: 'error', code: 'invalid-message', message: 'binary frames are not part of the attach protocol' });
       const parsed = parseAttachMessage(data.toString());
       if ('error' in parsed) return this.send(conn, { type: 'error', code: parsed.code, message: parsed.error });
       this.onMessage(conn, parsed.msg, log);
-    });
+    }, { log, onFault: () => this.send(conn, { type: 'error', code: 'internal', message: 'internal error; it was logged' }) }));
     ws.on('close', () => this.detach(conn, log));
     ws.on('error', (e) => log.warn({ err: e.message }, 'attach socket error'));
   }

@@ -2,6 +2,7 @@
 import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { Address } from './types.js';
+import { guard } from '../../util/faults.js';
 
 export class UdpTransport {
   private socket: dgram.Socket;
@@ -15,7 +16,13 @@ export class UdpTransport {
   ) {
     this.local = { address: host, port };
     this.socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false });
-    this.socket.on('message', (data, rinfo) => this.onDatagram(data, { address: rinfo.address, port: rinfo.port }, this.local));
+    // The fault boundary: whatever one datagram reaches, the socket keeps receiving.
+    this.socket.on(
+      'message',
+      guard('sip.udp.message', (data: Buffer, rinfo: dgram.RemoteInfo) => this.onDatagram(data, { address: rinfo.address, port: rinfo.port }, this.local), {
+        context: (_d, r) => ({ remote: `${r.address}:${r.port}` }),
+      }),
+    );
     this.socket.on('error', (err) => this.onError(err));
   }
 

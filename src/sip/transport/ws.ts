@@ -10,6 +10,7 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Address } from './types.js';
+import { guard } from '../../util/faults.js';
 
 /** RFC 7118 §4.1: the registered WebSocket subprotocol name. */
 export const SIP_SUBPROTOCOL = 'sip';
@@ -114,7 +115,7 @@ export class WsTransport {
     this.byRemote.set(key, conn);
     this.local = local;
     ws.on('pong', () => (conn.alive = true));
-    ws.on('message', (data: Buffer) => {
+    ws.on('message', guard('sip.ws.message', (data: Buffer) => {
       conn.alive = true;
       // RFC 5626 §3.5.1 keep-alive carried in a WebSocket message (SIP.js keepAliveInterval): a
       // double CRLF ping gets a single CRLF pong; a lone CRLF (a pong) is ignored.
@@ -125,7 +126,7 @@ export class WsTransport {
       // RFC 7118 §4.2: text and binary frames both carry SIP (ws has checked a text frame is
       // UTF-8); one SIP message per WebSocket message, so no Content-Length framing.
       this.events.message(data, remote, local, conn.id);
-    });
+    }, { context: () => ({ remote: key }) }));
     ws.on('error', () => ws.terminate());
     ws.on('close', () => {
       this.conns.delete(conn.id);
