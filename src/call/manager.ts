@@ -91,6 +91,7 @@ export class CallManager {
         sources: {
           trusted: (address) => isTrusted(trusted, address),
           untrusted: edge.untrusted,
+          rejectReason: (address) => `Source ${address} not trusted by profile ${profile.name}`,
           perSourceRate: edge.perSourceRequestsPerSecond,
           ...(edge.perSourceBurst ? { perSourceBurst: edge.perSourceBurst } : {}),
         },

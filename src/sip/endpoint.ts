@@ -217,7 +217,7 @@ export class SipEndpoint {
       req = e instanceof SipParseError ? e.partial : undefined;
     }
     if (!canAnswer(req)) return;
-    this.answerStateless(req, 403, `Source ${flow.remote.address} not trusted`, flow);
+    this.answerStateless(req, 403, this.sources!.rejectReason(flow.remote.address), flow);
   }
 
   /** A message that failed parsing: answer it if it can be addressed (§8.2.6), else drop and count. */

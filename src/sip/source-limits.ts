@@ -14,6 +14,8 @@ export interface SourcePolicyOptions {
   trusted?: (address: string) => boolean;
   /** What an untrusted source gets: nothing (default) or 403 (debugging). */
   untrusted: 'ignore' | 'reject';
+  /** The 403's reason phrase for a source (default: `Source <ip> not trusted`). */
+  rejectReason?: (address: string) => string;
   /** Messages per second per source address; 0 = no limit. */
   perSourceRate: number;
   /** Bucket depth (burst) in messages; default 2x the rate. */
@@ -39,6 +41,10 @@ export class SourcePolicy {
     private readonly opts: SourcePolicyOptions,
     private readonly clock: Clock,
   ) {}
+
+  rejectReason(address: string): string {
+    return this.opts.rejectReason?.(address) ?? `Source ${address} not trusted`;
+  }
 
   check(address: string): SourceVerdict {
     if (this.opts.trusted && !this.isTrusted(address)) return this.opts.untrusted === 'reject' ? 'untrusted-reject' : 'untrusted-ignore';

@@ -66,9 +66,28 @@ describe('refusals carry a status and a reason a carrier engineer can act on', (
     await hangup(third.d);
   });
 
-  it('403 for a source outside the profile trusted CIDRs', async () => {
+  it('403 for a source outside the profile trusted CIDRs when the profile answers them (edge.untrusted: reject)', async () => {
     const { ok } = await call('+18990000301', 25076);
     expect([ok.status, ok.reason]).toEqual([403, 'Source 127.0.0.1 not trusted by profile closed']);
+  });
+
+  it('nothing at all for an untrusted source by default: no 100, no 403, no OPTIONS 200, no TCP session; counted', async () => {
+    const before = gw.calls.sipStats.untrustedDropped;
+    const d = ref('+18990000401');
+    peer.send(invite(peer, d, OFFER(7000)), 25078);
+    peer.send(inDialog(peer, { ...d, cseq: 2 }, 'OPTIONS'), 25078);
+    await expect.poll(() => gw.calls.sipStats.untrustedDropped).toBe(before + 2);
+    const tcp = net.connect(25078, '127.0.0.1');
+    const closed = await new Promise<boolean>((resolve) => {
+      tcp.on('close', () => resolve(true));
+      tcp.on('error', () => undefined);
+    });
+    expect(closed).toBe(true);
+    expect(gw.calls.sipStats.untrustedDropped).toBe(before + 3);
+    // A trusted request sent after them is answered; nothing ever came back for the ignored ones.
+    const probe = await call('+18997777778');
+    expect(probe.ok.status).toBe(404);
+    expect(peer.inbox.some((m) => m.headers.get('Call-ID') === d.callId)).toBe(false);
   });
 
   it('488 naming the codecs when there is none in common', async () => {

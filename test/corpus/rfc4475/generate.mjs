@@ -472,7 +472,7 @@ add('3.1.2.18-mismatch02.sip', msg([
   'Contact: <sip:caller@192.0.2.32>',
   'Content-Type: application/sdp',
   'l: {CL}',
-], sdp('192.0.2.32')), invalid(400, 'unknown method whose CSeq names a different (known) method'));
+], sdp('192.0.2.32')), invalid(501, 'unknown method whose CSeq names a different (known) method: 501 (preferred by the RFC over 400, the method being unknown)'));
 
 add('3.1.2.19-bigcode.sip', msg([
   'SIP/2.0 4294967301 this code must not wrap around',
