@@ -6,10 +6,10 @@
 import type { Logger } from 'pino';
 import { realClock, type Clock } from './clock.js';
 import { FramingError } from './framer.js';
-import { formatVia, parseCSeq, parseVia, tagOf } from './grammar.js';
+import { formatVia, parseCSeq, parseVia } from './grammar.js';
 import type { SipMessage, SipRequest, SipResponse } from './message.js';
 import { canAnswer, DEFAULT_LIMITS, parseMessage, SipParseError, validate, type ParseLimits } from './parser.js';
-import { MAGIC_COOKIE, makeResponse, newBranch, newTag } from './response.js';
+import { makeResponse, newBranch, newTag } from './response.js';
 import { serialize } from './serializer.js';
 import { SourcePolicy, type SourcePolicyOptions } from './source-limits.js';
 import { SipStats } from './stats.js';
@@ -22,6 +22,9 @@ import { TcpTransport } from './transport/tcp.js';
 import { isReliable, isWebSocket, type Address, type Destination, type Flow, type TransportName } from './transport/types.js';
 import { UdpTransport } from './transport/udp.js';
 import { WsTransport, type WsOptions } from './transport/ws.js';
+import { callIdOf, responseTarget, serverKey } from './transport-rules.js';
+
+export { responseTarget, serverKey };
 import { faults } from '../util/faults.js';
 import { DEFAULT_TCP_LIMITS, type TcpLimits } from './transport/tcp.js';
 
@@ -423,36 +426,4 @@ export class SipEndpoint {
   get activeTransactions(): number {
     return this.server.size + this.client.size;
   }
-}
-
-/** §18.2.2 for unreliable transports: `received` host, `rport` port, else the sent-by. */
-export function responseTarget(res: SipResponse, flow: Flow): Address {
-  const via = parseVia(res.headers.getAll('Via')[0]!);
-  const rport = via.params['rport'];
-  const maddr = via.params['maddr'];
-  if (maddr) return { address: maddr, port: via.port ?? 5060 };
-  return {
-    address: via.params['received'] ?? via.host ?? flow.remote.address,
-    port: rport ? Number(rport) : via.port ?? 5060,
-  };
-}
-
-/**
- * Server transaction key (§17.2.3). With an RFC 3261 branch: branch + sent-by + method (ACK maps
- * to INVITE). Without one (RFC 2543 peers): Call-ID, CSeq number, From tag and top Via.
- */
-export function serverKey(req: SipRequest, method: string): string {
-  const top = req.headers.getAll('Via')[0] ?? '';
-  const via = parseVia(top);
-  const sentBy = `${via.host}:${via.port ?? ''}`;
-  const branch = via.params['branch'];
-  if (branch && branch.startsWith(MAGIC_COOKIE)) return `${branch}|${sentBy}|${method}`;
-  const cseq = parseCSeq(req.headers.get('CSeq')!).seq;
-  return `2543|${req.headers.get('Call-ID')}|${cseq}|${tagOf(req.headers.get('From'))}|${sentBy}|${method}`;
-}
-
-/** The Call-ID of raw bytes, for a fault's log line (best effort: the bytes may not parse). */
-function callIdOf(data: Buffer): string | undefined {
-  const m = /^(?:call-id|i)[ \t]*:[ \t]*([^\r\n]{1,200})/im.exec(data.toString('latin1', 0, Math.min(data.length, 8192)));
-  return m?.[1]?.trim();
 }
