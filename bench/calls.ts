@@ -92,6 +92,8 @@ profiles:
   - name: livevox
     listen: { host: 127.0.0.1, port: ${sipPort}, transports: [udp] }
     trustedSources: [127.0.0.0/8]
+    # The load generator is one trusted address whose job is to find capacity: no per-source cap.
+    edge: { perSourceRequestsPerSecond: 0 }
     engine: builtin:echo
     contactCenter:
       vendor: livevox

@@ -76,6 +76,8 @@ profiles:
   - name: bench
     listen: { host: 127.0.0.1, port: ${sipPort}, transports: [udp] }
     trustedSources: [127.0.0.0/8]
+    # The load generator is one trusted address whose job is to find capacity: no per-source cap.
+    edge: { perSourceRequestsPerSecond: 0 }
     codecs: [PCMU, telephone-event]
     engine: bench
     agents: [ { range: { from: "${numbers[0]}", count: ${AGENTS} }, idPrefix: "m-", idStart: 1, idWidth: 4 } ]

@@ -57,6 +57,8 @@ profiles:
   - name: bench
     listen: { host: 127.0.0.1, port: ${sipPort}, transports: [udp] }
     trustedSources: [127.0.0.0/8]
+    # The load generator is one trusted address whose job is to find capacity: no per-source cap.
+    edge: { perSourceRequestsPerSecond: 0 }
     codecs: [PCMU, PCMA, telephone-event]
     engine: builtin:echo
     agents: [ { range: { from: "${numbers[0]}", count: ${AGENTS} }, idPrefix: "b-", idStart: 1, idWidth: 5 } ]

@@ -279,7 +279,7 @@ const SessionTimer = obj({
 // Protection of the SIP edge (UDP/TCP; SIP over WebSocket authenticates with digest instead).
 const Edge = obj({
   untrusted: oneOf(['ignore', 'reject']).default('ignore'),
-  perSourceRequestsPerSecond: intIn(0, 1_000_000, 'an integer 0..1000000 (0 = no limit)').default(1000),
+  perSourceRequestsPerSecond: intIn(0, 1_000_000, 'an integer 0..1000000 (0 = no limit)').default(2000),
   perSourceBurst: intIn(1, 10_000_000).optional(),
   tcp: obj({
     maxConnections: intIn(1, 1_000_000).default(2000),
