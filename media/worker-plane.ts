@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import type { EngineControl } from './engine/types.js';
 import type { FromWorker, ToWorker, WorkerInit, WorkerStats } from './worker/protocol.js';
 import type { MediaEndReason, MediaParams, MediaPlane, MediaSession, MediaSessionStats, MediaSettings, OpenRequest, WebRtcSignal } from './types.js';
-import { guard } from '../src/util/faults.js';
+import { faults, guard } from '../src/util/faults.js';
 
 /**
  * A media worker allocates fast but keeps little: per packet, short-lived buffers and objects.
@@ -157,6 +157,11 @@ class MediaWorker {
     switch (m.op) {
       case 'ready':
         return;
+      case 'fault': {
+        const e = Object.assign(new Error(m.message), m.stack ? { stack: m.stack } : {});
+        faults.record(m.where, e, { worker: this.init.index, ...(m.callId ? { callId: m.callId } : {}) });
+        return;
+      }
       case 'opened':
         this.pendingOpen.get(m.callId)?.resolve(m.port);
         this.pendingOpen.delete(m.callId);

@@ -9,6 +9,7 @@ import { PortPool } from '../ports.js';
 import { CallMedia } from '../session.js';
 import { SignalChannel } from '../webrtc/channel.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
+import { faults, guard } from '../../src/util/faults.js';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -17,8 +18,14 @@ const pacer = new Pacer(20);
 const sessions = new Map<string, CallMedia>();
 const channels = new Map<string, SignalChannel>();
 const send = (m: FromWorker): void => port.postMessage(m);
+// Faults contained in this thread (an RTP packet, a control message, an engine frame) are counted
+// and logged where the metrics and the logger are: the main thread.
+faults.onRecord((where, err, ctx) => {
+  const callId = typeof ctx['callId'] === 'string' ? ctx['callId'] : undefined;
+  send({ op: 'fault', where, message: err.message, ...(err.stack ? { stack: err.stack } : {}), ...(callId ? { callId } : {}) });
+});
 
-port.on('message', (m: ToWorker) => {
+port.on('message', guard('media.worker.control', (m: ToWorker) => {
   switch (m.op) {
     case 'open':
       void open(m.req);
@@ -68,7 +75,7 @@ port.on('message', (m: ToWorker) => {
       return;
     }
   }
-});
+}, { context: (m: ToWorker) => ({ op: m.op, callId: (m as { callId?: string }).callId }) }));
 
 async function open(req: ToWorker & { op: 'open' } extends { req: infer R } ? R : never): Promise<void> {
   try {

@@ -46,4 +46,6 @@ export type FromWorker =
   | { op: 'closed'; callId: string; stats: MediaSessionStats }
   /** WebRTC engines: our offer for the far end. */
   | { op: 'signal'; callId: string; signal: WebRtcSignal }
-  | { op: 'stats'; reqId: number; stats: WorkerStats };
+  | { op: 'stats'; reqId: number; stats: WorkerStats }
+  /** A fault contained inside the worker (src/util/faults.ts), counted and logged by the main thread. */
+  | { op: 'fault'; where: string; callId?: string; message: string; stack?: string };

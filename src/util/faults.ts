@@ -15,10 +15,16 @@ export class Faults {
   /** Internal errors by where they were caught. */
   readonly counts = new Map<string, number>();
   private log?: FaultLogger;
+  private listener?: (where: string, err: Error, context: Record<string, unknown>) => void;
 
   /** Where faults with no logger of their own are logged (the process logger, set at start). */
   setLogger(log: FaultLogger): void {
     this.log = log;
+  }
+
+  /** Also hand every fault to `fn` (a media worker thread forwards its faults to the main thread). */
+  onRecord(fn: (where: string, err: Error, context: Record<string, unknown>) => void): void {
+    this.listener = fn;
   }
 
   /** Count and log one caught fault. Never throws. */
@@ -27,8 +33,9 @@ export class Faults {
     const e = err instanceof Error ? err : new Error(String(err));
     try {
       (log ?? this.log)?.error({ ...context, where, err: { type: e.name, message: e.message, stack: e.stack } }, 'internal error contained');
+      this.listener?.(where, e, context);
     } catch {
-      // A logger that throws must not turn a contained fault into a crash.
+      // A logger or listener that throws must not turn a contained fault into a crash.
     }
   }
 
