@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runSipp, type SippResult } from '../test/helpers/sipp.js';
-import { procStat } from './fuzz/driver.js';
+import { procCpuSeconds, procStat } from './fuzz/driver.js';
 import { metric, startGatewayChild } from './fuzz/gateway.js';
 import { writeResults } from './results.js';
 
@@ -58,7 +58,10 @@ async function main(): Promise<number> {
   await writeFile(file, config);
   const gw = await startGatewayChild(ROOT, file, HTTP);
 
+  const c0 = procCpuSeconds(gw.pid) ?? 0;
+  let t = performance.now();
   const quiet = await carrier();
+  const quietCpu = ((procCpuSeconds(gw.pid) ?? 0) - c0) / ((performance.now() - t) / 1000);
   const m0 = { untrusted: await metric(HTTP, 'vagw_sip_untrusted_dropped_total'), limited: await metric(HTTP, 'vagw_sip_rate_limited_total'), refused404: 0 };
   const seconds = Math.ceil(calls / callRate) + 4;
   const flood = spawn(process.execPath, [path.join(ROOT, 'dist', 'bench', 'flood-gen.js'), String(SIP), String(seconds), `${UNTRUSTED}:${floodRate}`, `${ABUSIVE}:${floodRate}`], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -67,7 +70,10 @@ async function main(): Promise<number> {
   const floodDone = new Promise<void>((r) => flood.on('exit', () => r()));
   await new Promise((r) => setTimeout(r, 2000));
   const rssDuring = procStat(gw.pid);
+  const c1 = procCpuSeconds(gw.pid) ?? 0;
+  t = performance.now();
   const loud = await carrier();
+  const loudCpu = ((procCpuSeconds(gw.pid) ?? 0) - c1) / ((performance.now() - t) / 1000);
   await floodDone;
   const sent = (JSON.parse(floodOut.trim() || '{"sent":{}}') as { sent: Record<string, number> }).sent;
   const m1 = { untrusted: await metric(HTTP, 'vagw_sip_untrusted_dropped_total'), limited: await metric(HTTP, 'vagw_sip_rate_limited_total') };
@@ -79,6 +85,7 @@ async function main(): Promise<number> {
   const l = row(loud);
   const out = {
     started: started.toISOString(), floodRatePerSource: floodRate, carrier: { calls, callRate }, quiet: q, flood: l,
+    gatewayCpu: { quiet: Math.round(quietCpu * 1000) / 10, flood: Math.round(loudCpu * 1000) / 10 },
     floodSent: sent, untrustedDropped: m1.untrusted - m0.untrusted, rateLimited: m1.limited - m0.limited, gatewayRssDuringMB: rssDuring?.rssMB, internalErrors: internal, gatewayExit: exit,
   };
   const saved = await writeResults('flood', started, out);
@@ -86,11 +93,11 @@ async function main(): Promise<number> {
   process.stdout.write(
     [
       `bench:flood: carrier ${calls} calls at ${callRate}/s; flood ${floodRate}/s from ${UNTRUSTED} (untrusted) and ${ABUSIVE} (trusted, abusive)`,
-      '| carrier | calls ok | failed | INVITE->200 p50 | p99 |',
-      '|---|---|---|---|---|',
-      `| without flood (reference) | ${q.successful} | ${q.failed} | ${q.p50Ms} ms | ${q.p99Ms} ms |`,
-      `| with flood | ${l.successful} | ${l.failed} | ${l.p50Ms} ms | ${l.p99Ms} ms |`,
-      `| ratio flood / reference | ${(l.successful / Math.max(1, q.successful)).toFixed(3)} | | ${ratio(q.p50Ms, l.p50Ms)} | ${ratio(q.p99Ms, l.p99Ms)} |`,
+      '| carrier | calls ok | failed | INVITE->200 p50 | p99 | gateway CPU |',
+      '|---|---|---|---|---|---|',
+      `| without flood (reference) | ${q.successful} | ${q.failed} | ${q.p50Ms} ms | ${q.p99Ms} ms | ${out.gatewayCpu.quiet} % of a core |`,
+      `| with flood | ${l.successful} | ${l.failed} | ${l.p50Ms} ms | ${l.p99Ms} ms | ${out.gatewayCpu.flood} % of a core |`,
+      `| ratio flood / reference | ${(l.successful / Math.max(1, q.successful)).toFixed(3)} | | ${ratio(q.p50Ms, l.p50Ms)} | ${ratio(q.p99Ms, l.p99Ms)} | ${(loudCpu / Math.max(0.001, quietCpu)).toFixed(1)} |`,
       `flood sent: ${JSON.stringify(sent)}; untrusted dropped unread: ${out.untrustedDropped}; abusive source rate-limited (dropped unread): ${out.rateLimited}; internal errors: ${internal}; gateway exit ${exit}`,
       `raw results: ${saved}`,
     ].join('\n') + '\n',

@@ -32,6 +32,8 @@ export interface FuzzOptions {
   number: string;
   /** Wait this long at the end for the gateway to close idle and slow connections (ms). */
   settleMs: number;
+  /** Sample the gateway's RSS and descriptors every this many messages (default 50 000). */
+  sampleEvery?: number;
 }
 
 export interface FuzzResult {
@@ -47,6 +49,8 @@ export interface FuzzResult {
   slowWriters: { opened: number; closedByGateway: number };
   before?: ProcStat;
   after?: ProcStat;
+  /** The gateway's RSS and descriptors every `sampleEvery` messages. */
+  samples: (ProcStat & { sent: number })[];
   crashed: boolean;
 }
 
@@ -60,6 +64,17 @@ export function procStat(pid: number): ProcStat | undefined {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
     return { rssMB: Math.round(rss * 10) / 10, fds: readdirSync(`/proc/${pid}/fd`).length };
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat (clock ticks of 10 ms). */
+export function procCpuSeconds(pid: number): number | undefined {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // Fields after the command: state is [0], utime [11], stime [12] (proc(5) fields 14 and 15).
+    return (Number(f[11]) + Number(f[12])) / 100;
   } catch {
     return undefined;
   }
@@ -119,7 +134,10 @@ function openTcp(host: string, port: number, localAddress?: string): Promise<Tra
   return new Promise((resolve) => {
     const sock = net.connect({ host, port, ...(localAddress ? { localAddress } : {}) });
     const t: Tracked = { sock, closedByPeer: false, closed: false };
-    sock.on('error', () => undefined);
+    // A reset from the gateway (it closed a connection with our bytes unread) is its close too.
+    sock.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ECONNRESET' || e.code === 'EPIPE') t.closedByPeer = true;
+    });
     sock.on('data', () => undefined);
     sock.on('end', () => (t.closedByPeer = true));
     sock.on('close', () => {
@@ -141,6 +159,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
     idle: { opened: 0, refusedAtOnce: 0, closedByGateway: 0, stillOpen: 0 },
     slowWriters: { opened: 0, closedByGateway: 0 },
     ...(before ? { before } : {}),
+    samples: [],
     crashed: false,
   };
 
@@ -203,6 +222,10 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
         res.liveness.checks++;
         if (ms < 0) res.liveness.failures++;
         else res.liveness.maxMs = Math.max(res.liveness.maxMs, Math.round(ms * 10) / 10);
+        if (o.pid !== undefined && res.sent % (o.sampleEvery ?? 50_000) === 0) {
+          const p = procStat(o.pid);
+          if (p) res.samples.push({ sent: res.sent, ...p });
+        }
         if (!alive(o.pid)) {
           res.crashed = true;
           break;
