@@ -43,10 +43,14 @@ export async function startGatewayChild(root: string, config: string, httpPort: 
   };
 }
 
-/** One counter family of /metrics summed over its labels. */
-export async function metric(httpPort: number, name: string): Promise<number> {
+/** One counter family of /metrics summed over its labels (or only the samples with `label`, e.g. 'limit="idle"'). */
+export async function metric(httpPort: number, name: string, label?: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
   let sum = 0;
-  for (const line of text.split('\n')) if (line.startsWith(name) && (line[name.length] === ' ' || line[name.length] === '{')) sum += Number(line.split(' ').pop());
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name) || (line[name.length] !== ' ' && line[name.length] !== '{')) continue;
+    if (label && !line.includes(label)) continue;
+    sum += Number(line.split(' ').pop());
+  }
   return sum;
 }

@@ -110,7 +110,7 @@ export class UserAgent extends Emitter<UaEvents> implements TransactionUser {
       return { status: 400, reason: 'Invalid Request-URI' };
     }
     if (scheme !== 'sip' && scheme !== 'sips' && scheme !== 'tel') {
-      return { status: 416, reason: `URI scheme ${scheme.slice(0, 20)} not supported` };
+      return { status: 416, reason: `URI scheme ${scheme.slice(0, 40)} not supported` };
     }
     const unsupported = req.headers.getAll('Require').filter((t) => !SUPPORTED.includes(t.toLowerCase()));
     if (unsupported.length) return { status: 420, reason: 'Bad Extension', headers: { Unsupported: unsupported.join(', ') } };
