@@ -26,16 +26,19 @@ async function main(): Promise<number> {
     host: '127.0.0.1', port: 25190, root: ROOT, count, ratePerSec: rate, seed, tcpShare: 0.2, livenessEvery: 1000,
     idleConnections: 2000, idleSources: 25, slowWriters: 20, pid: gw.pid, number: '+18990000001', settleMs: 3000,
   });
-  // The transactions the fuzz opened live 32 s (Timer J/H, 64*T1): RSS once they are gone.
-  if (!r.crashed) await new Promise((res) => setTimeout(res, 35_000));
+  // What the fuzz started ends on the protocol timers: transactions after 64*T1 = 32 s (Timer
+  // J/H/L), an answered INVITE never ACKed after 32 s, then its BYE's transaction after 32 s more.
+  if (!r.crashed) await new Promise((res) => setTimeout(res, 70_000));
   const settled = procStat(gw.pid);
   const internalErrors = r.crashed ? NaN : await metric(HTTP, 'vagw_internal_errors_total');
   const parseErrors = r.crashed ? NaN : await metric(HTTP, 'vagw_sip_parse_errors_total');
+  // What is still held once every timer has run: transactions and calls should be back to none.
+  const leftover = r.crashed ? undefined : { transactions: await metric(HTTP, 'vagw_sip_transactions_active'), calls: await metric(HTTP, 'vagw_calls_active'), mediaSessions: await metric(HTTP, 'vagw_media_sessions') };
   const sipp = r.crashed
     ? undefined
     : await runSipp({ scenario: 'livevox-call.xml', target: '127.0.0.1:25190', service: '+18990000010', calls: 1, timeoutSec: 20 });
   const exit = r.crashed ? null : await gw.stop();
-  const out = { started: started.toISOString(), count, rate, seed, ...r, settled, internalErrors, parseErrors, sippCall: sipp ? { successful: sipp.successful, failed: sipp.failed } : null, gatewayExit: exit, errors: gw.errors.slice(0, 10) };
+  const out = { started: started.toISOString(), count, rate, seed, ...r, settled, leftover, internalErrors, parseErrors, sippCall: sipp ? { successful: sipp.successful, failed: sipp.failed } : null, gatewayExit: exit, errors: gw.errors.slice(0, 10) };
   const file = await writeResults('fuzz-sip', started, out);
   const rows = [
     ['messages sent (UDP / TCP)', `${r.sent} (${r.udp} / ${r.tcp})`],
@@ -47,9 +50,10 @@ async function main(): Promise<number> {
     ['TCP connections for fuzzing / closed by the gateway', `${r.tcpConnections} / ${r.tcpClosedByGateway}`],
     ['idle connections: opened / refused at once (per-source cap) / closed by deadline / still open', `${r.idle.opened} / ${r.idle.refusedAtOnce} / ${r.idle.closedByGateway - r.idle.refusedAtOnce} / ${r.idle.stillOpen}`],
     ['slow writers closed by the message deadline', `${r.slowWriters.closedByGateway} of ${r.slowWriters.opened}`],
-    ['gateway RSS before -> end of fuzz -> 35 s later (transactions expired)', `${r.before?.rssMB} -> ${r.after?.rssMB} -> ${settled?.rssMB} MB`],
+    ['gateway RSS before -> end of fuzz -> 70 s later (every protocol timer run)', `${r.before?.rssMB} -> ${r.after?.rssMB} -> ${settled?.rssMB} MB`],
     ['gateway RSS every 50 000 messages (MB)', r.samples.map((x) => x.rssMB).join(' ')],
-    ['gateway open fds before -> after -> 35 s later', `${r.before?.fds} -> ${r.after?.fds} -> ${settled?.fds}`],
+    ['gateway open fds before -> after -> 70 s later', `${r.before?.fds} -> ${r.after?.fds} -> ${settled?.fds}`],
+    ['held 70 s after the fuzz: transactions / calls / media sessions', leftover ? `${leftover.transactions} / ${leftover.calls} / ${leftover.mediaSessions}` : 'n/a'],
     ['SIPp call afterwards', sipp ? `${sipp.successful} ok, ${sipp.failed} failed` : 'not run (crashed)'],
     ['gateway exit on SIGTERM', String(exit)],
   ];
