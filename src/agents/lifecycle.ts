@@ -10,6 +10,7 @@ import type { ContactCenterConfig, SipProfile } from '../config/types.js';
 import type { VendorAdapter, VendorAgent } from '../vendors/types.js';
 import { isOpen } from './hours.js';
 import type { AgentPool } from './pool.js';
+import { guard } from '../util/faults.js';
 
 export type VendorPhase = 'logged-out' | 'logging-in' | 'ready' | 'closing' | 'failed';
 
@@ -58,7 +59,7 @@ export class AgentLifecycle {
 
   /** Periodic checks (call `check()` once first to log agents in). */
   start(): void {
-    this.timer = setInterval(() => void this.check(), this.opts.checkEveryMs ?? 15_000);
+    this.timer = setInterval(guard('agents.lifecycle', () => this.check()), this.opts.checkEveryMs ?? 15_000);
     this.timer.unref();
   }
 

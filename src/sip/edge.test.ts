@@ -114,6 +114,18 @@ describe('UAS checks of RFC 3261 §8.2, for every method', () => {
   });
 });
 
+describe('counters a peer cannot grow', () => {
+  it('requests with methods we do not know are counted together as other (found by fuzz:sip: one label per random token)', async () => {
+    const { ep, peer } = await setup();
+    for (const m of ['FOO', 'BAR', 'INV%TE']) {
+      peer.send(request(m, peer.port), ep.port);
+      await peer.next(isRes(501));
+    }
+    expect(ep.stats.requestsIn.get('other')).toBe(3);
+    expect([...ep.stats.requestsIn.keys()]).toEqual(['other']);
+  });
+});
+
 describe('source policy (before parsing)', () => {
   it('untrusted sources are ignored or rejected; trusted ones are rate limited per address', () => {
     const clock = new FakeClock();

@@ -28,6 +28,9 @@ export { responseTarget, serverKey };
 import { faults } from '../util/faults.js';
 import { DEFAULT_TCP_LIMITS, type TcpLimits } from './transport/tcp.js';
 
+/** Methods with a label of their own in vagw_sip_requests_received_total (RFC 3261 and extensions). */
+const METRIC_METHODS = new Set(['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'INFO', 'UPDATE', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'MESSAGE', 'PUBLISH']);
+
 export type ServerTransaction = InviteServerTransaction | NonInviteServerTransaction;
 export type ClientTransaction = InviteClientTransaction | NonInviteClientTransaction;
 
@@ -264,7 +267,9 @@ export class SipEndpoint {
   }
 
   private receiveRequest(req: SipRequest, flow: Flow): void {
-    this.stats.inc(this.stats.requestsIn, req.method);
+    // Any token is a method on the wire: one label per method would let a peer grow this map (and
+    // /metrics) without bound, so methods we do not know are counted together.
+    this.stats.inc(this.stats.requestsIn, METRIC_METHODS.has(req.method) ? req.method : 'other');
     this.stampVia(req, flow);
     const key = serverKey(req, req.method === 'ACK' ? 'INVITE' : req.method);
     const tx = this.server.get(key);

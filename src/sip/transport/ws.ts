@@ -70,7 +70,7 @@ export class WsTransport {
       // Select the offered spelling of `sip` (handleUpgrade refused offers without it).
       handleProtocols: (offered) => [...offered].find((p) => p.toLowerCase() === SIP_SUBPROTOCOL) ?? false,
     });
-    this.pinger = setInterval(() => this.ping(), this.opts.pingIntervalMs);
+    this.pinger = setInterval(guard('sip.ws.ping', () => this.ping()), this.opts.pingIntervalMs);
     this.pinger.unref();
   }
 

@@ -13,6 +13,7 @@ import { parseRtp, isRtcp } from '../../../../media/rtp.js';
 import { buildRtp } from '../../../../media/rtp-packet.js';
 import { TelephoneEventReceiver } from '../../../../media/dtmf/rfc4733.js';
 import { DEFAULT_TELEPHONE_EVENT_PT, PT_PCMU } from './placer-sdp.js';
+import { guard } from '../../../util/faults.js';
 
 export const FRAME_MS = 20;
 export const FRAME_SAMPLES = 160;
@@ -87,7 +88,7 @@ export class RtpStream {
     /** Most decoded samples kept (oldest dropped first). */
     private readonly keepSamples: number,
   ) {
-    sock.on('message', (m) => this.onPacket(m));
+    sock.on('message', guard('sandbox.placer.rtp', (m: Buffer) => this.onPacket(m)));
   }
 
   private onPacket(m: Buffer): void {

@@ -45,6 +45,7 @@ import {
   type Dest,
   type SipTimers,
 } from './placer-sip.js';
+import { guard } from '../../../util/faults.js';
 
 export interface PlacerOptions {
   /** Address the SIP and RTP sockets bind to and that our headers advertise (IPv4). Default 127.0.0.1. */
@@ -165,7 +166,8 @@ export class CallPlacer {
     this.log = (opts.logger ?? pino({ level: 'silent' })).child({ component: 'livevox-placer' });
     this.keepSamples = Math.max(0, Math.round((opts.keepReceivedSeconds ?? 4) * 8000));
     this.nonInvite = new NonInviteTransactions((buf, dest) => this.send(buf, dest), this.timers);
-    sock.on('message', (m, rinfo) => this.receive(m, { address: rinfo.address, port: rinfo.port }));
+    // The sandbox runs inside the gateway's process: its sockets are inside the fault boundary too.
+    sock.on('message', guard('sandbox.placer.sip', (m: Buffer, rinfo: dgram.RemoteInfo) => this.receive(m, { address: rinfo.address, port: rinfo.port }), { log: this.log }));
   }
 
   static async start(opts: PlacerOptions): Promise<CallPlacer> {

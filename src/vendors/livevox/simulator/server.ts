@@ -12,6 +12,7 @@ import { SimError } from './records.js';
 import { canonicalPath, handle, type ApiResponse } from './routes.js';
 import type { SimState } from './state.js';
 import { parseJson } from './validate.js';
+import { faults } from '../../../util/faults.js';
 
 const MAX_BODY = 1 << 20;
 
@@ -103,7 +104,7 @@ export function startServer(o: SimServerOptions): Promise<SimServer> {
   const server = createServer((req, res) => {
     serve(req, res).catch((err: unknown) => {
       if (err instanceof SimError) return send(res, { status: err.status, body: { code: err.code, message: err.message } });
-      o.logger.error({ err }, 'livevox sim: request failed');
+      faults.record('sandbox.livevox.http', err, { url: req.url?.slice(0, 200) }, o.logger);
       send(res, { status: 500, body: { code: 500, message: 'simulator error' } });
     });
   });
