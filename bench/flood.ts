@@ -46,9 +46,9 @@ const pct = (xs: number[], p: number): number | null => {
   return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! * 10) / 10;
 };
 
-function carrier(): Promise<SippResult> {
+function carrier(n = calls): Promise<SippResult> {
   const numbers = Array.from({ length: AGENTS }, (_, i) => `+1899${String(i + 1).padStart(7, '0')}`);
-  return runSipp({ scenario: 'bench-call.xml', target: `127.0.0.1:${SIP}`, calls, rate: callRate, limit: AGENTS / 2, injection: numbers, traceRtt: true, timeoutSec: Math.ceil(calls / callRate) + 30 });
+  return runSipp({ scenario: 'bench-call.xml', target: `127.0.0.1:${SIP}`, calls: n, rate: callRate, limit: AGENTS / 2, injection: numbers, traceRtt: true, timeoutSec: Math.ceil(n / callRate) + 30 });
 }
 
 async function main(): Promise<number> {
@@ -58,6 +58,8 @@ async function main(): Promise<number> {
   await writeFile(file, config);
   const gw = await startGatewayChild(ROOT, file, HTTP);
 
+  // Warm-up (JIT, media workers, first port binds), not measured.
+  await carrier(Math.min(calls, 300));
   const c0 = procCpuSeconds(gw.pid) ?? 0;
   let t = performance.now();
   const quiet = await carrier();

@@ -8,7 +8,7 @@
 import dgram from 'node:dgram';
 import { readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
-import { carrierSeeds, corpusSeeds, mutate, prng } from './mutate.js';
+import { carrierSeeds, corpusSeeds, mutate, prng } from '../../test/helpers/sip-mutate.js';
 
 export interface FuzzOptions {
   host: string;
