@@ -39,7 +39,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     },
   });
   const cc = await startContactCenters(config, agents, log);
-  const calls = new CallManager(config, agents, media, log, { links: cc.links, ...(cc.wrapUp ? { wrapUp: cc.wrapUp } : {}) });
+  const calls = new CallManager(config, agents, media, log, { contactCenters: { links: cc.links, ...(cc.wrapUp ? { wrapUp: cc.wrapUp } : {}) } });
   await calls.start();
   const metrics = (): MetricsSource => ({
     gateway: config.gateway.name,
@@ -59,7 +59,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   });
   const control: ControlSources = {
     calls: () => calls.calls.values(),
-    call: (id) => calls.calls.get(id),
+    call: (id) => calls.find(id),
     agents: () => agents.list(),
     agentDetail: (id) => {
       // Whether a WebRTC far end can take this agent's calls right now (SIP.js registration, /webrtc claim).
@@ -67,13 +67,20 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       const lc = cc.lifecycles.find((l) => l.states.has(id));
       if (!lc) return webrtc;
       const st = lc.states.get(id)!;
-      return { ...webrtc, vendorPhase: st.phase, keepAlives: st.keepAlives, wrapUpPending: cc.wrapUp?.pendingFor(id) ?? 0, ...(st.lastError ? { lastError: st.lastError } : {}) };
+      return {
+        ...webrtc,
+        vendor: cc.linkFor(id)?.vendor,
+        vendorPhase: st.phase,
+        keepAlives: st.keepAlives,
+        wrapUpPending: cc.wrapUp?.pendingFor(id) ?? 0,
+        ...(st.platform ? { platformState: st.platform.state, platformStateAt: new Date(st.platform.at).toISOString() } : {}),
+        ...(st.lastError ? { lastError: st.lastError } : {}),
+      };
     },
     setAgentState: async (id, state) => {
-      const link = [...cc.links.values()][0];
-      const vendorAgent = cc.lifecycles.some((l) => l.states.has(id));
-      // The contact center is told first: an agent is Ready here only when it is Ready there.
-      if (link && vendorAgent) await (state === 'ready' ? link.adapter.ready(id) : link.adapter.notReady(id, 'operator'));
+      // The agent's own contact center is told first: an agent is Ready here only when it is Ready there.
+      const link = cc.linkFor(id);
+      if (link) await (state === 'ready' ? link.adapter.ready(id) : link.adapter.notReady(id, 'operator'));
       return agents.setIdleState(id, state);
     },
   };
@@ -81,9 +88,16 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const sipWs = calls.sipWebSocket;
   const attach = calls.webrtc.attach;
   const upgrades = { ...(sipWs ? { '/sip': sipWs.handleUpgrade.bind(sipWs) } : {}), '/webrtc': attach.handleUpgrade.bind(attach) };
-  const sim = cc.simulator;
-  // The demo page's "call me": the sandbox contact center routes a customer call to the agent.
-  const demo = sim ? { placeCall: async (agent: string) => ({ ...sim.startCall(agent, {}) }) } : {};
+  // The demo page's "call me": the agent's sandbox contact center routes a customer call to it.
+  const vendorUser = (id: string): string => config.profiles.flatMap((p) => p.agents).find((a) => a.id === id)?.vendorUser ?? id;
+  const demo = cc.sandboxes.size
+    ? {
+        placeCall: async (agent: string) => {
+          const sandbox = cc.sandboxes.get(cc.linkFor(agent)?.vendor ?? '') ?? [...cc.sandboxes.values()][0]!;
+          return sandbox.placeCall(vendorUser(agent));
+        },
+      }
+    : {};
   const http = new HttpApi({ metrics, health: () => ({ draining: calls.draining, activeCalls: calls.calls.size }), control, demo, upgrades });
   let httpPort: number;
   try {
@@ -94,7 +108,12 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   }
   const sipPorts = Object.fromEntries(calls.profiles.map((p) => [p.profile.name, p.endpoint.port]));
   await cc.attachSip(sipPorts);
-  await cc.start({ agentReady: (id) => calls.agentReady(id) });
+  await cc.start({
+    agentReady: (id) => calls.agentReady(id),
+    inbound: (ev, link) => {
+      if (ev.type !== 'agent-state') calls.platformEvent(ev, link);
+    },
+  });
   let stopping: Promise<void> | undefined;
   return {
     config,

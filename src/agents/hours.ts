@@ -1,6 +1,6 @@
 /**
  * Open hours of a contact-center service in its own time zone. Virtual agents are logged in only
- * while the service is open (LiveVox's rule); absent hours mean always open.
+ * while the service is open (the platforms' rule: agents sign in for the service's hours); absent hours mean always open.
  */
 import type { ContactCenterConfig } from '../config/types.js';
 

@@ -1,16 +1,18 @@
 /**
- * Keeps a profile's virtual agents in the state the contact center needs (LiveVox's rules):
- * logged in, joined and Ready while the service is open; cycled NotReady -> Ready every
- * `keepAliveMinutes` while idle so the vendor session never expires (never while on a call);
- * NotReady and logged out at closing (a call in progress finishes first). Failures are retried
- * on the next check; an agent is only offered calls (pool Ready) once the vendor has it Ready.
+ * Keeps a profile's virtual agents in the state the contact center needs: logged in and Ready
+ * while the service is open; kept alive while idle the way the platform's policy says (a state
+ * cycle every N minutes, or the adapter's heartbeat), never while on a call; NotReady and logged
+ * out at closing (a call in progress finishes first). Failures are retried on the next check; an
+ * agent is only offered calls (pool Ready) once the platform has it in a state that takes calls.
+ * What the platform itself reports about an agent (inbound `agent-state`) is kept and shown.
  */
 import type { Logger } from 'pino';
 import type { ContactCenterConfig, SipProfile } from '../config/types.js';
-import type { VendorAdapter, VendorAgent } from '../vendors/types.js';
+import type { ContactCenterPolicy, VendorAdapter, VendorAgent, VendorAgentState } from '../vendors/types.js';
 import { isOpen } from './hours.js';
 import type { AgentPool } from './pool.js';
 import { guard } from '../util/faults.js';
+import { realClock, type Clock, type TimerHandle } from '../util/clock.js';
 
 export type VendorPhase = 'logged-out' | 'logging-in' | 'ready' | 'closing' | 'failed';
 
@@ -19,32 +21,35 @@ export interface AgentVendorState {
   lastKeepAlive: number;
   lastError?: string;
   keepAlives: number;
+  /** The platform's own last word on the agent (inbound event), with when it came. */
+  platform?: { state: VendorAgentState; at: number; reason?: string };
 }
 
 export interface LifecycleOptions {
   /** How often open hours and keep-alives are checked (ms). */
   checkEveryMs?: number;
-  now?: () => number;
+  clock?: Clock;
   /** Steps still pending in the wrap-up outbox for this agent (it is not made Ready before they are done). */
   pendingWrapUp?: (agentId: string) => number;
 }
 
 export class AgentLifecycle {
   readonly states = new Map<string, AgentVendorState>();
-  private timer?: NodeJS.Timeout;
+  private timer?: TimerHandle;
   private busy = new Set<string>();
   private readonly cc: ContactCenterConfig;
-  private readonly now: () => number;
+  private readonly clock: Clock;
 
   constructor(
     private readonly profile: SipProfile,
     private readonly adapter: VendorAdapter,
+    private readonly policy: ContactCenterPolicy,
     private readonly pool: AgentPool,
     private readonly log: Logger,
     private readonly opts: LifecycleOptions = {},
   ) {
     this.cc = profile.contactCenter;
-    this.now = opts.now ?? (() => Date.now());
+    this.clock = opts.clock ?? realClock;
     for (const a of profile.agents) {
       this.states.set(a.id, { phase: 'logged-out', lastKeepAlive: 0, keepAlives: 0 });
       // Nobody gets calls before the vendor has them Ready.
@@ -59,8 +64,57 @@ export class AgentLifecycle {
 
   /** Periodic checks (call `check()` once first to log agents in). */
   start(): void {
-    this.timer = setInterval(guard('agents.lifecycle', () => this.check()), this.opts.checkEveryMs ?? 15_000);
-    this.timer.unref();
+    const every = this.opts.checkEveryMs ?? 15_000;
+    const tick = guard('agents.lifecycle', async () => {
+      await this.check();
+      if (this.timer) this.timer = this.clock.set(every, tick);
+    });
+    this.timer = this.clock.set(every, tick);
+  }
+
+  private now(): number {
+    return this.clock.wall();
+  }
+
+  private get keepAliveMs(): number {
+    const k = this.policy.keepAlive;
+    return k.kind === 'state-cycle' ? k.everyMinutes * 60_000 : k.kind === 'heartbeat' ? k.everySeconds * 1000 : Infinity;
+  }
+
+  /** Keep an idle agent signed in the platform's way. */
+  private async keepAlive(id: string): Promise<void> {
+    if (this.policy.keepAlive.kind === 'heartbeat') {
+      if (!this.adapter.heartbeat) throw new Error(`the ${this.adapter.name} adapter has no heartbeat, which its policy asks for`);
+      return this.adapter.heartbeat(id);
+    }
+    // A state cycle: platforms that expire an idle session count a state change as activity.
+    this.pool.setIdleState(id, 'not-ready');
+    await this.adapter.notReady(id, 'keep-alive');
+    await this.adapter.ready(id);
+    this.pool.setIdleState(id, 'ready');
+  }
+
+  /**
+   * The platform reported the agent's state. It is kept for /agents; a platform that signed the
+   * agent out, or took an idle agent out of a state that takes calls, takes it out of service here
+   * too, and the next check signs it in and makes it Ready again (within open hours).
+   */
+  platformState(id: string, state: VendorAgentState, reason?: string): boolean {
+    const st = this.states.get(id);
+    if (!st) return false;
+    st.platform = { state, at: this.now(), ...(reason ? { reason } : {}) };
+    const agent = this.pool.list().find((a) => a.id === id);
+    const idle = agent?.state !== 'busy' && (this.opts.pendingWrapUp?.(id) ?? 0) === 0;
+    if (state === 'logged-out' && st.phase !== 'logging-in') {
+      st.phase = 'logged-out';
+      this.pool.setIdleState(id, 'not-ready');
+    } else if (idle && st.phase === 'ready' && !this.policy.mayTakeCall(state) && state !== 'in-call' && state !== 'wrap-up') {
+      st.phase = 'failed';
+      st.lastError = `the contact center set the agent ${state}${reason ? ` (${reason})` : ''}`;
+      this.pool.setIdleState(id, 'not-ready');
+    }
+    this.log.info({ agent: id, state, reason }, 'contact center reported the agent state');
+    return true;
   }
 
   /** One pass over every agent: open/close, keep-alive. Exposed for tests with a fast clock. */
@@ -93,14 +147,10 @@ export class AgentLifecycle {
         delete st.lastError;
         this.pool.setIdleState(id, 'ready');
         this.log.info({ agent: id }, 'agent logged in, joined and Ready');
-      } else if (open && st.phase === 'ready' && !onCall && this.now() - st.lastKeepAlive >= this.cc.keepAliveMinutes * 60_000) {
-        // LiveVox expires a session after 2 h without a state change: cycle NotReady -> Ready.
-        this.pool.setIdleState(id, 'not-ready');
-        await this.adapter.notReady(id, 'keep-alive');
-        await this.adapter.ready(id);
+      } else if (open && st.phase === 'ready' && !onCall && this.now() - st.lastKeepAlive >= this.keepAliveMs) {
+        await this.keepAlive(id);
         st.lastKeepAlive = this.now();
         st.keepAlives++;
-        this.pool.setIdleState(id, 'ready');
       } else if (!open && (st.phase === 'ready' || st.phase === 'closing')) {
         this.pool.setIdleState(id, 'not-ready');
         if (onCall) {
@@ -132,6 +182,7 @@ export class AgentLifecycle {
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.timer?.cancel();
+    delete this.timer;
   }
 }

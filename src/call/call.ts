@@ -1,15 +1,19 @@
 /**
- * One call: the SIP dialog, the media session and the leased agent, owned together. Every way a
- * call can end funnels into `end(reason)`, which is idempotent and tears down in one order:
- * state -> timers -> BYE (if we are the ones ending) -> media -> agent -> `ended` event.
+ * One call: the INVITE, the SIP dialog, the media session and the leased agent, owned together
+ * from the moment the INVITE is routed to an agent. Every way a call can end, before or after the
+ * answer, funnels into `end(reason)`, which is idempotent and tears down in one order:
+ * state -> timers -> final refusal of an INVITE never answered, or BYE (if we are the ones ending)
+ * -> media -> agent (the wrap-up, exactly once) -> `ended` event.
  */
 import { BehaviorSubject, Subject } from 'rxjs';
 import type { Logger } from 'pino';
 import type { Dialog, DialogEndReason } from '../sip/dialog.js';
 import type { EngineControl, MediaSession } from '../../media/types.js';
 import type { VendorAdapter, VendorCallIds } from '../vendors/types.js';
+import { realClock, type Clock, type TimerHandle } from '../util/clock.js';
 import type { DtmfDigit } from './dtmf.js';
-import { BYE_REASON, transition, type CallInput, type CallState, type EndReason } from './state.js';
+import { NO_MEDIA } from './no-media.js';
+import { BYE_REASON, refusalFor, transition, type CallInput, type CallState, type EndReason, type Refusal } from './state.js';
 
 export type CallEvent =
   | { type: 'dtmf'; digit: DtmfDigit; via: 'info' | 'rtp' }
@@ -17,7 +21,15 @@ export type CallEvent =
   | { type: 'media-updated'; direction: string }
   | { type: 'ended'; reason: EndReason; durationMs: number };
 
+/** The INVITE as the call sees it until it is answered (IncomingInvite). */
+export interface PendingInvite {
+  readonly state: 'pending' | 'accepted' | 'rejected' | 'cancelled' | string;
+  reject(status: number, reason: string, headers?: Record<string, string>): void;
+}
+
 export interface CallInfo {
+  /** The gateway's key of this call (unique among live calls; the Call-ID unless another live call has it). */
+  key: string;
   callId: string;
   profile: string;
   agentId: string;
@@ -40,12 +52,19 @@ export class Call {
   readonly state$: BehaviorSubject<CallState>;
   readonly events$ = new Subject<CallEvent>();
   private dialog?: Dialog;
-  private timers: NodeJS.Timeout[] = [];
+  private timers: TimerHandle[] = [];
+  private mediaSession: MediaSession = NO_MEDIA;
+  private readonly clock: Clock;
+  private readonly startedMono: number;
   private endedPromise?: Promise<void>;
   endReason?: EndReason;
   /** Term code the engine gave with its hangup (the contact-center wrap-up uses it). */
   termCode?: string;
   private transferring = false;
+  /** The From tag of the INVITE (with the Call-ID, what tells this call's dialog from another's). */
+  fromTag = '';
+  /** The status the INVITE was refused with, when the call ended before its answer. */
+  refusedWith?: number;
   /** Our own hold (API or engine): the caller hears silence instead of the engine. */
   onHold = false;
 
@@ -77,11 +96,35 @@ export class Call {
 
   constructor(
     readonly info: CallInfo,
-    readonly media: MediaSession,
-    private readonly releaseAgent: () => void,
+    /** The INVITE until it is answered: end() refuses it if it never was. */
+    private readonly invite: PendingInvite,
+    /** Runs once, when the call has ended: the agent's wrap-up or the lease's release. */
+    private readonly releaseAgent: (call: Call) => void,
     readonly log: Logger,
+    clock: Clock = realClock,
   ) {
+    this.clock = clock;
+    this.startedMono = clock.now();
     this.state$ = new BehaviorSubject<CallState>('ringing');
+  }
+
+  get media(): MediaSession {
+    return this.mediaSession;
+  }
+
+  /** Whether end() has run (the state machine says 'ended'). */
+  get hasEnded(): boolean {
+    return this.endedPromise !== undefined;
+  }
+
+  get isAnswered(): boolean {
+    return this.dialog !== undefined;
+  }
+
+  /** The media session opened for this call (a call that already ended closes it at once). */
+  attachMedia(media: MediaSession): void {
+    if (this.endedPromise) return media.close(this.endReason);
+    this.mediaSession = media;
     media.onEnd = (reason, detail) => {
       this.log.warn({ reason, detail }, 'media ended the call');
       void this.end(reason);
@@ -112,6 +155,7 @@ export class Call {
       void this.end(this.handedOver && why === 'remote-bye' ? 'transferred' : FROM_DIALOG[why]);
     });
     if (maxCallSeconds > 0) this.after(maxCallSeconds * 1000, () => void this.end('max-duration'));
+    this.pendingAccept?.(true);
   }
 
   /** A new offer moved the media direction (hold/resume, RFC 3264 §8.4). */
@@ -209,13 +253,45 @@ export class Call {
   }
 
   after(ms: number, fn: () => void): void {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    this.timers.push(t);
+    this.timers.push(this.clock.set(ms, fn));
   }
 
-  /** The one way out. Resolves when teardown (including our BYE's answer) is done. */
-  end(reason: EndReason): Promise<void> {
+  /** Set while the call waits for the contact center to accept it (answer policy 'on-accept'). */
+  private pendingAccept?: (accepted: boolean) => void;
+
+  /**
+   * Wait until the contact center accepts the call (true), or the call ends or `timeoutMs` passes
+   * first (false). The platform's `accept` action calls `accept()`.
+   */
+  awaitAccept(timeoutMs: number): Promise<boolean> {
+    if (this.endedPromise) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const t = this.clock.set(timeoutMs, () => settle(false));
+      const settle = (ok: boolean): void => {
+        t.cancel();
+        delete this.pendingAccept;
+        resolve(ok);
+      };
+      this.pendingAccept = settle;
+    });
+  }
+
+  get awaitingAccept(): boolean {
+    return this.pendingAccept !== undefined;
+  }
+
+  /** The contact center accepted the call: false when it was not waiting for that. */
+  accept(): boolean {
+    if (!this.pendingAccept) return false;
+    this.pendingAccept(true);
+    return true;
+  }
+
+  /**
+   * The one way out. Resolves when teardown (including our BYE's answer) is done. A call never
+   * answered gets its final refusal here (`refusal`, else the one its reason implies).
+   */
+  end(reason: EndReason, refusal?: Refusal): Promise<void> {
     if (this.endedPromise) return this.endedPromise;
     // Set before anything else: the BYE below makes the dialog report its end synchronously,
     // which re-enters end() and must find the call already ending.
@@ -223,7 +299,17 @@ export class Call {
     this.endedPromise = new Promise<void>((r) => (done = r));
     this.endReason = reason;
     this.move('end');
-    for (const t of this.timers) clearTimeout(t);
+    for (const t of this.timers) t.cancel();
+    this.pendingAccept?.(false);
+    if (!this.dialog) {
+      // Never answered: the INVITE gets its final response now (a no-op after CANCEL's 487).
+      const r = refusal ?? refusalFor(reason);
+      if (this.invite.state === 'pending') {
+        this.refusedWith = r.status;
+        this.log.info({ status: r.status, reason: r.reason, endReason: reason }, 'INVITE refused');
+      }
+      this.invite.reject(r.status, r.reason, r.headers);
+    }
     // §15.1.1: the session is over once our BYE is sent, so media and agent are released
     // without waiting for the BYE's answer; the returned promise still waits for it (drain).
     const byeReason = BYE_REASON[reason];
@@ -232,8 +318,8 @@ export class Call {
         ? this.dialog.bye('local-bye', byeReason ? { Reason: byeReason } : {})
         : Promise.resolve();
     this.media.close(reason);
-    this.releaseAgent();
-    const durationMs = Date.now() - this.info.startedAt;
+    this.releaseAgent(this);
+    const durationMs = Math.round(this.clock.now() - this.startedMono);
     this.log.info({ reason, durationMs, media: this.media.stats }, 'call ended');
     this.events$.next({ type: 'ended', reason, durationMs });
     this.events$.complete();

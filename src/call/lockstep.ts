@@ -1,16 +1,20 @@
 /**
- * What ties a call to its contact center: which vendor ids and screen pop the engine is given,
- * which term code a call gets for how it ended, and the wrap-up steps that follow. Pure helpers
- * plus one bounded fetch, so the orchestrator stays a readable sequence.
+ * What ties a call to its contact center: which vendor ids and screen pop the engine is given and
+ * which term code a call gets for how it ended (the wrap-up steps that follow are the platform's
+ * policy). Pure helpers plus one bounded fetch, so the orchestrator stays a readable sequence.
  */
 import type { Logger } from 'pino';
 import type { ContactCenterConfig } from '../config/types.js';
-import type { VendorAdapter, VendorCallIds } from '../vendors/types.js';
+import type { ContactCenterPolicy, VendorAdapter, VendorCallIds } from '../vendors/types.js';
+import { realClock, sleep, type Clock } from '../util/clock.js';
 import type { EndReason } from './state.js';
-import type { WrapStep } from './wrapup.js';
 
+/** A profile's contact center: the platform's adapter and policy, and the profile's settings. */
 export interface ContactCenterLink {
+  /** The platform's name (`contactCenter.vendor`). */
+  vendor: string;
   adapter: VendorAdapter;
+  policy: ContactCenterPolicy;
   cc: ContactCenterConfig;
 }
 
@@ -24,6 +28,7 @@ export async function fetchCallContext(
   hint: VendorCallIds,
   log: Logger,
   late: (pop: Record<string, string>) => void,
+  clock: Clock = realClock,
 ): Promise<{ ids: VendorCallIds; screenPop?: Record<string, string> }> {
   let ids: VendorCallIds = hint;
   try {
@@ -42,7 +47,7 @@ export async function fetchCallContext(
       return undefined;
     },
   );
-  const timeout = new Promise<undefined>((r) => setTimeout(() => r(undefined), link.cc.screenPopWaitMs).unref());
+  const timeout = sleep(clock, link.cc.screenPopWaitMs).then(() => undefined);
   const screenPop = await Promise.race([pop, timeout]);
   settled = true;
   return screenPop ? { ids, screenPop } : { ids };
@@ -64,12 +69,4 @@ export function termCodeFor(reason: EndReason, cc: ContactCenterConfig, engineTe
     default:
       return cc.termCodes.failed;
   }
-}
-
-/** Term code then Ready: the order LiveVox requires after every call. */
-export function wrapUpSteps(callId: string, agentId: string, ids: VendorCallIds, termCode: string): WrapStep[] {
-  return [
-    { kind: 'termCode', agentId, callId, ids, termCode },
-    { kind: 'ready', agentId, callId },
-  ];
 }

@@ -1,20 +1,14 @@
 /**
  * What the engine is told about a call in `start.customParameters`: the agent, the numbers, the
  * SIP Call-ID and the contact center's own call ids, taken from the INVITE when the platform sends
- * them (LiveVox: X-transaction-id = callTransactionId, Session-ID = callSessionId).
+ * them (which headers carry them is the platform's policy).
  */
 import { randomBytes } from 'node:crypto';
 import type { Agent } from '../agents/pool.js';
 import { parseNameAddr, parseUri } from '../sip/grammar.js';
 import type { IncomingInvite } from '../sip/ua.js';
 import type { StreamMeta } from '../../media/types.js';
-import type { VendorCallIds } from '../vendors/types.js';
-
-const VENDOR_HEADERS: Record<string, string> = {
-  'X-transaction-id': 'transactionId',
-  'Session-ID': 'sessionId',
-  'X-agent-login-id': 'agentLoginId',
-};
+import type { ContactCenterPolicy, VendorCallIds } from '../vendors/types.js';
 
 function userOf(value: string | undefined): string {
   if (!value) return '';
@@ -25,14 +19,9 @@ function userOf(value: string | undefined): string {
   }
 }
 
-/** The contact center's ids the INVITE carried (LiveVox: X-transaction-id, Session-ID). */
-export function vendorIdsFromInvite(inv: IncomingInvite): VendorCallIds {
-  const out: VendorCallIds = {};
-  for (const [header, key] of Object.entries(VENDOR_HEADERS)) {
-    const v = inv.request.headers.get(header);
-    if (v) out[key] = v.slice(0, 256);
-  }
-  return out;
+/** The contact center's ids the INVITE carried, as its policy reads them (none without one). */
+export function vendorIdsFromInvite(inv: IncomingInvite, policy?: ContactCenterPolicy): VendorCallIds {
+  return policy ? policy.idsFromInvite((name) => inv.request.headers.get(name)) : {};
 }
 
 /** Vendor ids and screen-pop fields as flat `customParameters` (screen pop keys get `pop_`). */
@@ -43,9 +32,9 @@ export function customParams(ids: VendorCallIds, pop?: Record<string, string>): 
   return out;
 }
 
-export function streamMeta(gateway: string, profile: string, agent: Agent, inv: IncomingInvite): StreamMeta {
+export function streamMeta(gateway: string, profile: string, agent: Agent, inv: IncomingInvite, policy?: ContactCenterPolicy): StreamMeta {
   const h = inv.request.headers;
-  const vendor = customParams(vendorIdsFromInvite(inv));
+  const vendor = customParams(vendorIdsFromInvite(inv, policy));
   return {
     callSid: `CA${randomBytes(16).toString('hex')}`,
     streamSid: `MZ${randomBytes(16).toString('hex')}`,

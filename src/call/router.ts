@@ -7,11 +7,9 @@ import { normalizeNumber } from '../config/numbers.js';
 import type { SipProfile } from '../config/types.js';
 import { unescapeUri } from '../sip/grammar.js';
 
-export interface Refusal {
-  status: number;
-  reason: string;
-  headers?: Record<string, string>;
-}
+import type { Refusal } from './state.js';
+
+export type { Refusal };
 
 export interface AdmissionState {
   trusted: boolean;

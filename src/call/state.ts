@@ -42,7 +42,40 @@ export type EndReason =
   | 'media-failure'
   | 'transferred'
   | 'drain'
-  | 'answer-failed';
+  | 'answer-failed'
+  /** Refused after routing (no SDP offer, SDP not acceptable, no media, no WebRTC far end). */
+  | 'refused'
+  /** A bug during call setup or an action: contained by the fault boundary, the call ended. */
+  | 'internal-error'
+  /** The contact center released the call on its side, or never accepted it. */
+  | 'platform-ended';
+
+/** A SIP refusal of an INVITE that is never answered. */
+export interface Refusal {
+  status: number;
+  reason: string;
+  headers?: Record<string, string>;
+}
+
+/** The final response an INVITE never answered gets when its call ends for `reason`. */
+export function refusalFor(reason: EndReason): Refusal {
+  switch (reason) {
+    case 'caller-cancel':
+      // The transaction layer has sent 487 already (RFC 3261 §9.2); this is never sent.
+      return { status: 487, reason: 'Request Terminated' };
+    case 'drain':
+      return { status: 503, reason: 'Gateway draining for shutdown' };
+    case 'internal-error':
+      return { status: 500, reason: 'Internal error while setting up the call' };
+    case 'engine-failed':
+    case 'media-failure':
+      return { status: 503, reason: 'AI engine unavailable' };
+    case 'platform-ended':
+      return { status: 480, reason: 'The contact center released the call before it was answered' };
+    default:
+      return { status: 480, reason: `Call ended before it was answered (${reason})` };
+  }
+}
 
 /** RFC 3326 Reason header for the BYE we send, by cause (Q.850 cause codes). */
 export const BYE_REASON: Partial<Record<EndReason, string>> = {

@@ -7,12 +7,9 @@
  */
 import type { Logger } from 'pino';
 import type { Outbox } from '../store/outbox.js';
-import { VendorError, type VendorAdapter, type VendorCallIds } from '../vendors/types.js';
+import { VendorError, type VendorAdapter, type WrapStep } from '../vendors/types.js';
 
-export type WrapStep =
-  | { kind: 'termCode'; agentId: string; callId: string; ids: VendorCallIds; termCode: string }
-  | { kind: 'contact'; agentId: string; callId: string; account: string; fields: Record<string, string> }
-  | { kind: 'ready'; agentId: string; callId: string };
+export type { WrapStep };
 
 export interface WrapUpHooks {
   /** The agent's last step (Ready) is about to be sent: from now on it may take a call again. */

@@ -21,6 +21,7 @@ import { DEFAULT_TIMERS, type TimerConfig } from './transaction/timers.js';
 import { TcpTransport } from './transport/tcp.js';
 import { isReliable, isWebSocket, type Address, type Destination, type Flow, type TransportName } from './transport/types.js';
 import { UdpTransport } from './transport/udp.js';
+import type { DatagramFactory, DatagramTransport } from './transport/types.js';
 import { WsTransport, type WsOptions } from './transport/ws.js';
 import { callIdOf, responseTarget, serverKey } from './transport-rules.js';
 
@@ -41,6 +42,8 @@ export interface EndpointOptions {
   /** Address written in Via/Contact (the listen host unless behind NAT). */
   advertisedHost: string;
   clock?: Clock;
+  /** The datagram transport for 'udp' (default: a UDP socket; tests pass a MemoryNetwork's factory). */
+  datagram?: DatagramFactory;
   timers?: TimerConfig;
   limits?: ParseLimits;
   tcp?: Partial<TcpLimits> & { maxHeaderBytes?: number };
@@ -74,7 +77,7 @@ export class SipEndpoint {
   readonly stats: SipStats;
   readonly clock: Clock;
   readonly timers: TimerConfig;
-  private udp?: UdpTransport;
+  private udp?: DatagramTransport;
   private tcp?: TcpTransport;
   /** The WebSocket transport (RFC 7118), if enabled: hand it HTTP upgrades for its path. */
   websocket?: WsTransport;
@@ -102,7 +105,8 @@ export class SipEndpoint {
   async start(): Promise<void> {
     const onErr = (e: Error): void => this.log.error({ err: e }, 'transport error');
     if (this.opts.transports.includes('udp')) {
-      this.udp = new UdpTransport(this.opts.host, this.opts.port, (d, r, l) => this.receiveFrom(d, { transport: 'udp', local: l, remote: r }), onErr);
+      const make: DatagramFactory = this.opts.datagram ?? ((h, p, m, e) => new UdpTransport(h, p, m, e));
+      this.udp = make(this.opts.host, this.opts.port, (d, r, l) => this.receiveFrom(d, { transport: 'udp', local: l, remote: r }), onErr);
       await this.udp.listen();
     }
     if (this.opts.transports.includes('tcp')) {

@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/log.js';
 import { startGateway, type RunningGateway } from '../../src/server.js';
 import type { GatewayConfig } from '../../src/config/types.js';
+import type { LiveVoxSandbox } from '../../src/vendors/livevox/plugin.js';
 
 export const FIXTURES = path.resolve(import.meta.dirname, '..', 'fixtures');
 
@@ -12,4 +13,11 @@ export async function startFixture(file: string, patch?: (c: GatewayConfig) => v
   patch?.(config);
   const log = createLogger(config.gateway.logLevel, config.gateway.name, process.stderr as never);
   return startGateway(config, log);
+}
+
+/** The LiveVox sandbox (simulator + call placer) of a gateway started on a sandbox profile. */
+export function livevoxSandbox(gw: RunningGateway): LiveVoxSandbox {
+  const s = gw.contactCenters.sandboxes.get('livevox');
+  if (!s) throw new Error('this gateway runs no LiveVox sandbox');
+  return s as LiveVoxSandbox;
 }

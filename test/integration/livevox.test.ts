@@ -9,14 +9,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGateway } from '../../src/server.js';
-import { startFixture } from '../helpers/gateway.js';
+import { livevoxSandbox, startFixture } from '../helpers/gateway.js';
 import { startTestEngine, waitFor, type TestEngine } from '../helpers/test-engine.js';
 import type { LiveVoxSimulator } from '../../src/vendors/livevox/simulator/index.js';
 
 let gw: RunningGateway;
 let engine: TestEngine;
 
-const sim = () => gw.contactCenters.simulator!;
+const sim = () => livevoxSandbox(gw).simulator;
 const agentState = (user: string) => sim().state.snapshot().agents.find((a) => a.user === user)?.state;
 
 beforeAll(async () => {
@@ -64,7 +64,7 @@ describe('LiveVox virtual agents', () => {
     const call = sim().startCall('va-02', { transactionId: '200000000001', sessionId: 'S2@10.0.0.1' });
     const e = await engine.waitForCall(before, 5000);
     await waitFor(() => e.start !== undefined, 3000, 'start');
-    const placed = gw.contactCenters.placer!;
+    const placed = livevoxSandbox(gw).placer!;
     await waitFor(() => placed.active > 0, 2000, 'placed');
     sim().endCall(call.transactionId, 'customer');
     // The placer's leg ends when the customer leaves: it sends BYE.

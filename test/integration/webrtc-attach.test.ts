@@ -23,7 +23,7 @@ import { hasSustainedTone } from '../../media/dsp/goertzel.js';
 import { ToneGenerator } from '../../media/dsp/tone.js';
 import type { RunningGateway } from '../../src/server.js';
 import type { CallFailedError, PlacedCall } from '../../src/vendors/livevox/simulator/placer.js';
-import { startFixture } from '../helpers/gateway.js';
+import { livevoxSandbox, startFixture } from '../helpers/gateway.js';
 import { OFFER, placeCall, SipPeer } from '../helpers/sip-peer.js';
 import { waitFor } from '../helpers/test-engine.js';
 import { WebRtcFarEnd } from '../helpers/webrtc-far-end.js';
@@ -36,8 +36,8 @@ let gw: RunningGateway;
 /** Engines and peers a test opened: closed after it even when it fails (a claim outlives a failed test otherwise). */
 const cleanup: (() => Promise<void>)[] = [];
 
-const sim = () => gw.contactCenters.simulator!;
-const placer = () => gw.contactCenters.placer!;
+const sim = () => livevoxSandbox(gw).simulator;
+const placer = () => livevoxSandbox(gw).placer!;
 const vendorState = (user: string) => sim().state.snapshot().agents.find((a) => a.user === user)?.state;
 const termCodes = (transactionId: string) => sim().state.snapshot().calls.find((c) => c.transactionId === transactionId)?.termCodes.map((t) => t.termCodeName) ?? [];
 

@@ -16,14 +16,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasSustainedTone } from '../../media/dsp/goertzel.js';
 import type { RunningGateway } from '../../src/server.js';
 import { launchChromium, toneWav } from '../helpers/browser.js';
-import { startFixture } from '../helpers/gateway.js';
+import { livevoxSandbox, startFixture } from '../helpers/gateway.js';
 import { waitFor } from '../helpers/test-engine.js';
 
 let gw: RunningGateway;
 let browser: Browser;
 const ARTIFACTS = path.resolve(import.meta.dirname, '..', '..', 'test-results');
 
-const sim = () => gw.contactCenters.simulator!;
+const sim = () => livevoxSandbox(gw).simulator;
 const vendorState = (user: string) => sim().state.snapshot().agents.find((a) => a.user === user)?.state;
 const demo = (page: Page) => page.evaluate(() => (window as unknown as { vagwDemo: { state: Record<string, unknown> } }).vagwDemo.state);
 
@@ -80,7 +80,7 @@ describe('the demo page as a virtual agent (SIP.js + WebRTC in Chromium)', () =>
 
     const call = sim().startCall('+18990000002', { transactionId: '710000000001', sessionId: 'WEB1@10.0.0.1', phoneNumber: '3125550111' });
     await page.waitForFunction(() => document.querySelector('#callState')?.textContent === 'established', undefined, { timeout: 15_000 });
-    const placed = gw.contactCenters.placer!.find(call.transactionId)!;
+    const placed = livevoxSandbox(gw).placer!.find(call.transactionId)!;
     expect(placed).toBeDefined();
 
     // The customer's 440 Hz reaches the page through the gateway (RTP -> werift -> SRTP -> browser).
@@ -129,7 +129,7 @@ describe('the demo page as a virtual agent (SIP.js + WebRTC in Chromium)', () =>
     await page.waitForFunction(() => document.querySelector('#regState')?.textContent === 'registered', undefined, { timeout: 10_000 });
     const call = sim().startCall('+18990000002', { transactionId: '710000000002', sessionId: 'WEB2@10.0.0.1' });
     await page.waitForFunction(() => document.querySelector('#callState')?.textContent === 'established', undefined, { timeout: 15_000 });
-    const placed = gw.contactCenters.placer!.find(call.transactionId)!;
+    const placed = livevoxSandbox(gw).placer!.find(call.transactionId)!;
     const started = Date.now();
     await page.close();
     const end = await placed.ended;

@@ -42,3 +42,13 @@ export function flowDestination(flow: Flow): Destination {
   if (flow.connectionId !== undefined) d.connectionId = flow.connectionId;
   return d;
 }
+
+/** A datagram listening point: the UDP socket, or an in-memory one in unit tests (memory.ts). */
+export interface DatagramTransport {
+  local: Address;
+  listen(): Promise<void>;
+  send(data: Buffer, to: Address): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type DatagramFactory = (host: string, port: number, onDatagram: (data: Buffer, remote: Address, local: Address) => void, onError: (e: Error) => void) => DatagramTransport;

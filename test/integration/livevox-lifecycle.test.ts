@@ -5,12 +5,14 @@
  */
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SipProfile } from '../config/types.js';
-import { LiveVoxAdapter } from '../vendors/livevox/adapter.js';
-import { LiveVoxClient } from '../vendors/livevox/client.js';
-import { startLiveVoxSimulator, type LiveVoxSimulator } from '../vendors/livevox/simulator/index.js';
-import { AgentLifecycle } from './lifecycle.js';
-import { AgentPool } from './pool.js';
+import type { SipProfile } from '../../src/config/types.js';
+import { LiveVoxAdapter } from '../../src/vendors/livevox/adapter.js';
+import { LiveVoxClient } from '../../src/vendors/livevox/client.js';
+import { livevoxPolicy } from '../../src/vendors/livevox/policy.js';
+import { startLiveVoxSimulator, type LiveVoxSimulator } from '../../src/vendors/livevox/simulator/index.js';
+import { AgentLifecycle } from '../../src/agents/lifecycle.js';
+import { AgentPool } from '../../src/agents/pool.js';
+import type { Clock } from '../../src/util/clock.js';
 
 const log = pino({ level: 'silent' });
 let sim: LiveVoxSimulator | undefined;
@@ -41,7 +43,9 @@ async function setup(p: SipProfile, start: number) {
   });
   const adapter = new LiveVoxAdapter({ client: new LiveVoxClient({ baseUrl: sim.url, accessToken: 't', clientName: 'c', retries: 0 }) });
   const pool = new AgentPool([p]);
-  const lc = new AgentLifecycle(p, adapter, pool, log, { now: () => now });
+  // The test moves wall time itself; the lifecycle's own timer is not started here.
+  const clock: Clock = { now: () => now, wall: () => now, set: () => ({ cancel: () => undefined }) };
+  const lc = new AgentLifecycle(p, adapter, livevoxPolicy(p.contactCenter), pool, log, { clock });
   return { lc, pool, s: sim, advance: (ms: number) => (now += ms) };
 }
 

@@ -1,0 +1,69 @@
+/**
+ * What a contact center asks of a call (CCaaS adapter callbacks, Huawei events, agent-session
+ * commands), applied through the same state machine as engine and REST actions (actions.ts). An
+ * event for an agent with no live call, or an action the call's state does not allow, is refused
+ * with the reason and never touches another call.
+ */
+import type { Logger } from 'pino';
+import type { ActionOutcome, InboundEvent } from '../vendors/types.js';
+import { act, ActionNotPossible } from './actions.js';
+import type { Call } from './call.js';
+import type { ContactCenterLink } from './lockstep.js';
+
+type CallEvent = Exclude<InboundEvent, { type: 'agent-state' }>;
+
+export function applyPlatformAction(call: Call | undefined, ev: CallEvent, link: ContactCenterLink, log: Logger): void {
+  const respond = (o: ActionOutcome): void => {
+    if (ev.type === 'call-action') ev.respond?.(o);
+  };
+  const what = ev.type === 'call-action' ? ev.action.kind : ev.type;
+  if (!call) {
+    log.warn({ vendor: link.vendor, agent: ev.agentId, event: what }, 'contact-center call event for an agent with no call: refused');
+    return respond({ ok: false, status: 404, reason: `virtual agent ${ev.agentId} has no call` });
+  }
+  const clog = call.log.child({ vendor: link.vendor, event: what });
+  const refuse = (status: 409 | 422 | 501, reason: string): void => {
+    clog.warn({ reason }, 'contact-center action refused');
+    respond({ ok: false, status, reason });
+  };
+  if (ev.type === 'call-released') {
+    clog.info('the contact center released the call');
+    void call.end('platform-ended');
+    return respond({ ok: true });
+  }
+  const a = ev.action;
+  try {
+    switch (a.kind) {
+      case 'accept':
+        if (!call.accept()) return refuse(409, `the call is ${call.state} and not waiting for acceptance`);
+        break;
+      case 'end':
+        if (call.state === 'ended') return refuse(409, 'the call has ended');
+        if (a.termCode) call.termCode = a.termCode;
+        void call.end('platform-ended');
+        break;
+      case 'hold':
+        void act(call, 'HOLD', {});
+        break;
+      case 'resume':
+        void act(call, 'RETRIEVE', {});
+        break;
+      case 'transfer': {
+        const t = a.target;
+        const target = t.number ? `tel:${t.number}` : undefined;
+        void act(call, 'SINGLE_STEP_TRANSFER', { ...(t.phonebook ? { phonebook: t.phonebook } : {}), ...(t.contact ? { contact: t.contact } : {}), ...(target ? { target } : {}) });
+        break;
+      }
+      case 'mute':
+      case 'unmute':
+        // The media plane has no one-way mute of the caller's audio yet (the CCaaS issue adds it).
+        return refuse(501, `${a.kind} is not supported by this gateway's media plane`);
+    }
+  } catch (e) {
+    if (e instanceof ActionNotPossible) return refuse(409, e.message);
+    if (e instanceof TypeError) return refuse(422, e.message);
+    throw e;
+  }
+  clog.info('contact-center action applied');
+  respond({ ok: true });
+}

@@ -1,0 +1,44 @@
+/**
+ * LiveVox's answers to the questions the call and agent layers ask every platform (the
+ * integration guide and ../shared/vendors/livevox.md): which INVITE headers carry its call ids,
+ * the wrap-up order (term code, then Ready), answering at once (LiveVox has already routed the
+ * call when it sends the INVITE), the hourly NotReady -> Ready cycle that keeps a session alive
+ * (it expires after 2 h without a state change), and READY as the only state that takes calls.
+ */
+import type { ContactCenterConfig } from '../../config/types.js';
+import type { ContactCenterPolicy, VendorCallIds, WrapStep } from '../types.js';
+
+/** INVITE headers LiveVox sends with a routed call [unofficial, seen in practice]. */
+export const INVITE_HEADERS: Record<string, string> = {
+  'X-transaction-id': 'transactionId',
+  'Session-ID': 'sessionId',
+  'X-agent-login-id': 'agentLoginId',
+};
+
+export function idsFromInvite(header: (name: string) => string | undefined): VendorCallIds {
+  const out: VendorCallIds = {};
+  for (const [name, key] of Object.entries(INVITE_HEADERS)) {
+    const v = header(name);
+    // Bounded: these are copied into logs, the engine's start message and the outbox.
+    if (v) out[key] = v.slice(0, 256);
+  }
+  return out;
+}
+
+export function livevoxPolicy(cc: ContactCenterConfig): ContactCenterPolicy {
+  const isPlatformCall = (ids: VendorCallIds): boolean => !!ids.transactionId;
+  return {
+    idsFromInvite,
+    isPlatformCall,
+    wrapUpPlan: ({ callId, agentId, ids, termCode }): WrapStep[] => {
+      const ready: WrapStep = { kind: 'ready', agentId, callId };
+      // A call LiveVox never routed (SIPp straight at the gateway) has no call to take a term
+      // code: the agent only goes back to Ready. An unanswered routed call still needs one: LiveVox
+      // holds the agent in WRAPUP until it has it.
+      return isPlatformCall(ids) ? [{ kind: 'termCode', agentId, callId, ids, termCode }, ready] : [ready];
+    },
+    answer: 'immediately',
+    keepAlive: { kind: 'state-cycle', everyMinutes: cc.keepAliveMinutes },
+    mayTakeCall: (state) => state === 'ready',
+  };
+}

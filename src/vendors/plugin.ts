@@ -1,0 +1,42 @@
+/**
+ * What a contact-center platform plugs in with: one folder `src/vendors/<name>/` exports a
+ * `ContactCenterPlugin`, listed in src/vendors/registry.ts. The process wiring (src/contact-center.ts)
+ * starts one runtime per platform in use, gives each profile the adapter and policy of the
+ * platform it names (`contactCenter.vendor`), and never names a platform itself.
+ */
+import type { Logger } from 'pino';
+import type { ContactCenterConfig, GatewayConfig, SipProfile } from '../config/types.js';
+import type { ContactCenterPolicy, VendorAdapter } from './types.js';
+
+/** The platform's strict simulator run in-process as the sandbox, with its call placer. */
+export interface SandboxHandle {
+  readonly vendor: string;
+  /** Where the adapter reaches the simulator. */
+  readonly url: string;
+  /** Once the gateway's SIP side listens: place the simulator's calls to it. */
+  attachSip(target: { host: string; port: number }): Promise<void>;
+  /** The demo page's "call me": the sandbox routes a customer call to this agent (its login name). */
+  placeCall(agentUser: string): Promise<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+export interface ContactCenterRuntime {
+  readonly adapter: VendorAdapter;
+  /** The policy of one profile on this platform (keep-alive periods and the like come from it). */
+  policy(cc: ContactCenterConfig): ContactCenterPolicy;
+  readonly sandbox?: SandboxHandle;
+  close(): Promise<void>;
+}
+
+export interface PluginContext {
+  config: GatewayConfig;
+  /** The profiles whose agents this platform drives (at least one). */
+  profiles: SipProfile[];
+  log: Logger;
+}
+
+export interface ContactCenterPlugin {
+  /** The value of `contactCenter.vendor` that selects it. */
+  readonly name: string;
+  start(ctx: PluginContext): Promise<ContactCenterRuntime>;
+}

@@ -1,0 +1,17 @@
+/**
+ * The contact-center platforms this build knows, by the name `contactCenter.vendor` gives. A new
+ * platform is one folder under src/vendors/ and one line here (docs/decisions.md, "Contact centers
+ * as plug-ins").
+ */
+import type { ContactCenterPlugin } from './plugin.js';
+import { livevoxPlugin } from './livevox/plugin.js';
+
+const PLUGINS: readonly ContactCenterPlugin[] = [livevoxPlugin];
+
+export function pluginFor(name: string): ContactCenterPlugin | undefined {
+  return PLUGINS.find((p) => p.name === name);
+}
+
+export function pluginNames(): string[] {
+  return PLUGINS.map((p) => p.name);
+}
