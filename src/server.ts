@@ -7,6 +7,7 @@ import type { MetricsSource } from './api/metrics.js';
 import { faults } from './util/faults.js';
 import { CallManager } from './call/manager.js';
 import { startContactCenters, type ContactCenters } from './contact-center.js';
+import { idsFromAnyInvite } from './vendors/registry.js';
 import type { GatewayConfig } from './config/types.js';
 import { WorkerMediaPlane } from '../media/worker-plane.js';
 
@@ -39,7 +40,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     },
   });
   const cc = await startContactCenters(config, agents, log);
-  const calls = new CallManager(config, agents, media, log, { contactCenters: { links: cc.links, ...(cc.wrapUp ? { wrapUp: cc.wrapUp } : {}) } });
+  const calls = new CallManager(config, agents, media, log, { contactCenters: { links: cc.links, ...(cc.wrapUp ? { wrapUp: cc.wrapUp } : {}) }, idsFromInvite: idsFromAnyInvite });
   await calls.start();
   const metrics = (): MetricsSource => ({
     gateway: config.gateway.name,

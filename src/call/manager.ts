@@ -19,7 +19,7 @@ import type { MediaPlane } from '../../media/types.js';
 import { isTrusted, TokenBucket, trustedList } from './admission.js';
 import { Call } from './call.js';
 import { termCodeFor, type ContactCenterLink } from './lockstep.js';
-import { vendorIdsFromInvite } from './meta.js';
+import { vendorIdsFromInvite, type IdsFromInvite } from './meta.js';
 import { applyPlatformAction } from './platform-actions.js';
 import type { ProfileRuntime } from './profile-runtime.js';
 import { startRegistrar, type Registrar } from './registrar.js';
@@ -43,6 +43,8 @@ export interface CallManagerOptions {
   clock?: Clock;
   /** The SIP endpoints' datagram transport (unit tests: a MemoryNetwork's factory). */
   datagram?: DatagramFactory;
+  /** Profiles with no contact center: which INVITE headers still carry a platform's call ids. */
+  idsFromInvite?: IdsFromInvite;
 }
 
 export class CallManager {
@@ -184,6 +186,7 @@ export class CallManager {
           answered: () => void this.callStats.answered++,
           ...(link ? { link } : {}),
           ...(this.contactCenters.wrapUp ? { wrapUp: this.contactCenters.wrapUp } : {}),
+          ...(this.opts.idsFromInvite ? { idsFromInvite: this.opts.idsFromInvite } : {}),
         },
         rt,
         inv,
@@ -229,7 +232,7 @@ export class CallManager {
     const link = this.contactCenters.links.get(rt.profile.name);
     const wrapUp = this.contactCenters.wrapUp;
     if (!link || !wrapUp) return lease.release();
-    const ids = call.vendorIds ?? vendorIdsFromInvite(inv, link.policy);
+    const ids = call.vendorIds ?? vendorIdsFromInvite(inv, link.policy.idsFromInvite);
     const routedByPlatform = link.policy.isPlatformCall(ids);
     // Refused before the answer and never routed by the platform: its state there never changed.
     if (!routedByPlatform && !call.isAnswered) return lease.release();

@@ -19,9 +19,12 @@ function userOf(value: string | undefined): string {
   }
 }
 
-/** The contact center's ids the INVITE carried, as its policy reads them (none without one). */
-export function vendorIdsFromInvite(inv: IncomingInvite, policy?: ContactCenterPolicy): VendorCallIds {
-  return policy ? policy.idsFromInvite((name) => inv.request.headers.get(name)) : {};
+/** Reads a platform's call ids from INVITE headers (a policy's, or every known platform's). */
+export type IdsFromInvite = ContactCenterPolicy['idsFromInvite'];
+
+/** The contact center's ids the INVITE carried, as its policy (or the fallback) reads them. */
+export function vendorIdsFromInvite(inv: IncomingInvite, read?: IdsFromInvite): VendorCallIds {
+  return read ? read((name) => inv.request.headers.get(name)) : {};
 }
 
 /** Vendor ids and screen-pop fields as flat `customParameters` (screen pop keys get `pop_`). */
@@ -32,9 +35,9 @@ export function customParams(ids: VendorCallIds, pop?: Record<string, string>): 
   return out;
 }
 
-export function streamMeta(gateway: string, profile: string, agent: Agent, inv: IncomingInvite, policy?: ContactCenterPolicy): StreamMeta {
+export function streamMeta(gateway: string, profile: string, agent: Agent, inv: IncomingInvite, read?: IdsFromInvite): StreamMeta {
   const h = inv.request.headers;
-  const vendor = customParams(vendorIdsFromInvite(inv, policy));
+  const vendor = customParams(vendorIdsFromInvite(inv, read));
   return {
     callSid: `CA${randomBytes(16).toString('hex')}`,
     streamSid: `MZ${randomBytes(16).toString('hex')}`,

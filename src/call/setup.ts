@@ -15,7 +15,7 @@ import { sleep, type Clock } from '../util/clock.js';
 import type { MediaPlane, MediaSession } from '../../media/types.js';
 import type { Call } from './call.js';
 import { answerDtmfInfo } from './dtmf.js';
-import { customParams, streamMeta } from './meta.js';
+import { customParams, streamMeta, type IdsFromInvite } from './meta.js';
 import { fetchCallContext, type ContactCenterLink } from './lockstep.js';
 import type { ProfileRuntime } from './profile-runtime.js';
 import { bridgeWebRtc } from './webrtc/bridge.js';
@@ -38,6 +38,8 @@ export interface SetupContext {
   answered(): void;
   link?: ContactCenterLink;
   wrapUp?: WrapUpRunner;
+  /** Without a contact center: how the engine still gets a platform's ids from the INVITE. */
+  idsFromInvite?: IdsFromInvite;
 }
 
 export async function setUpCall(ctx: SetupContext, rt: ProfileRuntime, inv: IncomingInvite, call: Call, routed: Lease): Promise<void> {
@@ -51,7 +53,7 @@ export async function setUpCall(ctx: SetupContext, rt: ProfileRuntime, inv: Inco
     const why = farEnds ? farEnds.unavailable(routed.agent.id) : 'WebRTC over SIP needs a profile with listen.websocket';
     if (why) return void call.end('refused', { status: 480, reason: why });
   }
-  const meta = streamMeta(config.gateway.name, rt.profile.name, routed.agent, inv, link?.policy);
+  const meta = streamMeta(config.gateway.name, rt.profile.name, routed.agent, inv, link ? link.policy.idsFromInvite : ctx.idsFromInvite);
   let session: MediaSession;
   try {
     session = await ctx.media.open({ callId: ctx.mediaKey, engine, meta, failure: rt.profile.engineFailure });

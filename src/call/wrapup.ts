@@ -6,7 +6,8 @@
  * set NotReady and reported (`failed`), and its steps stay in the outbox to be retried later.
  */
 import type { Logger } from 'pino';
-import type { Outbox } from '../store/outbox.js';
+import type { OutboxStore } from '../store/outbox.js';
+import { realClock, sleep, type Clock, type TimerHandle } from '../util/clock.js';
 import { VendorError, type VendorAdapter, type WrapStep } from '../vendors/types.js';
 
 export type { WrapStep };
@@ -29,15 +30,16 @@ export interface WrapUpStats {
 export class WrapUpRunner {
   readonly stats: WrapUpStats = { confirmed: 0, retries: 0, failures: 0, rejected: 0 };
   private running = new Set<string>();
-  private parked = new Map<string, NodeJS.Timeout>();
+  private parked = new Map<string, TimerHandle>();
   private stopped = false;
 
   constructor(
-    private readonly outbox: Outbox<WrapStep>,
+    private readonly outbox: OutboxStore<WrapStep>,
     private readonly adapterFor: (agentId: string) => VendorAdapter | undefined,
     private readonly opts: { maxAttempts: number; retryMs: number; parkMs?: number },
     private readonly hooks: WrapUpHooks,
     private readonly log: Logger,
+    private readonly clock: Clock = realClock,
   ) {}
 
   /** Durably record the steps of a call, then run them. Resolves once they are on disk. */
@@ -67,7 +69,7 @@ export class WrapUpRunner {
     if (this.stopped || this.running.has(agentId)) return;
     const t = this.parked.get(agentId);
     if (t) {
-      clearTimeout(t);
+      t.cancel();
       this.parked.delete(agentId);
     }
     this.running.add(agentId);
@@ -112,7 +114,7 @@ export class WrapUpRunner {
         }
         if (!retryable || n === this.opts.maxAttempts) return this.giveUp(id, step, (e as Error).message);
         this.stats.retries++;
-        await new Promise((r) => setTimeout(r, Math.min(30_000, this.opts.retryMs * 2 ** (n - 1))));
+        await sleep(this.clock, Math.min(30_000, this.opts.retryMs * 2 ** (n - 1)));
       }
     }
     return false;
@@ -135,18 +137,17 @@ export class WrapUpRunner {
     this.log.error({ callId: step.callId, agent: step.agentId, step: step.kind, err: error }, 'wrap-up keeps failing: agent set NotReady, steps kept in the outbox');
     void this.adapterFor(step.agentId)?.notReady(step.agentId, 'wrap-up failed').catch(() => undefined);
     this.hooks.failed(step.agentId, step.callId, error);
-    const t = setTimeout(() => {
+    const t = this.clock.set(this.opts.parkMs ?? 60_000, () => {
       this.parked.delete(step.agentId);
       this.kick(step.agentId);
-    }, this.opts.parkMs ?? 60_000);
-    t.unref();
+    });
     this.parked.set(step.agentId, t);
     return false;
   }
 
   stop(): void {
     this.stopped = true;
-    for (const t of this.parked.values()) clearTimeout(t);
+    for (const t of this.parked.values()) t.cancel();
     this.parked.clear();
   }
 }

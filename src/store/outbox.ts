@@ -23,12 +23,37 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
+/** What the wrap-up runner needs of an outbox: the journal below, or `MemoryOutbox` in unit tests. */
+export interface OutboxStore<T> {
+  pending(): OutboxEntry<T>[];
+  readonly size: number;
+  put(id: string, step: T): Promise<void>;
+  done(id: string): Promise<void>;
+}
+
+/** An outbox that forgets on restart: for unit tests of the layers above it, never for the gateway. */
+export class MemoryOutbox<T> implements OutboxStore<T> {
+  private entries = new Map<string, OutboxEntry<T>>();
+  pending(): OutboxEntry<T>[] {
+    return [...this.entries.values()];
+  }
+  get size(): number {
+    return this.entries.size;
+  }
+  async put(id: string, step: T): Promise<void> {
+    if (!this.entries.has(id)) this.entries.set(id, { id, step, createdAt: 0 });
+  }
+  async done(id: string): Promise<void> {
+    this.entries.delete(id);
+  }
+}
+
 export interface OutboxOptions {
   /** Compact the journal after this many confirmations (and when they outnumber pending 4:1). */
   compactAfter?: number;
 }
 
-export class Outbox<T> {
+export class Outbox<T> implements OutboxStore<T> {
   private entries = new Map<string, OutboxEntry<T>>();
   private queue: Pending[] = [];
   private flushScheduled = false;

@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { ContactCenterConfig, GatewayConfig, SipProfile } from '../config/types.js';
-import type { ContactCenterPolicy, VendorAdapter } from './types.js';
+import type { ContactCenterPolicy, VendorAdapter, VendorCallIds } from './types.js';
 
 /** The platform's strict simulator run in-process as the sandbox, with its call placer. */
 export interface SandboxHandle {
@@ -39,4 +39,10 @@ export interface ContactCenterPlugin {
   /** The value of `contactCenter.vendor` that selects it. */
   readonly name: string;
   start(ctx: PluginContext): Promise<ContactCenterRuntime>;
+  /**
+   * The platform's call ids in an INVITE, read even on a profile with no contact center: a
+   * platform that routes calls to the gateway without an API integration still gets its ids to
+   * the engine (`customParameters`).
+   */
+  idsFromInvite?(header: (name: string) => string | undefined): VendorCallIds;
 }

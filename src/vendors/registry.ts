@@ -4,6 +4,7 @@
  * as plug-ins").
  */
 import type { ContactCenterPlugin } from './plugin.js';
+import type { VendorCallIds } from './types.js';
 import { livevoxPlugin } from './livevox/plugin.js';
 
 const PLUGINS: readonly ContactCenterPlugin[] = [livevoxPlugin];
@@ -14,4 +15,9 @@ export function pluginFor(name: string): ContactCenterPlugin | undefined {
 
 export function pluginNames(): string[] {
   return PLUGINS.map((p) => p.name);
+}
+
+/** Every known platform's call ids an INVITE carries (profiles with no contact center). */
+export function idsFromAnyInvite(header: (name: string) => string | undefined): VendorCallIds {
+  return Object.assign({}, ...PLUGINS.map((p) => p.idsFromInvite?.(header) ?? {})) as VendorCallIds;
 }

@@ -8,7 +8,7 @@ import type { SipProfile } from '../../config/types.js';
 import type { Logger } from 'pino';
 import { LiveVoxAdapter } from './adapter.js';
 import { LiveVoxClient } from './client.js';
-import { livevoxPolicy } from './policy.js';
+import { idsFromInvite, livevoxPolicy } from './policy.js';
 import { startLiveVoxSimulator, type LiveVoxSimulator } from './simulator/index.js';
 import { CallPlacer } from './simulator/placer.js';
 import type { LiveVoxConfig } from '../../config/types.js';
@@ -77,6 +77,7 @@ async function startSandbox(lv: LiveVoxConfig, profiles: SipProfile[], log: Logg
 
 export const livevoxPlugin: ContactCenterPlugin = {
   name: 'livevox',
+  idsFromInvite,
   async start({ config, profiles, log }): Promise<ContactCenterRuntime> {
     const lv = config.livevox;
     const sandbox = lv.baseUrl === 'sandbox' ? await startSandbox(lv, profiles, log) : undefined;
