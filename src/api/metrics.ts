@@ -28,7 +28,7 @@ export interface MetricsSource {
   rtpPortsFree: number;
   mediaSessions: number;
   mediaWorkerRestarts: number;
-  wrapUp?: { confirmed: number; retries: number; failures: number; rejected: number; pending: number };
+  wrapUp?: { confirmed: number; retries: number; failures: number; rejected: number; reconciled: number; pending: number };
 }
 
 type Sample = [labels: Record<string, string | number>, value: number];
@@ -75,6 +75,7 @@ export function renderMetrics(s: MetricsSource): string {
     family(o, 'vagw_wrapup_retries_total', 'counter', 'Wrap-up step attempts that failed and were retried.', [[{}, s.wrapUp.retries]]);
     family(o, 'vagw_wrapup_failures_total', 'counter', 'Times an agent was taken NotReady because its wrap-up kept failing.', [[{}, s.wrapUp.failures]]);
     family(o, 'vagw_wrapup_steps_rejected_total', 'counter', 'Wrap-up steps the contact center refused for good (reported and skipped).', [[{}, s.wrapUp.rejected]]);
+    family(o, 'vagw_wrapup_term_codes_reconciled_total', 'counter', 'Refused term codes set after all with the ids of the agent status.', [[{}, s.wrapUp.reconciled]]);
     family(o, 'vagw_wrapup_steps_pending', 'gauge', 'Wrap-up steps in the durable outbox, not yet confirmed.', [[{}, s.wrapUp.pending]]);
   }
   return o.join('\n') + '\n';

@@ -25,10 +25,12 @@ export interface WrapUpStats {
   failures: number;
   /** Term codes / contact updates the contact center refused for good (e.g. a call it never routed). */
   rejected: number;
+  /** Refused term codes set after all with the ids the contact center's agent status gave. */
+  reconciled: number;
 }
 
 export class WrapUpRunner {
-  readonly stats: WrapUpStats = { confirmed: 0, retries: 0, failures: 0, rejected: 0 };
+  readonly stats: WrapUpStats = { confirmed: 0, retries: 0, failures: 0, rejected: 0, reconciled: 0 };
   private running = new Set<string>();
   private parked = new Map<string, TimerHandle>();
   private stopped = false;
@@ -103,6 +105,14 @@ export class WrapUpRunner {
       } catch (e) {
         const retryable = !(e instanceof VendorError) || e.retryable;
         log.warn({ attempt: n, err: (e as Error).message, retryable }, 'wrap-up step failed');
+        if (!retryable && step.kind === 'termCode') {
+          const r = await this.reconcile(step, (e as Error).message, log);
+          if (r === 'hold') return this.giveUp(id, step, `term code refused and the contact center still has the agent on the call: ${(e as Error).message}`);
+          await this.outbox.done(id);
+          if (r === 'set') this.stats.reconciled++;
+          else this.stats.rejected++;
+          return true;
+        }
         if (!retryable && step.kind !== 'ready') {
           // Refused for good (e.g. a term code for a call the contact center never routed to
           // this agent): retrying cannot succeed and must not keep the agent out of service.
@@ -118,6 +128,44 @@ export class WrapUpRunner {
       }
     }
     return false;
+  }
+
+  /**
+   * A term code the contact center refused: read the agent's status before anything else. The
+   * platform not holding the agent on a call (it never routed ours, or wrapped it up itself) lets
+   * the wrap-up go on to Ready (`skip`). Holding it on this call with ids that complete ours: the
+   * term code is set again with them (`set`). Otherwise the agent must not be made Ready while the
+   * platform still has it on the call (`hold`): it is parked, reported, and retried later.
+   */
+  private async reconcile(step: Extract<WrapStep, { kind: 'termCode' }>, refusal: string, log: Logger): Promise<'set' | 'skip' | 'hold'> {
+    const adapter = this.adapterFor(step.agentId)!;
+    let st: Awaited<ReturnType<VendorAdapter['status']>>;
+    try {
+      st = await adapter.status(step.agentId);
+    } catch (e) {
+      log.warn({ err: (e as Error).message }, 'term code refused and agent status unreadable: agent held out of service');
+      return 'hold';
+    }
+    if (st.state !== 'in-call' && st.state !== 'wrap-up') {
+      log.error({ err: refusal, platformState: st.state }, 'term code refused; the contact center does not hold the agent on a call: reported, agent back to Ready');
+      return 'skip';
+    }
+    const theirs = st.call;
+    // Only the same call (or ours without an id): never a term code on a call that is not ours.
+    const same = theirs && (!step.ids.transactionId || theirs.transactionId === step.ids.transactionId);
+    const fills = same && Object.entries(theirs).some(([k, v]) => v !== undefined && step.ids[k] !== v);
+    if (same && fills) {
+      const ids = { ...step.ids, ...theirs };
+      try {
+        await adapter.setTermCode(step.agentId, ids, step.termCode);
+        log.warn({ was: step.ids, now: ids }, 'term code refused, then set with the ids of the agent status');
+        return 'set';
+      } catch (e) {
+        log.error({ err: (e as Error).message }, 'term code refused again with the ids of the agent status');
+      }
+    }
+    log.error({ err: refusal, platformState: st.state, platformCall: theirs?.transactionId }, 'term code refused while the contact center holds the agent on the call: agent kept out of service');
+    return 'hold';
   }
 
   private execute(adapter: VendorAdapter, s: WrapStep): Promise<void> {

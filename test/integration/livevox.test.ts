@@ -54,6 +54,8 @@ describe('LiveVox virtual agents', () => {
     await waitFor(() => agentState('va-01') === 'READY' && gw.agents.find('livevox', '18990000001')!.state === 'ready', 5000, 'agent Ready again');
     const rec = sim().state.snapshot().calls.find((c) => c.transactionId === call.transactionId)!;
     expect(rec.termCodes.map((t) => t.termCodeName)).toEqual(['AI Completed']);
+    // The guide's body, complete: phoneDialed from the INVITE (the placer's From is the customer).
+    expect(rec.termCodes[0]!.phoneDialed).toBe('2134634007');
     const metrics = await (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
     expect(metrics).toMatch(/^vagw_wrapup_steps_confirmed_total [3-9]$/m);
     expect(metrics).toMatch(/^vagw_wrapup_steps_pending 0$/m);

@@ -134,6 +134,9 @@ export class LiveVoxAdapter implements VendorAdapter {
   async setTermCode(agentId: string, ids: VendorCallIds, termCode: string, notes?: string): Promise<void> {
     const a = this.agent(agentId, 'setTermCode');
     const call = ids.transactionId && ids.sessionId ? ids : await this.callIds(agentId, ids);
+    // The guide's body carries phoneDialed: from the INVITE, else from the agent's status.
+    const phoneDialed = call.phoneDialed ?? (await this.phoneDialedOf(a, call));
+    if (!phoneDialed) throw new VendorError(`livevox setTermCode: no phoneDialed for call ${call.transactionId} (none in the INVITE, none in agent ${agentId}'s status)`, 'livevox setTermCode', false);
     const serviceId = call.serviceId ?? a.serviceId;
     const code = await this.termCodes.resolve(a.user, serviceId, termCode);
     try {
@@ -142,7 +145,7 @@ export class LiveVoxAdapter implements VendorAdapter {
         callSessionId: call.sessionId as string,
         termCodeId: code.id,
         moveAgentToNotReady: false,
-        ...(call.phoneDialed ? { phoneDialed: call.phoneDialed } : {}),
+        phoneDialed,
         ...(call.serviceId ? { serviceId: call.serviceId } : {}),
         ...(call.account ? { account: call.account } : {}),
         ...(notes !== undefined ? { notes } : {}),
@@ -164,6 +167,13 @@ export class LiveVoxAdapter implements VendorAdapter {
   }
 
   // ---- helpers
+
+  /** The number of the call as agent status shows it, when that is the call being wrapped up. */
+  private async phoneDialedOf(a: VendorAgent, ids: VendorCallIds): Promise<string | undefined> {
+    const line = await this.line(a);
+    const c = line?.call ? toCallIds(line.call) : undefined;
+    return c && c.transactionId === ids.transactionId ? c.phoneDialed : undefined;
+  }
 
   private get lineNumber(): string {
     return this.opts.lineNumber ?? 'ACD';

@@ -6,6 +6,7 @@
  * (it expires after 2 h without a state change), and READY as the only state that takes calls.
  */
 import type { ContactCenterConfig } from '../../config/types.js';
+import { parseNameAddr, parseUri } from '../../sip/grammar.js';
 import type { ContactCenterPolicy, VendorCallIds, WrapStep } from '../types.js';
 
 /** INVITE headers LiveVox sends with a routed call [unofficial, seen in practice]. */
@@ -22,7 +23,25 @@ export function idsFromInvite(header: (name: string) => string | undefined): Ven
     // Bounded: these are copied into logs, the engine's start message and the outbox.
     if (v) out[key] = v.slice(0, 256);
   }
+  const dialed = customerNumber(header('P-Asserted-Identity')) ?? customerNumber(header('From'));
+  if (out.transactionId && dialed) out.phoneDialed = dialed;
   return out;
+}
+
+/**
+ * The customer's number as the term code's `phoneDialed` wants it (the guide's example: ten
+ * digits, no country code): the user part of a name-addr, when it is a phone number.
+ */
+export function customerNumber(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  try {
+    const user = parseUri(parseNameAddr(value).uri).user ?? '';
+    if (!/^\+?[0-9().-]{7,20}$/.test(user)) return undefined;
+    const digits = user.replace(/\D/g, '');
+    return digits.length === 11 && digits.startsWith('1') ? digits.slice(1) : digits;
+  } catch {
+    return undefined;
+  }
 }
 
 export function livevoxPolicy(cc: ContactCenterConfig): ContactCenterPolicy {

@@ -79,7 +79,8 @@ export interface SetTermCodeRequest {
   callTransactionId: string;
   callSessionId: string;
   termCodeId: string;
-  phoneDialed?: string;
+  /** Required: one of the five fields of the guide's body. */
+  phoneDialed: string;
   /** Required. The guide sends the string form ("false"); booleans are accepted too. */
   moveAgentToNotReady: boolean | 'true' | 'false';
   serviceId?: string;
@@ -153,7 +154,7 @@ export interface TermCodeBody {
   callSessionId: string;
   termCodeId: string;
   moveAgentToNotReady: boolean;
-  phoneDialed?: string;
+  phoneDialed: string;
   serviceId?: string;
   account?: string;
   notes?: string;

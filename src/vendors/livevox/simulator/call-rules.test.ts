@@ -36,6 +36,9 @@ describe('LiveVox simulator: term codes', () => {
     sim.startCall('va1', { transactionId: 't1', sessionId: 's1' });
     sim.endCall('t1', 'customer');
     expect(await raw(sim, 'POST', `${A}/status/ready`, { session: s })).toMatchObject({ status: 409, code: LvCode.termCodeRequired });
+    // The guide's body has five fields, all required: a term code without phoneDialed is refused.
+    const { phoneDialed: _omitted, ...noPhone } = base;
+    expect(await tc(sim, s, noPhone)).toMatchObject({ status: 400, message: "missing field 'phoneDialed'" });
     expect((await tc(sim, s, base)).status).toBe(204);
     const again = await tc(sim, s, base);
     expect(again).toMatchObject({ status: 409, code: LvCode.termCodeAlreadySet });

@@ -142,7 +142,7 @@ export function setTermCode(st: SimState, agent: AgentRecord, a: TermCodeArgs): 
     throw new SimError(409, LvCode.termCodeConflict, `call ${tid} already has term code ${set.termCodeId} (${set.termCodeName}); a call takes one term code, ${code.id} refused`);
   }
   const record: TermCodeRecord = { termCodeId: code.id, termCodeName: code.name, lvResult: code.lvResult ?? code.name, at: st.now(), moveAgentToNotReady: a.moveAgentToNotReady };
-  if (a.phoneDialed !== undefined) record.phoneDialed = a.phoneDialed;
+  record.phoneDialed = a.phoneDialed;
   if (a.notes !== undefined) record.notes = a.notes;
   call.termCodes.push(record);
   if (agent.currentCall !== tid && agent.state === 'WRAPUP' && a.moveAgentToNotReady) st.setState(agent, 'NOTREADY');

@@ -48,7 +48,8 @@ const ROUTES: Record<string, Handler> = {
       callSessionId: str(b, 'callSessionId'),
       termCodeId: id(b, 'termCodeId'),
       moveAgentToNotReady: bool(b, 'moveAgentToNotReady'),
-      phoneDialed: optStr(b, 'phoneDialed'),
+      // The guide's body has all five fields; the sandbox holds the gateway to all five.
+      phoneDialed: str(b, 'phoneDialed'),
       serviceId: optStr(b, 'serviceId'),
       notes: optStr(b, 'notes'),
     };

@@ -1,0 +1,76 @@
+/**
+ * The wrap-up runner when the contact center refuses a term code: it reads the agent's status
+ * before anything else, and never sends Ready for an agent the platform still holds on the call.
+ */
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { MemoryOutbox } from '../store/outbox.js';
+import { FakeClock, flush } from '../util/clock.js';
+import { VendorError, type VendorAdapter, type VendorAgentState, type VendorCallIds, type WrapStep } from '../vendors/types.js';
+import { WrapUpRunner } from './wrapup.js';
+
+const log = pino({ level: 'silent' });
+
+/** A platform that wants phoneDialed in the term code and reports the agent as `state`. */
+function platform(state: VendorAgentState, call?: VendorCallIds) {
+  const sent: string[] = [];
+  const adapter: VendorAdapter = {
+    name: 'strict',
+    login: async () => undefined,
+    ready: async (a) => void sent.push(`ready ${a}`),
+    notReady: async (a, r) => void sent.push(`notReady ${a} ${r}`),
+    logout: async () => undefined,
+    status: async () => ({ state, ...(call ? { call } : {}) }),
+    callIds: async (_a, h) => h,
+    screenPop: async () => ({}),
+    transfer: async () => undefined,
+    setTermCode: async (a, ids, code) => {
+      if (!ids.phoneDialed) throw new VendorError("missing field 'phoneDialed'", 'strict setTermCode', false, 400);
+      sent.push(`termCode ${a} ${ids.transactionId} ${ids.phoneDialed} ${code}`);
+    },
+    updateContact: async () => undefined,
+  };
+  return { adapter, sent };
+}
+
+async function run(adapter: VendorAdapter, ids: VendorCallIds) {
+  const clock = new FakeClock();
+  const outbox = new MemoryOutbox<WrapStep>();
+  const failed: string[] = [];
+  const readyHook: string[] = [];
+  const runner = new WrapUpRunner(outbox, () => adapter, { maxAttempts: 2, retryMs: 10, parkMs: 60_000 }, { ready: (a) => readyHook.push(a), failed: (a, _c, e) => failed.push(`${a}: ${e}`) }, log, clock);
+  await runner.add([
+    { kind: 'termCode', agentId: 'va-1', callId: 'c1', ids, termCode: 'Completed' },
+    { kind: 'ready', agentId: 'va-1', callId: 'c1' },
+  ]);
+  for (let i = 0; i < 5; i++) await flush();
+  return { runner, failed, readyHook, outbox, clock };
+}
+
+describe('WrapUpRunner: a refused term code is reconciled, never followed by a blind Ready', () => {
+  it('sets the term code again with the ids of the agent status (same call), then Ready', async () => {
+    const { adapter, sent } = platform('wrap-up', { transactionId: 'T1', sessionId: 'S1', phoneDialed: '3125550100' });
+    const { runner, failed } = await run(adapter, { transactionId: 'T1', sessionId: 'S1' });
+    expect(sent).toEqual(['termCode va-1 T1 3125550100 Completed', 'ready va-1']);
+    expect(runner.stats).toMatchObject({ reconciled: 1, rejected: 0, failures: 0 });
+    expect(failed).toEqual([]);
+  });
+
+  it('holds the agent out of service when the platform has it on another call: no Ready, reported, steps kept', async () => {
+    const { adapter, sent } = platform('wrap-up', { transactionId: 'OTHER', sessionId: 'S9', phoneDialed: '3125550199' });
+    const { runner, failed, readyHook } = await run(adapter, { transactionId: 'T1', sessionId: 'S1' });
+    expect(sent).toEqual(['notReady va-1 wrap-up failed']);
+    expect(readyHook).toEqual([]);
+    expect(failed[0]).toMatch(/still has the agent on the call/);
+    expect(runner.pendingFor('va-1')).toBe(2);
+    expect(runner.stats).toMatchObject({ reconciled: 0, failures: 1 });
+    runner.stop();
+  });
+
+  it('goes on to Ready when the platform does not hold the agent on a call (a call it never routed)', async () => {
+    const { adapter, sent } = platform('ready');
+    const { runner } = await run(adapter, { transactionId: 'NEVER', sessionId: 'S0' });
+    expect(sent).toEqual(['ready va-1']);
+    expect(runner.stats).toMatchObject({ rejected: 1, reconciled: 0 });
+  });
+});
