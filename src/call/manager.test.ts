@@ -390,6 +390,11 @@ describe('CallManager: the end of an answered call', () => {
     expect(env.adapter.calls).toEqual([]);
     session.onControl!({ type: 'transfer', target: 'sip:+15550100100@127.0.0.9' });
     await env.settle();
+    // RFC 3515 §2.4.4: the REFER's NOTIFY, even before its 2xx, belongs to the dialog: 200, not 405.
+    const refer2 = [...env.received].reverse().find((m) => m.type === 'request' && m.method === 'REFER')!;
+    const h = refer2.headers;
+    await env.send([`NOTIFY sip:+18990000001@127.0.0.1:5060 SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.2:5062;branch=z9hG4bK-notify-${++seq}`, 'Max-Forwards: 70', `From: ${h.get('To')}`, `To: ${h.get('From')}`, `Call-ID: ${h.get('Call-ID')}`, 'CSeq: 7 NOTIFY', 'Event: refer', 'Subscription-State: terminated;reason=noresource', 'Content-Type: message/sipfrag;version=2.0', 'Content-Length: 16', '', 'SIP/2.0 200 OK\r\n'].join('\r\n'));
+    expect(env.responses(h.get('Call-ID')!, 'NOTIFY')[0]?.status).toBe(200);
     await answerRequest(env, 'REFER', 200);
     await answerRequest(env, 'BYE', 200);
     expectWrappedUpOnce(env, 'va-01', 'TR', env.link.cc.termCodes.transferred);

@@ -3,14 +3,15 @@ import type { Logger } from 'pino';
 import type { SipEndpoint } from './endpoint.js';
 import type { SipRequest, SipResponse } from './message.js';
 import type { SessionTimerConfig } from './session-timer.js';
-import type { Flow } from './transport/types.js';
+import type { Destination, Flow } from './transport/types.js';
 
 export type DialogEndReason = 'remote-bye' | 'local-bye' | 'ack-timeout' | 'session-expired' | 'transport-error' | 'request-timeout';
 
 export interface DialogEvents {
   /** The ACK for our 2xx arrived (UAS role; a UAC dialog is confirmed from the start). */
   confirmed(): void;
-  terminated(reason: DialogEndReason): void;
+  /** The dialog is over; `request` is the peer's BYE when it ended it (its Reason header). */
+  terminated(reason: DialogEndReason, request?: SipRequest): void;
 }
 
 /** What the dialog asks its owner (the call) for. */
@@ -19,6 +20,8 @@ export interface DialogHandler {
   offer(sdp: string | undefined, req: SipRequest): { sdp: string } | { status: number; reason: string };
   /** An INFO request: return the status to answer with. */
   info(req: SipRequest): { status: number; reason?: string };
+  /** A REFER (RFC 3515): the status to answer with (202 to accept); absent: 405. */
+  refer?(req: SipRequest): { status: number; reason?: string };
 }
 
 interface DialogCommon {
@@ -31,6 +34,11 @@ interface DialogCommon {
   sessionTimers: SessionTimerConfig;
   commonHeaders: Record<string, string>;
   logger: Logger;
+  /**
+   * Where our in-dialog requests physically go, when the owner knows better than §8.1.2: a
+   * simulator that plays the proxies of its own route set. Undefined: the usual next hop.
+   */
+  route?: (d: { routeSet: readonly string[]; remoteTarget: string }) => Destination | undefined;
 }
 
 /** We answered `invite` with `okResponse` (§12.1.1). */

@@ -41,7 +41,7 @@ export class Dialog extends Emitter<DialogEvents> {
   private retransmit?: TimerHandle;
   private ackTimer?: TimerHandle;
   private readonly timer: DialogSessionTimer;
-  private pendingBye?: { resolve: () => void; reason: DialogEndReason; headers: Record<string, string> };
+  private pendingBye?: { resolve: (r: SipResponse | 'timeout' | undefined) => void; reason: DialogEndReason; headers: Record<string, string> };
   private localSdp: string;
   /** The last ACK we sent for a 2xx, re-sent for that 2xx's retransmissions (§13.2.2.4). */
   private lastAck?: { seq: number; req: SipRequest; dest: Promise<Destination> };
@@ -135,7 +135,7 @@ export class Dialog extends Emitter<DialogEvents> {
     switch (req.method) {
       case 'BYE':
         respond(200);
-        this.end('remote-bye');
+        this.end('remote-bye', req);
         return;
       case 'INVITE':
       case 'UPDATE':
@@ -146,6 +146,12 @@ export class Dialog extends Emitter<DialogEvents> {
       }
       case 'OPTIONS':
         return respond(200, undefined, { Accept: 'application/sdp' });
+      case 'REFER':
+        if (this.handler?.refer) {
+          const r = this.handler.refer(req);
+          return respond(r.status, r.reason);
+        }
+        return respond(405, 'Method not allowed in this dialog', { Allow: this.init.commonHeaders['Allow'] ?? '' });
       case 'NOTIFY':
         // Progress of a REFER we sent (RFC 3515 §2.4.4); the transfer outcome is the REFER's answer.
         return respond(200);
@@ -211,8 +217,8 @@ export class Dialog extends Emitter<DialogEvents> {
   // ------------------------------------------------------------ requests we send (§12.2.1)
 
   /** End the dialog with BYE (idempotent). Resolves once the BYE got a final response or timed out. */
-  bye(reason: DialogEndReason = 'local-bye', extraHeaders: Record<string, string> = {}): Promise<void> {
-    if (this.state === 'terminated') return Promise.resolve();
+  bye(reason: DialogEndReason = 'local-bye', extraHeaders: Record<string, string> = {}): Promise<SipResponse | 'timeout' | undefined> {
+    if (this.state === 'terminated') return Promise.resolve(undefined);
     if (this.state === 'waiting-ack') {
       // §15: no BYE before the ACK for our 2xx arrives or its wait times out.
       return new Promise((resolve) => {
@@ -220,18 +226,18 @@ export class Dialog extends Emitter<DialogEvents> {
       });
     }
     this.end(reason);
-    return this.request('BYE', extraHeaders).then(() => undefined);
+    return this.request('BYE', extraHeaders);
   }
 
-  private end(reason: DialogEndReason): void {
+  private end(reason: DialogEndReason, request?: SipRequest): void {
     if (this.state === 'terminated') return;
     this.state = 'terminated';
     this.stopRetransmit();
     this.timer.stop();
     const bye = this.pendingBye;
     this.pendingBye = undefined;
-    bye?.resolve();
-    this.emit('terminated', reason);
+    bye?.resolve(undefined);
+    this.emit('terminated', reason, request);
   }
 
   /**
@@ -245,7 +251,7 @@ export class Dialog extends Emitter<DialogEvents> {
     const req = this.buildRequest(method, extra, body);
     let dest: Destination;
     try {
-      dest = await nextHop(this.d, this.init.flow);
+      dest = await this.hop();
     } catch (e) {
       this.log.warn({ callId: this.callId, err: (e as Error).message, method }, 'cannot resolve next hop');
       return 'timeout';
@@ -264,6 +270,12 @@ export class Dialog extends Emitter<DialogEvents> {
         onTimeout: () => resolve('timeout'),
       });
     });
+  }
+
+  /** The next hop of our requests: the owner's route, else §8.1.2. */
+  private hop(): Promise<Destination> {
+    const own = this.init.route?.(this.d);
+    return own ? Promise.resolve(own) : nextHop(this.d, this.init.flow);
   }
 
   private buildRequest(method: string, extra: Record<string, string>, body?: string): SipRequest {
@@ -289,7 +301,7 @@ export class Dialog extends Emitter<DialogEvents> {
     if (this.lastAck && this.lastAck.seq > seq) return;
     if (this.lastAck?.seq !== seq) {
       const ack = buildAck(this.d, seq);
-      const dest = nextHop(this.d, this.init.flow);
+      const dest = this.hop();
       this.lastAck = { seq, req: ack, dest };
       void dest.then(
         (to) => stampVia(ack, to.transport, this.init.endpoint.opts.advertisedHost, this.init.endpoint.port),

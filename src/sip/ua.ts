@@ -66,11 +66,11 @@ export class UserAgent extends Emitter<UaEvents> implements TransactionUser {
     const reply = (status: number, reason?: string, extra?: Record<string, string>): void =>
       tx.respond(makeResponse(req, status, reason, newTag(), extra));
     if (req.method === 'CANCEL') return this.cancel(req, tx);
-    const refusal = this.protocolChecks(req);
-    if (refusal) return reply(refusal.status, refusal.reason, refusal.headers);
     const toTag = tagOf(req.headers.get('To'));
+    const d = toTag === undefined ? undefined : this.dialogs.get(dialogId(req.headers.get('Call-ID')!, toTag, tagOf(req.headers.get('From')) ?? ''));
+    const refusal = this.protocolChecks(req, d !== undefined);
+    if (refusal) return reply(refusal.status, refusal.reason, refusal.headers);
     if (toTag !== undefined) {
-      const d = this.dialogs.get(dialogId(req.headers.get('Call-ID')!, toTag, tagOf(req.headers.get('From')) ?? ''));
       if (d) return d.receive(req, tx);
       // §12.2.2: a request for a dialog we do not know.
       if (req.method === 'OPTIONS') return reply(200, undefined, { ...this.common, Accept: 'application/sdp' });
@@ -92,16 +92,18 @@ export class UserAgent extends Emitter<UaEvents> implements TransactionUser {
 
   /**
    * The UAS checks of RFC 3261 §8.2, in its order, for every request but CANCEL (and ACK, which
-   * never reaches here): method (§8.2.1: 501 unknown, 405 not allowed), Request-URI scheme
+   * never reaches here): method (§8.2.1: 501 unknown; 405 not allowed, except inside a dialog,
+   * whose usages decide: the NOTIFY of a REFER we sent, RFC 3515 §2.4.4), Request-URI scheme
    * (§8.2.2.1: 416, OPTIONS included, RFC 4475 §3.3.2-3), Require (§8.2.2.3: 420 with Unsupported,
    * RFC 4475 §3.3.5), and for an INVITE whose answer carries SDP, Accept (§8.2.3, §21.4.7: 406,
    * RFC 4475 §3.3.15). Null: the request may proceed.
    */
-  private protocolChecks(req: SipRequest): { status: number; reason: string; headers?: Record<string, string> } | null {
+  private protocolChecks(req: SipRequest, inDialog: boolean): { status: number; reason: string; headers?: Record<string, string> } | null {
     const allow = { Allow: this.common['Allow']! };
     if (!ALLOWED.includes(req.method) && !(req.method === 'REGISTER' && this.registrar)) {
-      if (KNOWN.has(req.method)) return { status: 405, reason: `${req.method} not supported here`, headers: allow };
-      return { status: 501, reason: `Method ${req.method.slice(0, 20)} not implemented`, headers: allow };
+      if (KNOWN.has(req.method)) {
+        if (!inDialog) return { status: 405, reason: `${req.method} not supported here`, headers: allow };
+      } else return { status: 501, reason: `Method ${req.method.slice(0, 20)} not implemented`, headers: allow };
     }
     let scheme: string;
     try {

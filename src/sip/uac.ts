@@ -6,7 +6,7 @@
  * §9.1 (CANCEL only once a provisional arrived; a 2xx that races it is ACKed and ended with BYE).
  */
 import type { Logger } from 'pino';
-import { Dialog } from './dialog.js';
+import { Dialog, type DialogInit } from './dialog.js';
 import type { ClientTransaction } from './endpoint.js';
 import { Emitter } from './emitter.js';
 import { parseNameAddr, parseUri, tagOf } from './grammar.js';
@@ -35,6 +35,8 @@ export interface InviteOptions {
   sdp: string;
   callId?: string;
   logger: Logger;
+  /** The dialog's next hop override (see DialogCommon.route): a simulator playing its own proxies. */
+  route?: DialogInit['route'];
 }
 
 export interface InviteProgress {
@@ -161,6 +163,7 @@ export class OutgoingInvite extends Emitter<OutgoingInviteEvents> {
       sessionTimers: this.ua.opts.sessionTimers,
       commonHeaders: this.ua.common,
       logger: this.log,
+      ...(this.opts.route ? { route: this.opts.route } : {}),
     });
     dialog.receive2xx(res);
     if (this.dialog) {

@@ -19,7 +19,7 @@ import dgram from 'node:dgram';
 import { decodeMuLaw } from '../../../../media/codec/g711.js';
 import { buildRtp } from '../../../../media/rtp-packet.js';
 import { CallPlacer, type PlacedCall } from './placer.js';
-import { RtpStream } from './placer-media.js';
+import { RtpStream } from '../../sandbox/media.js';
 
 const LV = 25470;
 const SHORT = 25472;
@@ -193,6 +193,9 @@ ${opts.extra ?? ''}Content-Length: {len}
 ${opts.body ?? ''}`;
 }
 
+/** The CSeq number (RFC 3261 §8.1.1.5: any start below 2**31; the stack picks one at random). */
+const seqOf = (m: SipMessage): number => Number(m.headers.get('CSeq')!.split(' ')[0]);
+
 const branchOf = (m: SipMessage): string => /branch=([^;\s]+)/.exec(m.headers.get('Via')!)![1]!;
 
 describe('against a hand-driven UAS', () => {
@@ -207,7 +210,7 @@ describe('against a hand-driven UAS', () => {
       expect(h.get('From')).toMatch(/^<sip:\+15551230000@127\.0\.0\.1>;tag=\S+$/);
       expect(h.get('To')).toBe(`<sip:+18990000001@127.0.0.1:${u.peer.port}>`);
       expect(h.get('Call-ID')).toBe(call.callId);
-      expect(h.get('CSeq')).toBe('1 INVITE');
+      expect(h.get('CSeq')).toMatch(/^\d+ INVITE$/);
       expect(h.get('Max-Forwards')).toBe('70');
       expect(h.get('Contact')).toBe(`<sip:+15551230000@127.0.0.1:${u.placer.sipPort}>`);
       expect(h.getAll('Record-Route')).toEqual([`<sip:127.0.0.1:${u.placer.sipPort};lr>`, '<sip:127.0.0.2:5998;lr>', '<sip:127.0.0.3:5998;lr>']);
@@ -234,7 +237,7 @@ describe('against a hand-driven UAS', () => {
       const ack = await answerInvite(u, inv);
       await expect(call.answered).resolves.toEqual({ status: 200, reason: 'OK' });
       expect(ack.uri).toBe(`sip:+18990000001@127.0.0.1:${u.peer.port}`);
-      expect(ack.headers.get('CSeq')).toBe('1 ACK');
+      expect(ack.headers.get('CSeq')).toBe(`${seqOf(inv)} ACK`);
       expect(branchOf(ack)).not.toBe(branchOf(inv));
       expect(ack.headers.get('To')).toContain(`;tag=${UAS_TAG}`);
       expect(ack.headers.getAll('Route')).toEqual(['<sip:127.0.0.3:5998;lr>', '<sip:127.0.0.2:5998;lr>', `<sip:127.0.0.1:${u.placer.sipPort};lr>`]);
@@ -305,7 +308,7 @@ describe('against a hand-driven UAS', () => {
     }
   });
 
-  it('hangs up with BYE through the route set (CSeq 2, reversed Record-Route), retransmitted on Timer E', async () => {
+  it("hangs up with BYE through the route set (the INVITE's CSeq + 1, reversed Record-Route), retransmitted on Timer E", async () => {
     const u = await openUas(100);
     try {
       const call = u.placer.place({ number: '+18990000001', transactionId: 't', sessionId: 's', audio: 'none' });
@@ -316,7 +319,7 @@ describe('against a hand-driven UAS', () => {
       const bye = (await u.peer.next(isRequest('BYE'))) as SipRequest;
       expect(call.state).toBe('ended');
       expect(bye.uri).toBe(`sip:+18990000001@127.0.0.1:${u.peer.port}`);
-      expect(bye.headers.get('CSeq')).toBe('2 BYE');
+      expect(bye.headers.get('CSeq')).toBe(`${seqOf(inv) + 1} BYE`);
       expect(bye.headers.getAll('Route')).toEqual(['<sip:127.0.0.3:5998;lr>', '<sip:127.0.0.2:5998;lr>', `<sip:127.0.0.1:${u.placer.sipPort};lr>`]);
       expect(bye.headers.get('To')).toContain(`;tag=${UAS_TAG}`);
       const again = await u.peer.next(isRequest('BYE'), 1000);
@@ -362,7 +365,7 @@ describe('against a hand-driven UAS', () => {
       u.peer.send(refusal, u.placer.sipPort);
       const ack = await u.peer.next(isRequest('ACK'));
       expect(branchOf(ack)).toBe(branchOf(inv));
-      expect(ack.headers.get('CSeq')).toBe('1 ACK');
+      expect(ack.headers.get('CSeq')).toBe(`${seqOf(inv)} ACK`);
       expect(ack.headers.get('To')).toContain(`;tag=${UAS_TAG}`);
       await expect(busy.answered).rejects.toThrow('486 Virtual agent lv-02 is on another call');
       u.peer.send(refusal, u.placer.sipPort);
@@ -392,7 +395,7 @@ describe('against a hand-driven UAS', () => {
       const cancel = (await u.peer.next(isRequest('CANCEL'))) as SipRequest;
       expect(branchOf(cancel)).toBe(branchOf(inv));
       expect(cancel.uri).toBe(inv.uri);
-      expect(cancel.headers.get('CSeq')).toBe('1 CANCEL');
+      expect(cancel.headers.get('CSeq')).toBe(`${seqOf(inv)} CANCEL`);
       u.peer.send(response(cancel, 200, 'OK'), u.placer.sipPort);
       u.peer.send(response(inv, 487, 'Request Terminated'), u.placer.sipPort);
       const ack = await u.peer.next(isRequest('ACK'));
@@ -401,7 +404,8 @@ describe('against a hand-driven UAS', () => {
       await expect(call.answered).rejects.toThrow(/^487 Request Terminated/);
       await expect(call.ended).resolves.toEqual({ by: 'customer', reason: 'cancelled' });
 
-      // The 200 crosses the CANCEL: the session exists, so it is ACKed and ended with BYE.
+      // The 200 crosses the CANCEL: the session exists, so it is ACKed and ended with BYE (§15);
+      // for the customer the call was still cancelled.
       const late = u.placer.place({ number: '+18990000002', transactionId: 't', sessionId: 's' });
       const inv2 = (await u.peer.next(isRequest('INVITE'))) as SipRequest;
       u.peer.send(response(inv2, 180, 'Ringing'), u.placer.sipPort);
@@ -410,14 +414,14 @@ describe('against a hand-driven UAS', () => {
       const cancel2 = (await u.peer.next(isRequest('CANCEL'))) as SipRequest;
       u.peer.send(response(cancel2, 200, 'OK'), u.placer.sipPort);
       const ack2 = await answerInvite(u, inv2);
-      expect(ack2.headers.get('CSeq')).toBe('1 ACK');
-      await expect(late.answered).resolves.toEqual({ status: 200, reason: 'OK' });
+      expect(ack2.headers.get('CSeq')).toBe(`${seqOf(inv2)} ACK`);
+      await expect(late.answered).rejects.toThrow(/^200 Answered while cancelling/);
       const bye = (await u.peer.next(isRequest('BYE'))) as SipRequest;
       expect(bye.headers.get('Call-ID')).toBe(late.callId);
       u.peer.send(response(bye, 200, 'OK'), u.placer.sipPort);
       await hungUp;
-      await expect(late.ended).resolves.toEqual({ by: 'customer' });
-      expect(u.placer.stats).toMatchObject({ placed: 2, answered: 1, endedByCustomer: 2, failed: 0, hangupErrors: 0 });
+      await expect(late.ended).resolves.toEqual({ by: 'customer', reason: 'cancelled' });
+      expect(u.placer.stats).toMatchObject({ placed: 2, answered: 0, endedByCustomer: 2, failed: 0, hangupErrors: 0 });
     } finally {
       await closeUas(u);
     }

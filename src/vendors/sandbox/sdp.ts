@@ -1,5 +1,5 @@
 /**
- * SDP for the LiveVox simulator's call placer (RFC 4566, RFC 3264): the offer a LiveVox
+ * SDP for the sandbox call placer (RFC 4566, RFC 3264): the offer a LiveVox
  * conference leg makes (PCMU/8000 + telephone-event, ptime 20) and just enough parsing of an
  * answer or a re-offer to know where to send RTP and in which direction media may flow.
  */

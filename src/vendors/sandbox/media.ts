@@ -1,5 +1,5 @@
 /**
- * RTP for the LiveVox simulator's call placer: each call has its own UDP socket (the port in its
+ * RTP for the sandbox call placer: each call has its own UDP socket (the port in its
  * SDP), but every call is paced by ONE shared drift-free 20 ms clock, so thousands of concurrent
  * calls cost one timer. Audio is PCMU: a tone (one precomputed second shared by every call that
  * plays the same tone), digital silence, or nothing. What comes back is counted and the PCMU part
@@ -7,13 +7,13 @@
  */
 import { randomInt } from 'node:crypto';
 import type dgram from 'node:dgram';
-import { decodeMuLaw, encodeMuLaw, MULAW_SILENCE } from '../../../../media/codec/g711.js';
-import { ToneGenerator } from '../../../../media/dsp/tone.js';
-import { parseRtp, isRtcp } from '../../../../media/rtp.js';
-import { buildRtp } from '../../../../media/rtp-packet.js';
-import { TelephoneEventReceiver } from '../../../../media/dtmf/rfc4733.js';
-import { DEFAULT_TELEPHONE_EVENT_PT, PT_PCMU } from './placer-sdp.js';
-import { guard } from '../../../util/faults.js';
+import { decodeMuLaw, encodeMuLaw, MULAW_SILENCE } from '../../../media/codec/g711.js';
+import { ToneGenerator } from '../../../media/dsp/tone.js';
+import { parseRtp, isRtcp } from '../../../media/rtp.js';
+import { buildRtp } from '../../../media/rtp-packet.js';
+import { TelephoneEventReceiver } from '../../../media/dtmf/rfc4733.js';
+import { DEFAULT_TELEPHONE_EVENT_PT, PT_PCMU } from './sdp.js';
+import { guard } from '../../util/faults.js';
 
 export const FRAME_MS = 20;
 export const FRAME_SAMPLES = 160;
