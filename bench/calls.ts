@@ -24,7 +24,8 @@
 // itself failed.
 //
 // Diagnostics (not the default run): BENCH_CALLS_STEPS=200,200 runs exactly these steps (no early
-// stop); BENCH_CALLS_ROUTE_DELAY_MS=<ms> routes each call only that long after the agent turned READY
+// stop); BENCH_CALLS_GATEWAY_ROOT=<checkout> runs that checkout's build as the gateway (an A/B of two
+// builds with the same driver, one after the other on the same machine); BENCH_CALLS_ROUTE_DELAY_MS=<ms> routes each call only that long after the agent turned READY
 // (the driver then polls the agent's line through the LiveVox API instead of asking for the call).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { writeResults } from './results.js';
@@ -247,7 +248,9 @@ async function main(): Promise<number> {
     const simPort = await freePort();
     const configPath = join(dir, 'gateway.yaml');
     await writeFile(configPath, gatewayConfig(sipPort, httpPort, simPort, join(dir, 'data')));
-    gateway = await startGateway(ROOT, configPath, httpPort, false);
+    const gatewayRoot = process.env['BENCH_CALLS_GATEWAY_ROOT'] ? resolve(process.env['BENCH_CALLS_GATEWAY_ROOT']) : ROOT;
+    if (gatewayRoot !== ROOT) console.log(`gateway build under test: ${gatewayRoot}`);
+    gateway = await startGateway(gatewayRoot, configPath, httpPort, false);
     const gw = new HttpClient('127.0.0.1', httpPort);
     const sim = new HttpClient('127.0.0.1', simPort);
     clients.push(gw, sim);
