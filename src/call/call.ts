@@ -91,7 +91,7 @@ export class Call {
   screenPop?: Record<string, string>;
   /** Set by the orchestrator when a contact center can take contact updates. */
   onContactUpdate?: (fields: Record<string, string>) => Promise<void>;
-  /** The vendor's ids for this call (LiveVox: callTransactionId, callSessionId, ...). */
+  /** The vendor's ids for this call (as its adapter names them). */
   vendorIds?: VendorCallIds;
 
   constructor(
@@ -233,8 +233,8 @@ export class Call {
   }
 
   /**
-   * Transfer to a human through the contact center (LiveVox: phonebook conference, confirm the
-   * human joined, leave the conference). Our leg then ends with the transfer term code.
+   * Transfer to a human through the contact center, the platform's way (its adapter resolves when
+   * the human has the caller). Our leg then ends with the transfer term code.
    */
   private async vendorTransfer(ev: Extract<EngineControl, { type: 'transfer' }>): Promise<void> {
     const v = this.vendor!;
