@@ -70,6 +70,15 @@ for (const top of ['src', 'media']) {
       const to = layerOf(target);
       // Tests beside a layer may use the shared test helpers (peers, fake engines); nothing else may.
       if (to === 'test' && rel.endsWith('.test.ts')) continue;
+      // Each platform's gateway.yaml section is declared with the platform; the config loader may
+      // read those schemas (zod only, nothing that runs), and nothing else of src/vendors.
+      if (from === 'config' && to === 'vendors' && /^src\/vendors\/([a-z0-9-]+\/)?settings\.(ts|js)$/.test(target.replace(/\.js$/, '.ts'))) continue;
+      // ...and those schemas stay schemas: a settings file imports config helpers and settings only.
+      if (/^src\/vendors\/([a-z0-9-]+\/)?settings\.ts$/.test(rel) && !(to === 'config' || /settings\.(ts|js)$/.test(target))) {
+        const line = text.slice(0, m.index + m[0].length).split('\n').length;
+        problems.push(`${rel}:${line}: a platform's settings schema may import only config helpers and settings (${spec})`);
+        continue;
+      }
       if (to && !allowed.includes(to)) {
         const line = text.slice(0, m.index + m[0].length).split('\n').length;
         problems.push(`${rel}:${line}: layer '${from}' must not import '${to}' (${spec})`);

@@ -8,12 +8,18 @@ import { ConfigError, describe, ProblemList, ProblemSink, type ConfigProblem } f
 import { GatewayFileSchema, NormalizationSchema, ProfileSchema } from './schema.js';
 import type { ContactCenterConfig, GatewayConfig, SipProfile } from './types.js';
 import { crossCheck, type LoadedProfile } from './validate.js';
+import { VENDOR_NAMES, type VendorName, type VendorSettings } from '../vendors/settings.js';
 
 export { ConfigError, formatProblems, type ConfigProblem } from './problems.js';
 
 // Loading pipeline, per file: read -> YAML parse -> ${VAR} interpolation ->
 // schema validation; then cross-file checks. Every stage records problems and
 // carries on where it still makes sense, so one run reports everything.
+
+/** Each platform's section of the validated file. */
+function vendorSettings(top: Record<VendorName, unknown>): VendorSettings {
+  return Object.fromEntries(VENDOR_NAMES.map((n) => [n, top[n]])) as unknown as VendorSettings;
+}
 
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -160,5 +166,5 @@ function analyse(file: string, env: NodeJS.ProcessEnv): { config?: GatewayConfig
   crossCheck(top, gatewaySink, loaded);
   if (!top || list.items.length > 0) return { problems: list.items };
   const profiles = loaded.map((p) => p.profile).filter((p): p is SipProfile => p !== undefined);
-  return { problems: [], config: { file: absFile, gateway: top.gateway, media: top.media, engines: top.engines, livevox: top.livevox, dataDir: path.resolve(path.dirname(absFile), top.dataDir), profiles } };
+  return { problems: [], config: { file: absFile, gateway: top.gateway, media: top.media, engines: top.engines, ...vendorSettings(top), dataDir: path.resolve(path.dirname(absFile), top.dataDir), profiles } };
 }

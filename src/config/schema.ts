@@ -8,73 +8,11 @@ import { describe } from './problems.js';
 // `profiles:` and `agents:` entries are validated one by one by the loader
 // (they come in two shapes each) so their schemas here accept any list.
 
-type Issue = { code?: string; input?: unknown; keys?: string[] };
+import { intIn, list, mustBe, obj, oneOf, stringWhere } from './zod-helpers.js';
+import { VENDOR_NAMES, VENDOR_SETTINGS } from '../vendors/settings.js';
 
-/** `must be <what>, got <value>`, or `is required (<what>)` when absent. */
-const mustBe = (what: string) => (iss: Issue) =>
-  iss.input === undefined ? `is required (${what})` : `must be ${what}, got ${describe(iss.input)}`;
+export { intIn };
 
-/** Values produced by ${VAR} interpolation are strings; accept plain integer strings for numbers. */
-const toNumber = (v: unknown) => (typeof v === 'string' && /^-?[0-9]+$/.test(v.trim()) ? Number(v) : v);
-
-export function intIn(min: number, max: number, what = `an integer ${min}..${max}`, step = 1) {
-  const error = mustBe(what);
-  let n = z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
-  if (step > 1) n = n.multipleOf(step, { error });
-  return z.preprocess(toNumber, n);
-}
-
-function stringWhere(what: string, ok: (s: string) => boolean) {
-  const error = mustBe(what);
-  return z.string({ error }).refine(ok, { error });
-}
-
-function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
-  return z.enum(values, { error: mustBe(`one of ${values.join(', ')}`) });
-}
-
-/** Strict object whose unknown-key message suggests the closest known key. */
-function obj<S extends z.ZodRawShape>(shape: S) {
-  const known = Object.keys(shape);
-  // One line per unknown key; the loader splits them back into one problem each.
-  const error = (iss: Issue) =>
-    iss.code === 'unrecognized_keys'
-      ? (iss.keys ?? []).map((k) => `unknown key '${k}'${suggest(k, known)}`).join('\n')
-      : iss.code === 'invalid_type'
-        ? mustBe('a mapping')(iss)
-        : undefined;
-  return z.strictObject(shape, { error });
-}
-
-function suggest(key: string, known: string[]): string {
-  const lower = key.toLowerCase();
-  let best = '';
-  let bestDist = 3; // only suggest for near misses
-  for (const k of known) {
-    const d = editDistance(lower, k.toLowerCase());
-    if (d < bestDist) [best, bestDist] = [k, d];
-  }
-  return best ? ` (did you mean '${best}'?)` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
-}
-
-function list<T extends z.ZodType>(item: T, what: string, emptyError: string) {
-  // abort: refinements of an empty list (e.g. "needs an audio codec") would only repeat the problem.
-  return z.array(item, { error: mustBe(what) }).min(1, { error: emptyError, abort: true });
-}
-
-/** A list without repeated entries (repeats are always a copy-paste mistake here). */
 const unique = (what: string) => (items: readonly unknown[], ctx: z.RefinementCtx) => {
   items.forEach((item, i) => {
     if (items.indexOf(item) !== i) ctx.addIssue({ code: 'custom', path: [i], message: `duplicate ${what} ${describe(item)}` });
@@ -180,21 +118,14 @@ const EngineEntry = obj({
   tlsRejectUnauthorized: z.boolean({ error: mustBe('true or false') }).default(true),
 });
 
-const LiveVoxSection = obj({
-  // 'sandbox' runs the strict LiveVox simulator inside the gateway; otherwise the API base URL.
-  baseUrl: stringWhere("'sandbox' or an https:// (or http://) URL", (s) => s === 'sandbox' || /^https?:\/\/[^\s/]+/.test(s)).default('sandbox'),
-  accessToken: z.string({ error: mustBe('a string') }).min(1).default('sandbox-access-token'),
-  clientName: z.string({ error: mustBe('a string') }).min(1).default('sandbox'),
-  timeoutMs: intIn(100, 60_000).default(5000),
-  retries: intIn(0, 10).default(3),
-  // Sandbox only: simulator HTTP port (0 = any free port) and session idle expiry.
-  sandboxPort: intIn(0, 65535).default(0),
-  sandboxSessionIdleMinutes: intIn(1, 1440).default(120),
-});
+/** Each platform's settings section (`livevox:`, ...), declared in its own folder (src/vendors/<name>/settings.ts). */
+const vendorSections = Object.fromEntries(Object.entries(VENDOR_SETTINGS).map(([k, v]) => [k, v.prefault({})])) as {
+  [K in keyof typeof VENDOR_SETTINGS]: z.ZodPrefault<(typeof VENDOR_SETTINGS)[K]>;
+};
 
 export const GatewayFileSchema = obj({
   gateway: GatewaySection.prefault({}),
-  livevox: LiveVoxSection.prefault({}),
+  ...vendorSections,
   // Where durable state (the wrap-up outbox) lives; relative to gateway.yaml.
   dataDir: z.string({ error: mustBe('a directory path') }).min(1).default('data'),
   media: MediaSection.prefault({}),
@@ -220,8 +151,9 @@ const timeZone = stringWhere('an IANA time zone such as America/New_York', (s) =
 });
 
 const ContactCenter = obj({
-  // none: agents are available as configured (no contact-center API); livevox: driven through its API.
-  vendor: oneOf(['none', 'livevox']).default('none'),
+  // none: agents are available as configured (no contact-center API); a platform's name: driven
+  // through its API (src/vendors/registry.ts).
+  vendor: oneOf(['none', ...VENDOR_NAMES]).default('none'),
   serviceId: z.string({ error: mustBe('a string') }).min(1).optional(),
   // Default contact-center password of this profile's agents; use ${ENV}.
   password: z.string({ error: mustBe('a string') }).min(1).optional(),

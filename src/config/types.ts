@@ -1,3 +1,6 @@
+import type { VendorName, VendorSettings } from '../vendors/settings.js';
+export type { LiveVoxConfig } from '../vendors/livevox/settings.js';
+
 // Validated, fully-defaulted configuration as handed to the rest of the gateway.
 // Produced only by loadConfig(); every field is present, so consumers never need
 // to know about defaults or YAML syntax.
@@ -26,7 +29,8 @@ export interface AgentConfig {
 }
 
 export interface ContactCenterConfig {
-  vendor: 'none' | 'livevox';
+  /** 'none', or a platform of src/vendors/registry.ts. */
+  vendor: 'none' | VendorName;
   serviceId?: string;
   password?: string;
   /** Absent: always open. Days map to "HH:MM-HH:MM" or "closed" in `timeZone`. */
@@ -95,18 +99,9 @@ export interface EngineConfig {
   tlsRejectUnauthorized: boolean;
 }
 
-export interface LiveVoxConfig {
-  /** 'sandbox' = the embedded strict simulator. */
-  baseUrl: string;
-  accessToken: string;
-  clientName: string;
-  timeoutMs: number;
-  retries: number;
-  sandboxPort: number;
-  sandboxSessionIdleMinutes: number;
-}
 
-export interface GatewayConfig {
+/** With each platform's settings section (`livevox:`, ...), declared in src/vendors/<name>/settings.ts. */
+export interface GatewayConfig extends VendorSettings {
   /** Absolute path of gateway.yaml. */
   file: string;
   gateway: {
@@ -135,7 +130,6 @@ export interface GatewayConfig {
   };
   /** Named engines that profiles and agents refer to. */
   engines: Record<string, EngineConfig>;
-  livevox: LiveVoxConfig;
   /** Absolute directory for durable state (the wrap-up outbox). */
   dataDir: string;
   profiles: SipProfile[];

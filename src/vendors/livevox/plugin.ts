@@ -11,7 +11,7 @@ import { LiveVoxClient } from './client.js';
 import { idsFromInvite, livevoxPolicy } from './policy.js';
 import { startLiveVoxSimulator, type LiveVoxSimulator } from './simulator/index.js';
 import { CallPlacer } from './simulator/placer.js';
-import type { LiveVoxConfig } from '../../config/types.js';
+import type { LiveVoxConfig } from './settings.js';
 
 /** The LiveVox sandbox: the simulator, and the placer that turns its calls into INVITEs. */
 export interface LiveVoxSandbox extends SandboxHandle {
