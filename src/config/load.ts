@@ -8,7 +8,7 @@ import { ConfigError, describe, ProblemList, ProblemSink, type ConfigProblem } f
 import { GatewayFileSchema, NormalizationSchema, ProfileSchema } from './schema.js';
 import type { ContactCenterConfig, GatewayConfig, SipProfile } from './types.js';
 import { crossCheck, type LoadedProfile } from './validate.js';
-import { VENDOR_NAMES, type VendorName, type VendorSettings } from '../vendors/settings.js';
+import { VENDOR_SECTIONS, type VendorSettings } from '../vendors/settings.js';
 
 export { ConfigError, formatProblems, type ConfigProblem } from './problems.js';
 
@@ -17,8 +17,8 @@ export { ConfigError, formatProblems, type ConfigProblem } from './problems.js';
 // carries on where it still makes sense, so one run reports everything.
 
 /** Each platform's section of the validated file. */
-function vendorSettings(top: Record<VendorName, unknown>): VendorSettings {
-  return Object.fromEntries(VENDOR_NAMES.map((n) => [n, top[n]])) as unknown as VendorSettings;
+function vendorSettings(top: Record<string, unknown>): VendorSettings {
+  return Object.fromEntries(VENDOR_SECTIONS.map((n) => [n, top[n]])) as unknown as VendorSettings;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);

@@ -119,7 +119,7 @@ const EngineEntry = obj({
 });
 
 /** Each platform's settings section (`livevox:`, ...), declared in its own folder (src/vendors/<name>/settings.ts). */
-const vendorSections = Object.fromEntries(Object.entries(VENDOR_SETTINGS).map(([k, v]) => [k, v.prefault({})])) as {
+const vendorSections = Object.fromEntries(Object.entries(VENDOR_SETTINGS).map(([k, v]) => [k, (v as z.ZodObject).prefault({})])) as {
   [K in keyof typeof VENDOR_SETTINGS]: z.ZodPrefault<(typeof VENDOR_SETTINGS)[K]>;
 };
 

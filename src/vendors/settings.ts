@@ -4,15 +4,24 @@
  * so this file and the `settings.ts` of each platform folder are the only parts of src/vendors the
  * config layer imports (scripts/check-imports.mjs enforces it): zod schemas, nothing that runs.
  */
+import { AgentSessionSettings, type AgentSessionConfig } from './agent-session/settings.js';
 import { LiveVoxSettings, type LiveVoxConfig } from './livevox/settings.js';
 
-export const VENDOR_SETTINGS = { livevox: LiveVoxSettings } as const;
+/** Section name in gateway.yaml -> schema; the platform's name for `contactCenter.vendor` is in NAMES. */
+export const VENDOR_SETTINGS = { livevox: LiveVoxSettings, agentSession: AgentSessionSettings } as const;
 
-export type VendorName = keyof typeof VENDOR_SETTINGS;
+/** `contactCenter.vendor` value of each section. */
+const NAMES = { livevox: 'livevox', agentSession: 'agent-session' } as const;
 
-export const VENDOR_NAMES = Object.keys(VENDOR_SETTINGS) as [VendorName, ...VendorName[]];
+export type VendorName = (typeof NAMES)[keyof typeof NAMES];
+
+export const VENDOR_NAMES = Object.values(NAMES) as [VendorName, ...VendorName[]];
+
+/** The gateway.yaml sections (one per platform). */
+export const VENDOR_SECTIONS = Object.keys(VENDOR_SETTINGS) as (keyof typeof VENDOR_SETTINGS)[];
 
 /** The validated sections, as GatewayConfig carries them. */
 export interface VendorSettings {
   livevox: LiveVoxConfig;
+  agentSession: AgentSessionConfig;
 }

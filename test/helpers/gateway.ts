@@ -5,6 +5,7 @@ import { createLogger } from '../../src/log.js';
 import { startGateway, type RunningGateway } from '../../src/server.js';
 import type { GatewayConfig } from '../../src/config/types.js';
 import type { LiveVoxSandbox } from '../../src/vendors/livevox/plugin.js';
+import type { AgentSessionSandbox } from '../../src/vendors/agent-session/plugin.js';
 
 export const FIXTURES = path.resolve(import.meta.dirname, '..', 'fixtures');
 
@@ -20,4 +21,11 @@ export function livevoxSandbox(gw: RunningGateway): LiveVoxSandbox {
   const s = gw.contactCenters.sandboxes.get('livevox');
   if (!s) throw new Error('this gateway runs no LiveVox sandbox');
   return s as LiveVoxSandbox;
+}
+
+/** The agent-session sandbox (simulator + placer) of a gateway started on such a profile. */
+export function agentSessionSandbox(gw: RunningGateway): AgentSessionSandbox {
+  const s = gw.contactCenters.sandboxes.get('agent-session');
+  if (!s) throw new Error('this gateway runs no agent-session sandbox');
+  return s as AgentSessionSandbox;
 }

@@ -1,0 +1,152 @@
+/**
+ * The agent session protocol as a VendorAdapter:
+ *   login   = bind the session -> reason codes -> telephony channel (addchannel) -> activate (queue)
+ *   ready   = channel.ready; notReady = channel.notready with a reason code the platform lists
+ *   wrap-up = channel.notready {reasoncode: acw, reasondesc: <outcome>} then channel.ready
+ *   events  = channel.infochanged as the boundary's agent-state
+ * Every step reads the channel's state as the platform last reported it; a failure response is
+ * the platform's answer (its code and message), never retried as if it were a network error.
+ */
+import type { Logger } from 'pino';
+import { VendorError, type InboundSink, type TransferTarget, type VendorAdapter, type VendorAgent, type VendorAgentState, type VendorCallIds } from '../types.js';
+import { AgentSessionClient, AgentSessionError } from './client.js';
+import type { AgentSessionConfig } from './settings.js';
+import { ACW, type AgentStatus } from './wire.js';
+
+const STATES: Record<AgentStatus, VendorAgentState> = {
+  ready: 'ready',
+  not_ready: 'not-ready',
+  after_call_work: 'wrap-up',
+  busy: 'in-call',
+  busy_ready: 'in-call',
+  busy_not_ready: 'in-call',
+  busy_after_call_work: 'in-call',
+};
+
+export class AgentSessionAdapter implements VendorAdapter {
+  readonly name = 'agent-session';
+  private readonly clients = new Map<string, AgentSessionClient>();
+  private sinks = new Set<InboundSink>();
+
+  constructor(
+    private readonly cfg: AgentSessionConfig & { url: string },
+    private readonly log: Logger,
+  ) {}
+
+  private client(agentId: string, op: string): AgentSessionClient {
+    const c = this.clients.get(agentId);
+    if (!c) throw new VendorError(`agent-session ${op}: agent ${agentId} is unknown (log it in first)`, `agent-session ${op}`, false);
+    return c;
+  }
+
+  /** Run a request; a platform failure becomes a VendorError with its code, not retryable. */
+  private async run(agentId: string, op: string, fn: (c: AgentSessionClient) => Promise<unknown>): Promise<void> {
+    try {
+      await fn(this.client(agentId, op));
+    } catch (e) {
+      if (!(e instanceof AgentSessionError)) throw e;
+      throw new VendorError(`agent-session ${op} for agent ${agentId}: ${e.code}: ${e.message}`, `agent-session ${op}`, e.transient, e.code);
+    }
+  }
+
+  async login(agent: VendorAgent): Promise<void> {
+    let c = this.clients.get(agent.id);
+    if (!c) {
+      c = new AgentSessionClient({ url: this.cfg.url, user: agent.user, password: agent.password, timeoutMs: this.cfg.timeoutMs, tlsRejectUnauthorized: this.cfg.tlsRejectUnauthorized, logger: this.log.child({ agent: agent.id }) });
+      this.clients.set(agent.id, c);
+      c.onEvent((e) => {
+        if (e.name !== 'channel.infochanged' || !c!.channel?.info) return;
+        const st = c!.channel.info;
+        const state = st.state === 'ACTIVE' ? STATES[st.agentStatus.status] : 'logged-in';
+        for (const sink of this.sinks) sink({ type: 'agent-state', agentId: agent.id, state, ...(st.agentStatus.lastReasonName ? { reason: st.agentStatus.lastReasonName } : {}) });
+      });
+    }
+    await this.run(agent.id, 'login', async (cl) => {
+      await cl.connect();
+      if (cl.reasonCodes.length === 0) await cl.request('session.request.externalnotreadyreasons', 'session');
+      if (!cl.channel) await cl.request('session.request.addchannel', 'session', { type: 'TELEPHONY' });
+      if (cl.channel?.info?.state !== 'ACTIVE') await cl.request('channel.activate', 'channel', { channeloptions: { queue: agent.serviceId || this.cfg.queue } });
+    });
+  }
+
+  async ready(agentId: string): Promise<void> {
+    await this.run(agentId, 'ready', async (c) => {
+      await c.connect();
+      if (c.channel?.info?.agentStatus.status === 'ready') return;
+      await c.request('channel.ready', 'channel');
+    });
+  }
+
+  async notReady(agentId: string, reason?: string): Promise<void> {
+    const code = this.cfg.notReadyReasons[reason ?? 'operator'] ?? this.cfg.notReadyReasons['operator'] ?? 'break';
+    await this.run(agentId, 'notReady', async (c) => {
+      await c.connect();
+      const st = c.channel?.info?.agentStatus;
+      if (st?.status === 'not_ready' && st.lastReasonCode === code) return;
+      await c.request('channel.notready', 'channel', { reasoncode: code, reasondesc: reason ?? 'operator' });
+    });
+  }
+
+  async logout(agentId: string): Promise<void> {
+    const c = this.clients.get(agentId);
+    if (!c) return;
+    await this.run(agentId, 'logout', async (cl) => {
+      await cl.connect();
+      if (cl.channel?.info?.state === 'ACTIVE') await cl.request('channel.deactivate', 'channel', { channelOptions: { reason: this.cfg.logoutReason } });
+      await cl.request('session.request.logout', 'session');
+    });
+    c.close();
+    this.clients.delete(agentId);
+  }
+
+  async status(agentId: string): Promise<{ state: VendorAgentState; call?: VendorCallIds }> {
+    const c = this.clients.get(agentId);
+    if (!c) return { state: 'logged-out' };
+    await this.run(agentId, 'status', (cl) => cl.connect());
+    const info = c.channel?.info;
+    if (!info) return { state: 'logged-in' };
+    return { state: info.state === 'ACTIVE' ? STATES[info.agentStatus.status] : 'logged-in' };
+  }
+
+  async callIds(_agentId: string, hint: VendorCallIds): Promise<VendorCallIds> {
+    return hint;
+  }
+
+  async screenPop(): Promise<Record<string, string>> {
+    return {};
+  }
+
+  async transfer(agentId: string, _ids: VendorCallIds, target: TransferTarget): Promise<void> {
+    throw new VendorError(`agent-session transfer for agent ${agentId} to ${target.contact ?? target.phonebook ?? '?'}: transfers through the address book are not built yet`, 'agent-session transfer', false);
+  }
+
+  /** The disposition: after-call work with the outcome (once per call: a repeat is done). */
+  async setTermCode(agentId: string, _ids: VendorCallIds, termCode: string): Promise<void> {
+    try {
+      await this.run(agentId, 'acw', async (c) => {
+        await c.connect();
+        await c.request('channel.notready', 'channel', { reasoncode: ACW, reasondesc: termCode });
+      });
+    } catch (e) {
+      if (e instanceof VendorError && e.code === 'AcwAlreadySet') {
+        this.log.info({ agent: agentId, termCode }, 'agent-session: after-call work was already set (repeat)');
+        return;
+      }
+      throw e;
+    }
+  }
+
+  async updateContact(agentId: string): Promise<void> {
+    throw new VendorError(`agent-session updateContact for agent ${agentId}: the protocol has no contact records`, 'agent-session updateContact', false);
+  }
+
+  subscribe(sink: InboundSink): () => void {
+    this.sinks.add(sink);
+    return () => void this.sinks.delete(sink);
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * The agent session protocol end to end: the strict simulator (in-process sandbox) routes customers
+ * through real SIP and RTP to agents the gateway bound, gave a telephony channel, activated and
+ * made ready over the protocol's WebSocket; the engine is a real Twilio-protocol test engine.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningGateway } from '../../src/server.js';
+import { agentSessionSandbox, startFixture } from '../helpers/gateway.js';
+import { startTestEngine, waitFor, type TestEngine } from '../helpers/test-engine.js';
+
+let gw: RunningGateway;
+let engine: TestEngine;
+const sim = () => agentSessionSandbox(gw).simulator;
+const channelOf = (user: string) => sim().state.sessionOf(user)?.channel;
+
+beforeAll(async () => {
+  process.env['VAGW_TEST_DATA'] = mkdtempSync(path.join(tmpdir(), 'vagw-as-'));
+  engine = await startTestEngine({ protocol: 'twilio' });
+  gw = await startFixture('agent-session-gateway.yaml', (c) => {
+    c.engines['bot']!.url = engine.url;
+  });
+});
+afterAll(async () => {
+  await gw?.shutdown(0);
+  await engine?.close();
+});
+
+describe('agent session protocol: lockstep through the sandbox', () => {
+  it('binds every agent, adds its telephony channel, activates it on the queue and makes it ready', async () => {
+    for (const user of ['as-01', 'as-02', 'as-03', 'as-04']) {
+      expect(channelOf(user)).toMatchObject({ type: 'TELEPHONY', state: 'ACTIVE', status: 'ready', queue: 'voice-ai' });
+    }
+    const names = sim().state.events.filter((e) => e.session === sim().state.sessionOf('as-01')!.id).map((e) => e.name);
+    // Created INACTIVE, the first infochanged before initialized (the documented order), then activate and ready.
+    expect(names.slice(0, 4)).toEqual(['session.initialized', 'channel.created', 'channel.infochanged', 'channel.initialized']);
+    expect(gw.agents.list().filter((a) => a.state === 'ready')).toHaveLength(4);
+  });
+
+  it('a call: busy while it lasts, then after-call work with the outcome and ready, exactly once', async () => {
+    const before = engine.calls.length;
+    const call = sim().startCall('as-01', '+13125550111');
+    const e = await engine.waitForCall(before, 5000);
+    await waitFor(() => e.start !== undefined, 3000, 'start');
+    const custom = (e.start!['start'] as Record<string, Record<string, string>>)['customParameters']!;
+    expect(custom['contactId']).toBe(call.contactId);
+    expect(channelOf('as-01')?.status).toBe('busy');
+    e.sendControl({ type: 'hangup', termCode: 'Resolved' });
+    await waitFor(() => channelOf('as-01')?.status === 'ready' && gw.agents.find('agent-session', '18990000001')!.state === 'ready', 5000, 'ready again');
+    const rec = sim().state.calls.get(call.contactId)!;
+    expect(rec.acw.map((a) => a.reasondesc)).toEqual(['Resolved']);
+    expect(rec.endedBy).toBe('agent');
+    expect(rec.readyAt).toBeGreaterThanOrEqual(rec.acw[0]!.at);
+  });
+
+  it('the customer hangs up: "Caller Hung Up" as after-call work, then ready', async () => {
+    const before = engine.calls.length;
+    const call = sim().startCall('as-02');
+    const e = await engine.waitForCall(before, 5000);
+    await waitFor(() => e.start !== undefined, 3000, 'start');
+    sim().endCall(call.contactId, 'customer');
+    await waitFor(() => channelOf('as-02')?.status === 'ready', 5000, 'ready again');
+    expect(sim().state.calls.get(call.contactId)!.acw.map((a) => a.reasondesc)).toEqual(['Caller Hung Up']);
+  });
+
+  it('the connection dropped mid-call: state re-read on reconnect, the wrap-up still exactly once', async () => {
+    const before = engine.calls.length;
+    const call = sim().startCall('as-03');
+    const e = await engine.waitForCall(before, 5000);
+    await waitFor(() => e.start !== undefined, 3000, 'start');
+    sim().server.socketOf('as-03')!.terminate();
+    e.sendControl({ type: 'hangup', termCode: 'Resolved' });
+    await waitFor(() => channelOf('as-03')?.status === 'ready', 8000, 'ready again after the reconnect');
+    expect(sim().state.calls.get(call.contactId)!.acw).toHaveLength(1);
+  });
+});
