@@ -240,7 +240,13 @@ export class Call {
     const v = this.vendor!;
     this.transferring = true;
     try {
-      await v.adapter.transfer(v.agentId, this.vendorIds ?? {}, { ...(ev.phonebook ? { phonebook: ev.phonebook } : {}), ...(ev.contact ? { contact: ev.contact } : {}) });
+      const how = await v.adapter.transfer(v.agentId, this.vendorIds ?? {}, { ...(ev.phonebook ? { phonebook: ev.phonebook } : {}), ...(ev.contact ? { contact: ev.contact } : {}) });
+      if (how) {
+        // The platform named the destination; the caller is sent there with REFER (RFC 3515).
+        this.transferring = false;
+        this.log.info({ phonebook: ev.phonebook, contact: ev.contact, referTo: how.referTo }, 'contact center named the transfer destination');
+        return this.transfer({ type: 'transfer', target: how.referTo, ...(ev.failover ? { failover: ev.failover } : {}) });
+      }
       this.handedOver = true;
       this.log.info({ phonebook: ev.phonebook, contact: ev.contact }, 'transferred to a human through the contact center');
       await this.end('transferred');

@@ -45,6 +45,15 @@ describe('shipped configuration', () => {
     expect(p.agents[10]).toMatchObject({ id: 'va-web', number: '+18990000011', engine: 'webrtc:sip', sipPassword: 'demo' });
   });
 
+  it('sip-profiles/agent-session.yaml validates next to livevox', () => {
+    const dir = writeFixture({
+      'gateway.yaml': { agentSession: { url: 'sandbox' }, profiles: [path.join(repo, 'sip-profiles/livevox.yaml'), path.join(repo, 'sip-profiles/agent-session.yaml')] },
+    });
+    const c = loadConfig(path.join(dir, 'gateway.yaml'), {});
+    expect(c.profiles.map((p) => p.contactCenter.vendor)).toEqual(['livevox', 'agent-session']);
+    expect(c.agentSession).toMatchObject({ url: 'sandbox', timeoutMs: 5000 });
+  });
+
   it('sip-profiles/generic-trunk.yaml validates next to livevox', () => {
     const dir = writeFixture({
       'gateway.yaml': { profiles: [path.join(repo, 'sip-profiles/livevox.yaml'), path.join(repo, 'sip-profiles/generic-trunk.yaml')] },

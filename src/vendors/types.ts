@@ -77,10 +77,12 @@ export interface VendorAdapter {
   /** Screen-pop data a human agent would see (account, phone, name, ...). */
   screenPop(agentId: string): Promise<Record<string, string>>;
   /**
-   * Hand the caller to a human: conference the target in, confirm the human joined, and take the
-   * virtual agent out of the conference. Resolves when our leg may end.
+   * Hand the caller to a human the platform's way. Either the platform does it (LiveVox: conference
+   * the target in, confirm the human joined, leave the conference) and this resolves when our leg
+   * may end, or it resolves with the SIP target the call layer transfers the caller to with REFER
+   * (a platform whose address book names a destination, not a transfer command).
    */
-  transfer(agentId: string, ids: VendorCallIds, target: TransferTarget): Promise<void>;
+  transfer(agentId: string, ids: VendorCallIds, target: TransferTarget): Promise<void | { referTo: string }>;
 
   // ---- wrap-up (each step is retried from the durable outbox until confirmed)
   /** Set the call's term code (by name or id). Must be safe to retry: a repeat is not an error. */

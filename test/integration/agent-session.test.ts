@@ -75,4 +75,20 @@ describe('agent session protocol: lockstep through the sandbox', () => {
     await waitFor(() => channelOf('as-03')?.status === 'ready', 8000, 'ready again after the reconnect');
     expect(sim().state.calls.get(call.contactId)!.acw).toHaveLength(1);
   });
+
+  it('a transfer through the address book: an unknown entry is refused to the engine; a skill entry sends the caller there with REFER', async () => {
+    const before = engine.calls.length;
+    const call = sim().startCall('as-04');
+    const e = await engine.waitForCall(before, 5000);
+    await waitFor(() => e.start !== undefined, 3000, 'start');
+    e.sendControl({ type: 'transfer', phonebook: 'Humans', contact: 'Nobody' });
+    await waitFor(() => e.errors.length > 0, 3000, 'the refusal');
+    expect(e.errors[0]).toMatchObject({ code: 'transfer-failed', message: expect.stringContaining("no address-book entry 'Nobody' in 'Humans'; have: Humans/Tier 1, Humans/Supervisor") });
+    expect(channelOf('as-04')?.status).toBe('busy');
+    e.sendControl({ type: 'transfer', phonebook: 'Humans', contact: 'Tier 1' });
+    await waitFor(() => channelOf('as-04')?.status === 'ready', 5000, 'ready after the transfer');
+    const rec = sim().state.calls.get(call.contactId)!;
+    expect(rec.transferredTo).toBe('tel:4001');
+    expect(rec.acw.map((a) => a.reasondesc)).toEqual(['Transferred to Agent']);
+  });
 });

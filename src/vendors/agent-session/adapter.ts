@@ -11,7 +11,15 @@ import type { Logger } from 'pino';
 import { VendorError, type InboundSink, type TransferTarget, type VendorAdapter, type VendorAgent, type VendorAgentState, type VendorCallIds } from '../types.js';
 import { AgentSessionClient, AgentSessionError } from './client.js';
 import type { AgentSessionConfig } from './settings.js';
-import { ACW, type AgentStatus } from './wire.js';
+import { ACW, type AddressBook, type AddressEntry, type AgentStatus } from './wire.js';
+
+/** The entry a transfer target names: `contact` in book `phonebook` (any book when not given). */
+function findEntry(books: AddressBook[], t: TransferTarget): AddressEntry | undefined {
+  const same = (a: string, b?: string): boolean => b !== undefined && a.trim().toLowerCase() === b.trim().toLowerCase();
+  const inBooks = t.phonebook ? books.filter((b) => same(b.name, t.phonebook)) : books;
+  const all = inBooks.flatMap((b) => [...b.entries, ...b.groups.flatMap((g) => g.entries)]);
+  return t.contact ? all.find((e) => same(e.name, t.contact)) : all.length === 1 ? all[0] : undefined;
+}
 
 const STATES: Record<AgentStatus, VendorAgentState> = {
   ready: 'ready',
@@ -116,8 +124,26 @@ export class AgentSessionAdapter implements VendorAdapter {
     return {};
   }
 
-  async transfer(agentId: string, _ids: VendorCallIds, target: TransferTarget): Promise<void> {
-    throw new VendorError(`agent-session transfer for agent ${agentId} to ${target.contact ?? target.phonebook ?? '?'}: transfers through the address book are not built yet`, 'agent-session transfer', false);
+  /**
+   * A transfer names an address-book entry (book = `phonebook`, entry = `contact`); its first
+   * destination is where the caller goes (REFER from the call layer). A skill with nobody
+   * available in the realtime counts is refused instead of sending the caller to an empty queue.
+   */
+  async transfer(agentId: string, _ids: VendorCallIds, target: TransferTarget): Promise<{ referTo: string }> {
+    let books: AddressBook[] = [];
+    await this.run(agentId, 'addressbook', async (c) => {
+      const data = await c.request('session.request.incontact.addressbook', 'session', { realtime: true });
+      books = Array.isArray(data['addressbooks']) ? (data['addressbooks'] as AddressBook[]) : [];
+    });
+    const entry = findEntry(books, target);
+    const fail = (why: string): never => {
+      throw new VendorError(`agent-session transfer for agent ${agentId}: ${why}`, 'agent-session transfer', false);
+    };
+    if (!entry) fail(`no address-book entry '${target.contact ?? ''}'${target.phonebook ? ` in '${target.phonebook}'` : ''}; have: ${books.flatMap((b) => b.entries.map((e) => `${b.name}/${e.name}`)).join(', ') || 'none'}`);
+    if (entry!.type === 'skill' && entry!.properties.numAvailable === 0) fail(`skill '${entry!.name}' has no agent available (estimated wait ${entry!.properties.ewt ?? '?'})`);
+    const value = entry!.destinations[0]?.value;
+    if (!value) fail(`address-book entry '${entry!.name}' has no destination`);
+    return { referTo: /^(sips?|tel):/i.test(value!) ? value! : `tel:${value!.replace(/[^0-9+*#]/g, '')}` };
   }
 
   /** The disposition: after-call work with the outcome (once per call: a repeat is done). */

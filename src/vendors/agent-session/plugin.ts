@@ -39,8 +39,9 @@ async function startSandbox(cfg: AgentSessionConfig, profiles: SipProfile[], log
       simulator.on('call-started', (call) => {
         const pc = placer.place({ number: call.number, caller: call.caller, headers: { 'X-Contact-Id': call.contactId }, audio: { toneHz: 440 } });
         placed.set(call.contactId, pc);
-        void pc.ended.then(({ by }) => {
+        void pc.ended.then(({ by, reason, referTo }) => {
           placed.delete(call.contactId);
+          if (reason === 'transferred' && referTo) simulator.state.calls.get(call.contactId)!.transferredTo = referTo;
           simulator.endCall(call.contactId, by === 'customer' ? 'customer' : 'agent');
         });
       });

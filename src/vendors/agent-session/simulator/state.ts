@@ -45,6 +45,8 @@ export interface SimCall {
   acw: { reasondesc: string; at: number }[];
   /** When the agent was Ready again after this call. */
   readyAt?: number;
+  /** Where the agent's leg sent the caller (REFER), if it did. */
+  transferredTo?: string;
 }
 
 /** A failure the protocol answers with. */
