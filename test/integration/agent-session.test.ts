@@ -91,4 +91,18 @@ describe('agent session protocol: lockstep through the sandbox', () => {
     expect(rec.transferredTo).toBe('tel:4001');
     expect(rec.acw.map((a) => a.reasondesc)).toEqual(['Transferred to Agent']);
   });
+
+  it('the connection dropped mid-wrap-up (right after the after-call work): re-read on reconnect, ready once, nothing doubled', async () => {
+    const before = engine.calls.length;
+    const call = sim().startCall('as-02');
+    const e = await engine.waitForCall(before, 5000);
+    await waitFor(() => e.start !== undefined, 3000, 'start');
+    // The platform answers the after-call work, then the connection drops before the ready.
+    sim().faults.dropAfter = { agent: 'as-02', requests: 1 };
+    e.sendControl({ type: 'hangup', termCode: 'Resolved' });
+    await waitFor(() => channelOf('as-02')?.status === 'ready' && gw.agents.find('agent-session', '18990000002')!.state === 'ready', 8000, 'ready after the reconnect');
+    const rec = sim().state.calls.get(call.contactId)!;
+    expect(rec.acw.map((a) => a.reasondesc)).toEqual(['Resolved']);
+    expect(sim().faults.dropAfter).toBeUndefined();
+  });
 });
