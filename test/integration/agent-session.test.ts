@@ -106,3 +106,45 @@ describe('agent session protocol: lockstep through the sandbox', () => {
     expect(sim().faults.dropAfter).toBeUndefined();
   });
 });
+
+describe('nothing lost across a restart', () => {
+  it('an after-call work the platform refused before the gateway stopped is replayed on restart: exactly once, then ready', async () => {
+    const { startAgentSessionSimulator } = await import('../../src/vendors/agent-session/simulator/index.js');
+    const { SandboxPlacer } = await import('../../src/vendors/sandbox/placer.js');
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'vagw-as-replay-'));
+    const external = await startAgentSessionSimulator({ agents: [1, 2, 3, 4].map((i) => ({ user: `as-0${i}`, password: 'it-password', number: `+1899000000${i}` })) });
+    const patch = (c: import('../../src/config/types.js').GatewayConfig) => {
+      c.agentSession.url = external.url;
+      c.dataDir = dataDir;
+      c.profiles[0]!.engine = 'builtin:echo';
+      c.profiles[0]!.agents = c.profiles[0]!.agents.map((a) => ({ ...a, engine: 'builtin:echo' }));
+      c.profiles[0]!.listen.port = 25972;
+      c.media.rtpPortMin = 48500;
+      c.media.rtpPortMax = 48999;
+    };
+    const g1 = await startFixture('agent-session-gateway.yaml', patch);
+    await waitFor(() => external.state.sessionOf('as-01')?.channel?.status === 'ready', 5000, 'as-01 ready');
+    const placer = await SandboxPlacer.start({ gateway: { host: '127.0.0.1', port: 25972 }, shape: { userAgent: 'it', recordRoute: (self) => [self] } });
+    external.on('call-started', (c) => {
+      // The customer hangs up after 300 ms; the platform then has the agent in after-call work.
+      const pc = placer.place({ number: c.number, headers: { 'X-Contact-Id': c.contactId }, maxDurationMs: 300 });
+      void pc.ended.then(() => external.endCall(c.contactId, 'customer'));
+    });
+    // The platform refuses every not-ready for now: the wrap-up is reconciled, parked and kept on disk.
+    external.faults.fail = { command: 'channel.notready', code: 'ServiceUnavailable', message: 'the ACD is restarting', count: 1000 };
+    const call = external.startCall('as-01');
+    await waitFor(() => (g1.contactCenters.wrapUp?.stats.failures ?? 0) > 0, 10_000, 'the wrap-up parked');
+    expect(g1.contactCenters.wrapUp!.pendingFor('as-01')).toBe(2);
+    expect(external.state.sessionOf('as-01')!.channel!.status).toBe('after_call_work');
+    await g1.shutdown(0);
+    await placer.close();
+
+    delete external.faults.fail;
+    const g2 = await startFixture('agent-session-gateway.yaml', patch);
+    await waitFor(() => external.state.sessionOf('as-01')?.channel?.status === 'ready', 5000, 'as-01 ready after the replay');
+    await waitFor(() => g2.agents.find('agent-session', '18990000001')!.state === 'ready', 2000, 'offered again');
+    expect(external.state.calls.get(call.contactId)!.acw.map((a) => a.reasondesc)).toEqual(['Caller Hung Up']);
+    await g2.shutdown(0);
+    await external.close();
+  });
+});
