@@ -24,6 +24,13 @@ export interface RunningGateway {
   shutdown(drainTimeoutMs?: number): Promise<void>;
 }
 
+/** Each platform's link counters (one adapter per platform). */
+function vendorCounters(cc: ContactCenters): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const l of cc.links.values()) if (l.adapter.counters) out[l.vendor] = l.adapter.counters();
+  return out;
+}
+
 export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningGateway> {
   const agents = new AgentPool(config.profiles);
   const m = config.media;
@@ -57,6 +64,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     mediaSessions: media.activeSessions,
     mediaWorkerRestarts: workerRestarts,
     ...(cc.wrapUp ? { wrapUp: { ...cc.wrapUp.stats, pending: cc.wrapUp.pendingTotal } } : {}),
+    contactCenters: vendorCounters(cc),
   });
   const control: ControlSources = {
     calls: () => calls.calls.values(),

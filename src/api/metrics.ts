@@ -29,6 +29,8 @@ export interface MetricsSource {
   mediaSessions: number;
   mediaWorkerRestarts: number;
   wrapUp?: { confirmed: number; retries: number; failures: number; rejected: number; reconciled: number; pending: number };
+  /** Per platform: its link's counters (requests, failures, timeouts, reconnects, ignored messages). */
+  contactCenters?: Record<string, Record<string, number>>;
 }
 
 type Sample = [labels: Record<string, string | number>, value: number];
@@ -78,5 +80,10 @@ export function renderMetrics(s: MetricsSource): string {
     family(o, 'vagw_wrapup_term_codes_reconciled_total', 'counter', 'Refused term codes set after all with the ids of the agent status.', [[{}, s.wrapUp.reconciled]]);
     family(o, 'vagw_wrapup_steps_pending', 'gauge', 'Wrap-up steps in the durable outbox, not yet confirmed.', [[{}, s.wrapUp.pending]]);
   }
+  if (s.contactCenters && Object.keys(s.contactCenters).length) {
+    const samples: Sample[] = Object.entries(s.contactCenters).flatMap(([vendor, c]) => Object.entries(c).map(([kind, v]): Sample => [{ vendor, kind }, v]));
+    family(o, 'vagw_contact_center_events_total', 'counter', 'Contact-center link events by platform: requests, failure answers, timeouts, reconnects, messages ignored (malformed, unknown, another session, no pending request).', samples);
+  }
+
   return o.join('\n') + '\n';
 }

@@ -94,6 +94,11 @@ export interface VendorAdapter {
   subscribe?(sink: InboundSink): () => void;
   /** Keep-alive for platforms whose session lives on a heartbeat (policy.keepAlive 'heartbeat'). */
   heartbeat?(agentId: string): Promise<void>;
+  /**
+   * Counters of the platform link (requests, failure answers, timeouts, reconnects, messages it
+   * could not use), summed over agents; exported as vagw_contact_center_events_total{vendor,kind}.
+   */
+  counters?(): Record<string, number>;
 }
 
 /**

@@ -104,6 +104,8 @@ describe('agent session protocol: lockstep through the sandbox', () => {
     const rec = sim().state.calls.get(call.contactId)!;
     expect(rec.acw.map((a) => a.reasondesc)).toEqual(['Resolved']);
     expect(sim().faults.dropAfter).toBeUndefined();
+    const metrics = await (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
+    expect(metrics).toMatch(/^vagw_contact_center_events_total\{vendor="agent-session",kind="reconnects"\} [1-9]/m);
   });
 });
 

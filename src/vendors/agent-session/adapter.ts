@@ -166,6 +166,12 @@ export class AgentSessionAdapter implements VendorAdapter {
     throw new VendorError(`agent-session updateContact for agent ${agentId}: the protocol has no contact records`, 'agent-session updateContact', false);
   }
 
+  counters(): Record<string, number> {
+    const sum: Record<string, number> = { requests: 0, failures: 0, timeouts: 0, reconnects: 0, ignored: 0 };
+    for (const c of this.clients.values()) for (const [k, v] of Object.entries(c.stats)) sum[k] = (sum[k] ?? 0) + v;
+    return sum;
+  }
+
   subscribe(sink: InboundSink): () => void {
     this.sinks.add(sink);
     return () => void this.sinks.delete(sink);

@@ -92,4 +92,17 @@ describe('agent-session simulator: the protocol rules', () => {
     clients.push(bad);
     await expect(bad.connect()).rejects.toThrow(/401/);
   });
+
+  it('seeded faults: a slow answer is a transient timeout; a failure answer carries the platform code and is not transient', async () => {
+    const { sim, c } = await setup();
+    await c.request('session.request.addchannel', 'session', { type: 'TELEPHONY' });
+    sim.faults.delayMs = 1500;
+    const slow = await c.request('channel.activate', 'channel').catch((e: unknown) => e);
+    expect(slow).toMatchObject({ code: 'Timeout', transient: true });
+    expect(c.stats.timeouts).toBe(1);
+    delete sim.faults.delayMs;
+    sim.faults.fail = { command: 'channel.ready', code: 'AcdBusy', message: 'try later', count: 1 };
+    const failed = await c.request('channel.ready', 'channel').catch((e: unknown) => e);
+    expect(failed).toMatchObject({ code: 'AcdBusy', transient: false, message: 'channel.ready: AcdBusy: try later' });
+  });
 });
