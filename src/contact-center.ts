@@ -85,7 +85,7 @@ export async function startContactCenters(config: GatewayConfig, pool: AgentPool
   );
   for (const p of vendorProfiles) {
     const link = links.get(p.name)!;
-    cc.lifecycles.push(new AgentLifecycle(p, link.adapter, link.policy, pool, log.child({ component: 'agents', profile: p.name }), { pendingWrapUp: (id) => cc.wrapUp!.pendingFor(id) }));
+    cc.lifecycles.push(new AgentLifecycle(p, link.adapter, link.policy, pool, log.child({ component: 'agents', profile: p.name }), { pendingWrapUp: (id) => cc.wrapUp!.pendingFor(id), resumeWrapUp: (id) => cc.wrapUp!.retryNow(id) }));
   }
 
   cc.attachSip = async (sipPorts) => {

@@ -31,6 +31,8 @@ export interface LifecycleOptions {
   clock?: Clock;
   /** Steps still pending in the wrap-up outbox for this agent (it is not made Ready before they are done). */
   pendingWrapUp?: (agentId: string) => number;
+  /** The agent was signed in again with wrap-up steps pending: run them now. */
+  resumeWrapUp?: (agentId: string) => void;
 }
 
 export class AgentLifecycle {
@@ -139,6 +141,7 @@ export class AgentLifecycle {
           // is logged in for it, and its last step (Ready) puts the agent back in service.
           st.phase = 'ready';
           st.lastKeepAlive = this.now();
+          this.opts.resumeWrapUp?.(id);
           return;
         }
         await this.adapter.ready(id);

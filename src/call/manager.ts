@@ -83,9 +83,10 @@ export class CallManager {
   agentReady(agentId: string): void {
     const release = this.heldLeases.get(agentId);
     this.heldLeases.delete(agentId);
-    // No lease: the wrap-up was replayed from the outbox after a restart.
-    if (release) release();
-    else this.agents.setIdleState(agentId, 'ready');
+    // Ready at the platform means ready here, also after a wrap-up that had failed and set the
+    // agent not ready meanwhile; no lease: the wrap-up was replayed from the outbox after a restart.
+    this.agents.setIdleState(agentId, 'ready');
+    release?.();
   }
 
   async start(): Promise<void> {

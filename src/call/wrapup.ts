@@ -59,6 +59,11 @@ export class WrapUpRunner {
     return agents;
   }
 
+  /** Run an agent's pending steps now (e.g. it was just signed in again), not at the parked retry. */
+  retryNow(agentId: string): void {
+    if (this.pendingFor(agentId) > 0) this.kick(agentId);
+  }
+
   get pendingTotal(): number {
     return this.outbox.size;
   }

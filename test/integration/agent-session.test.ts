@@ -109,6 +109,27 @@ describe('agent session protocol: lockstep through the sandbox', () => {
   });
 });
 
+describe('the platform logs the agent out', () => {
+  it('mid-call: the call is released and ended, new calls refused; signed in again, the pending wrap-up runs and the agent is ready', async () => {
+    const before = engine.calls.length;
+    const call = sim().startCall('as-04');
+    const e = await engine.waitForCall(before, 5000);
+    await waitFor(() => e.start !== undefined, 3000, 'start');
+    sim().server.forceLogout('as-04');
+    await waitFor(() => gw.calls.calls.size === 0, 5000, 'the call ended');
+    expect(gw.calls.callStats.ended.get('platform-ended')).toBeGreaterThanOrEqual(1);
+    const lc = gw.contactCenters.lifecycles[0]!;
+    await waitFor(() => gw.agents.find('agent-session', '18990000004')!.state !== 'ready', 3000, 'out of service');
+    expect(sim().state.calls.get(call.contactId)!.endedBy).toBe('agent');
+    // The client binds again (a new session, no channel); the next lifecycle check signs the agent
+    // in (a new channel, activated) and the pending wrap-up resumes.
+    await waitFor(() => sim().state.sessionOf('as-04') !== undefined, 3000, 'a new session');
+    await waitFor(() => lc.states.get('as-04')!.phase !== 'ready', 3000, 'the lifecycle knows');
+    await lc.check();
+    await waitFor(() => channelOf('as-04')?.status === 'ready' && gw.agents.find('agent-session', '18990000004')!.state === 'ready', 5000, 'ready again');
+  });
+});
+
 describe('nothing lost across a restart', () => {
   it('an after-call work the platform refused before the gateway stopped is replayed on restart: exactly once, then ready', async () => {
     const { startAgentSessionSimulator } = await import('../../src/vendors/agent-session/simulator/index.js');

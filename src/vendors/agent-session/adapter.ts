@@ -62,8 +62,22 @@ export class AgentSessionAdapter implements VendorAdapter {
     if (!c) {
       c = new AgentSessionClient({ url: this.cfg.url, user: agent.user, password: agent.password, timeoutMs: this.cfg.timeoutMs, tlsRejectUnauthorized: this.cfg.tlsRejectUnauthorized, logger: this.log.child({ agent: agent.id }) });
       this.clients.set(agent.id, c);
+      let busy = false;
       c.onEvent((e) => {
+        if (e.name === 'channel.disposed') {
+          // The platform took the channel away (logged the agent out): its call, if any, is released.
+          if (busy) for (const sink of this.sinks) sink({ type: 'call-released', agentId: agent.id });
+          busy = false;
+          for (const sink of this.sinks) sink({ type: 'agent-state', agentId: agent.id, state: 'logged-out', reason: 'channel disposed by the platform' });
+          return;
+        }
+        if (e.name === 'session.initialized' && !c!.channel) {
+          // A (re)bound session without a telephony channel cannot take calls until signed in again.
+          for (const sink of this.sinks) sink({ type: 'agent-state', agentId: agent.id, state: 'logged-in', reason: 'session without a telephony channel' });
+          return;
+        }
         if (e.name !== 'channel.infochanged' || !c!.channel?.info) return;
+        busy = c!.channel.info.agentStatus.status.startsWith('busy');
         const st = c!.channel.info;
         const state = st.state === 'ACTIVE' ? STATES[st.agentStatus.status] : 'logged-in';
         for (const sink of this.sinks) sink({ type: 'agent-state', agentId: agent.id, state, ...(st.agentStatus.lastReasonName ? { reason: st.agentStatus.lastReasonName } : {}) });

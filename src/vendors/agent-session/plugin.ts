@@ -45,9 +45,8 @@ async function startSandbox(cfg: AgentSessionConfig, profiles: SipProfile[], log
           simulator.endCall(call.contactId, by === 'customer' ? 'customer' : 'agent');
         });
       });
-      simulator.on('call-ended', (call, by) => {
-        if (by === 'customer') void placed.get(call.contactId)?.hangup();
-      });
+      // The platform releases the leg when the customer hangs up, and when it logs the agent out.
+      simulator.on('call-ended', (call) => void placed.get(call.contactId)?.hangup());
     },
     close: async () => {
       await sandbox.placer?.close();

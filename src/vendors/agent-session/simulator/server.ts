@@ -35,6 +35,8 @@ export interface SimServerHooks {
 export interface SimServer {
   url: string;
   port: number;
+  /** Log an agent out as a supervisor would (a call in progress is released). */
+  forceLogout(agent: string): void;
   /** The live connection of an agent's session (to drop it in tests). */
   socketOf(agent: string): WebSocket | undefined;
   send(session: string, msg: unknown): void;
@@ -98,6 +100,7 @@ export async function startServer(port: number, hooks: SimServerHooks): Promise<
     const reply = (): void => {
       const f = hooks.faults.fail;
       try {
+        if (!state.sessions.has(s.id)) throw new SimFailure('SessionEnded', `session ${s.id} has ended (logged out)`);
         if (!r.target.startsWith(s.id)) throw new SimFailure('InvalidTarget', `target ${r.target} is not in session ${s.id}`);
         if (f && f.count > 0 && f.command === r.command) {
           f.count--;
@@ -170,6 +173,14 @@ export async function startServer(port: number, hooks: SimServerHooks): Promise<
         hooks.callEnded(contactId, call.endedBy ?? 'customer');
         return reply(200, call);
       }
+      if (req.method === 'POST' && path === '/__sim/agents/logout') {
+        const agent = String(body['agent'] ?? '');
+        const open = state.sessionOf(agent)?.currentCall;
+        const s = state.forceLogout(agent);
+        if (open) hooks.callEnded(open, 'agent');
+        setTimeout(() => sockets.get(s.id)?.close(1000, 'logged out by a supervisor'), 10).unref();
+        return reply(200, { loggedOut: agent });
+      }
       if (req.method === 'GET' && path === '/__sim/state') {
         return reply(200, { sessions: [...state.sessions.values()], calls: [...state.calls.values()] });
       }
@@ -198,6 +209,12 @@ export async function startServer(port: number, hooks: SimServerHooks): Promise<
       return s ? sockets.get(s.id) : undefined;
     },
     send,
+    forceLogout: (agent) => {
+      const open = state.sessionOf(agent)?.currentCall;
+      const s = state.forceLogout(agent);
+      if (open) hooks.callEnded(open, 'agent');
+      setTimeout(() => sockets.get(s.id)?.close(1000, 'logged out by a supervisor'), 10).unref();
+    },
     close: async () => {
       for (const ws of sockets.values()) ws.terminate();
       wss.close();

@@ -263,9 +263,20 @@ export class SimState {
     return call;
   }
 
-  logout(s: SimSession): void {
+  /** A supervisor (or the platform) logs the agent out, even on a call: its call is released. */
+  forceLogout(agent: string): SimSession {
+    const s = this.sessionOf(agent);
+    if (!s) throw new SimFailure('UnknownSession', `agent ${agent} has no session`);
+    const open = s.currentCall;
+    // The channel goes first (the client sees it disposed while busy), then the call is released.
+    this.logout(s, true);
+    if (open) this.endCall(open, 'agent');
+    return s;
+  }
+
+  logout(s: SimSession, forced = false): void {
     const c = s.channel;
-    if (c && c.status.startsWith('busy')) throw new SimFailure('InvalidState', `agent is ${c.status}: end the call before logging out`);
+    if (!forced && c && c.status.startsWith('busy')) throw new SimFailure('InvalidState', `agent is ${c.status}: end the call before logging out`);
     if (c) {
       this.event(s, `${s.id}.${c.id}`, 'channel.disposed', {});
       delete s.channel;
