@@ -89,4 +89,19 @@ describe('AgentLifecycle (agent session protocol simulator)', () => {
     expect(s.state.sessionOf('as-02')!.channel!.status).toBe('ready');
     expect(pool.find('as', '18990000002')!.state).toBe('ready');
   });
+
+  it('an agent-leg failure takes the agent out of service until the next check; unknown events are counted and ignored', async () => {
+    const { lc, pool, s } = await setup(Date.UTC(2026, 10, 23, 12, 0));
+    await lc.check();
+    const id = s.state.sessionOf('as-01')!.id;
+    s.server.send(id, { messageType: 'objectEvent', target: id, name: 'session.incontact.agentleg.failed', data: { error: 'phone unreachable' } });
+    s.server.send(id, { messageType: 'objectEvent', target: id, name: 'session.something.new', data: {} });
+    s.server.send(id, { messageType: 'objectEvent', target: 'OTHER-SESSION', name: 'channel.infochanged', data: {} });
+    await waitFor(() => lc.states.get('as-01')!.platform?.state === 'unknown', 2000, 'the agent-leg failure');
+    expect(pool.find('as', '18990000001')!.state).toBe('not-ready');
+    expect(lc.states.get('as-01')!.lastError).toMatch(/agent leg failed: phone unreachable/);
+    await waitFor(() => (adapter!.counters()['ignored'] ?? 0) >= 2, 2000, 'the unknown event and the foreign session counted');
+    await lc.check();
+    expect(pool.find('as', '18990000001')!.state).toBe('ready');
+  });
 });

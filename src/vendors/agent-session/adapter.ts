@@ -71,6 +71,13 @@ export class AgentSessionAdapter implements VendorAdapter {
           for (const sink of this.sinks) sink({ type: 'agent-state', agentId: agent.id, state: 'logged-out', reason: 'channel disposed by the platform' });
           return;
         }
+        if (e.name === 'session.incontact.agentleg.failed') {
+          // The platform cannot reach the agent's leg: no call can be delivered until signed in again.
+          const why = String(e.data['error'] ?? 'agent leg failed');
+          this.log.error({ agent: agent.id, err: why }, 'agent-session: the platform reports the agent leg failed');
+          for (const sink of this.sinks) sink({ type: 'agent-state', agentId: agent.id, state: 'unknown', reason: `agent leg failed: ${why}` });
+          return;
+        }
         if (e.name === 'session.initialized' && !c!.channel) {
           // A (re)bound session without a telephony channel cannot take calls until signed in again.
           for (const sink of this.sinks) sink({ type: 'agent-state', agentId: agent.id, state: 'logged-in', reason: 'session without a telephony channel' });

@@ -47,6 +47,20 @@ export interface ClientStats {
 
 type Pending = { command: string; target: string; resolve: (d: Record<string, unknown>) => void; reject: (e: AgentSessionError) => void; timer: NodeJS.Timeout };
 
+/** The events of the protocol (the seed and its family); anything else is counted and ignored. */
+const KNOWN_EVENTS = new Set([
+  'session.initialized',
+  'session.externalnotreadyreasons.updated',
+  'session.externallogoutreasons.updated',
+  'session.incontact.agentleg.failed',
+  'session.incontact.addressbook.updated',
+  'channel.created',
+  'channel.infochanged',
+  'channel.initialized',
+  'channel.disposed',
+  'state.updated',
+]);
+
 function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } {
   let resolve!: () => void;
   let reject!: (e: Error) => void;
@@ -164,6 +178,11 @@ export class AgentSessionClient {
 
   /** Channel state, only from the platform's events. */
   private apply(e: WireEvent): void {
+    if (!KNOWN_EVENTS.has(e.name)) {
+      this.stats.ignored++;
+      this.opts.logger.warn({ agent: this.opts.user, event: e.name.slice(0, 80) }, 'agent session: unknown event ignored');
+      return;
+    }
     const channelId = e.target.split('.').slice(1).pop();
     switch (e.name) {
       case 'channel.created':
