@@ -47,8 +47,21 @@ export interface FailurePolicy {
   reconnectWindowMs: number;
 }
 
+/** ICE of WebRTC far ends (RFC 8445): where our candidates live and how the far end finds them. */
+export interface IceSettings {
+  /** Host candidates bind only inside this range (a firewall rule can name it); never the RTP range. */
+  portMin: number;
+  portMax: number;
+  /** The address written into our host candidates and c= line (1:1 NAT: the public address). */
+  advertisedAddress?: string;
+  /** STUN/TURN servers offered to ICE (server-reflexive and relayed candidates). */
+  servers: { urls: string; username?: string; credential?: string }[];
+}
+
 export interface MediaSettings {
   host: string;
+  /** WebRTC far ends' ICE; absent: any free port, the media host's address. */
+  ice?: IceSettings;
   rtpTimeoutMs: number;
   jitterMinMs: number;
   jitterMaxMs: number;

@@ -40,7 +40,19 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     portMin: m.rtpPortMin,
     portMax: m.rtpPortMax,
     workers: m.workers,
-    settings: { host: m.host, rtpTimeoutMs: m.rtpTimeoutSeconds * 1000, jitterMinMs: m.jitterMinMs, jitterMaxMs: m.jitterMaxMs, engineBufferFrames: m.engineBufferSeconds * 50 },
+    settings: {
+      host: m.host,
+      rtpTimeoutMs: m.rtpTimeoutSeconds * 1000,
+      jitterMinMs: m.jitterMinMs,
+      jitterMaxMs: m.jitterMaxMs,
+      engineBufferFrames: m.engineBufferSeconds * 50,
+      ice: {
+        portMin: m.webrtc.icePortMin,
+        portMax: m.webrtc.icePortMax,
+        ...(m.webrtc.advertisedAddress ? { advertisedAddress: m.webrtc.advertisedAddress } : {}),
+        servers: m.webrtc.iceServers.map((x) => ({ urls: x.urls, ...(x.username ? { username: x.username } : {}), ...(x.credential ? { credential: x.credential } : {}) })),
+      },
+    },
     onWorkerDied: (index, err) => {
       workerRestarts++;
       log.error({ worker: index, err }, 'media worker died: its calls were ended and it was replaced');

@@ -4,7 +4,7 @@
  * failures come in through `deliver`. Kept outside session.ts so a session needs no WebRTC code:
  * the worker hands the channel to openEngine for this session only.
  */
-import type { WebRtcSignal } from '../types.js';
+import type { IceSettings, WebRtcSignal } from '../types.js';
 import type { WebRtcSignalling } from './link.js';
 
 /** Signals kept while no link listens (a candidate racing the link's set-up); more are dropped. */
@@ -17,6 +17,7 @@ export class SignalChannel implements WebRtcSignalling {
   constructor(
     readonly host: string,
     readonly send: (s: WebRtcSignal) => void,
+    readonly ice?: IceSettings,
   ) {}
 
   listen(cb: (s: WebRtcSignal) => void): () => void {

@@ -18,7 +18,7 @@ import { RTCRtpCodecParameters, RtpHeader, RtpPacket, type RTCPeerConnection, ty
 import { aLawToMuLaw, muLawToALaw } from '../codec/g711.js';
 import { TelephoneEventReceiver } from '../dtmf/rfc4733.js';
 import type { EngineHandlers, EngineLink } from '../engine/link.js';
-import type { EngineTarget, WebRtcSignal } from '../types.js';
+import type { EngineTarget, IceSettings, WebRtcSignal } from '../types.js';
 import { DtmfOut } from './dtmf.js';
 import { OpusMuLaw } from './opus.js';
 import { createPeer, gathered, OFFER_PT } from './peer.js';
@@ -29,6 +29,8 @@ import { Reframer, RtpClock } from './stream.js';
 export interface WebRtcSignalling {
   /** The media host: the only address our ICE host candidates use. */
   host: string;
+  /** Port range, advertised address and STUN/TURN servers of our candidates. */
+  ice?: IceSettings;
   send(s: WebRtcSignal): void;
   /** Signals from the far end; returns the unsubscribe. */
   listen(cb: (s: WebRtcSignal) => void): () => void;
@@ -48,6 +50,34 @@ export async function openWebRtc(target: WebRtcTarget, h: EngineHandlers, sig: W
 }
 
 type State = 'opening' | 'up' | 'closed';
+
+let gathering: Promise<unknown> = Promise.resolve();
+/** Run `fn` after every gathering started before it (one at a time per worker). */
+function serially<T>(fn: () => Promise<T>): Promise<T> {
+  const run = gathering.then(fn, fn);
+  gathering = run.catch(() => undefined);
+  return run;
+}
+
+/**
+ * Behind 1:1 NAT the far end must be told the public address: it replaces the media host in our
+ * host candidates (RFC 8839 §5.1) and the c= lines; the NAT maps the checks back to our socket.
+ */
+export function advertise(sdp: string, host: string, advertised: string | undefined): string {
+  if (!advertised || advertised === host) return sdp;
+  return sdp
+    .split('\r\n')
+    .map((line) => {
+      if (line.startsWith('a=candidate:')) {
+        const f = line.split(' ');
+        if (f[4] === host) f[4] = advertised;
+        return f.join(' ');
+      }
+      if (line === `c=IN IP4 ${host}`) return `c=IN IP4 ${advertised}`;
+      return line;
+    })
+    .join('\r\n');
+}
 
 class WebRtcLink implements EngineLink {
   readonly format = 'mulaw8k' as const;
@@ -76,7 +106,7 @@ class WebRtcLink implements EngineLink {
     private readonly sig: WebRtcSignalling,
     private readonly graceMs: number,
   ) {
-    ({ pc: this.pc, transceiver: this.tr } = createPeer(sig.host, target.codecs));
+    ({ pc: this.pc, transceiver: this.tr } = createPeer(sig.host, target.codecs, sig.ice));
     this.reframer = new Reframer((f) => this.h.audio(f));
     this.unlisten = sig.listen((s) => this.onSignal(s));
     this.pc.onTrack.subscribe((track) => {
@@ -94,9 +124,17 @@ class WebRtcLink implements EngineLink {
     });
     const timer = setTimeout(() => this.fail(new Error(`WebRTC far end not connected within ${timeoutMs} ms (no answer, or ICE/DTLS did not complete)`)), timeoutMs);
     try {
-      await this.pc.setLocalDescription(await this.pc.createOffer());
-      await gathered(this.pc);
-      if (this.state === 'opening') this.sig.send({ type: 'offer', sdp: this.pc.localDescription!.sdp });
+      // One gathering at a time in this worker: werift finds a free port in the range by binding
+      // and releasing it, so two concurrent gatherings could pick the same one.
+      await serially(async () => {
+        await this.pc.setLocalDescription(await this.pc.createOffer());
+        await gathered(this.pc);
+      });
+      const ice = this.sig.ice;
+      if (!/^a=candidate:/m.test(this.pc.localDescription!.sdp)) {
+        throw new Error(ice ? `no ICE candidate: no UDP port free in ${ice.portMin}..${ice.portMax} (media.webrtc.icePortMin/icePortMax)` : 'no ICE candidate could be gathered');
+      }
+      if (this.state === 'opening') this.sig.send({ type: 'offer', sdp: advertise(this.pc.localDescription!.sdp, this.sig.host, this.sig.ice?.advertisedAddress) });
       await connected;
       if ((this.state as State) !== 'opening') throw new Error('WebRTC link closed while connecting');
       this.state = 'up';

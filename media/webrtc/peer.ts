@@ -6,6 +6,7 @@
  */
 import { RTCPeerConnection, RTCRtpCodecParameters, type RTCRtpTransceiver } from 'werift';
 import type { WebRtcCodecName } from './sdp-check.js';
+import type { IceSettings } from '../types.js';
 
 /** Payload types of our offer (dynamic ones as browsers number them, static G.711 per RFC 3551). */
 export const OFFER_PT = { PCMU: 0, PCMA: 8, opus: 111, te8k: 101, te48k: 110 } as const;
@@ -38,9 +39,12 @@ export function offerCodecs(codecs: readonly WebRtcCodecName[]): RTCRtpCodecPara
 /** An address that names no interface: let werift find the host's IPv4 addresses itself. */
 const UNSPECIFIED = new Set(['', '0.0.0.0', '::']);
 
-export function createPeer(host: string, codecs: readonly WebRtcCodecName[]): { pc: RTCPeerConnection; transceiver: RTCRtpTransceiver } {
+export function createPeer(host: string, codecs: readonly WebRtcCodecName[], ice?: IceSettings): { pc: RTCPeerConnection; transceiver: RTCRtpTransceiver } {
   const pinned = !UNSPECIFIED.has(host);
   const pc = new RTCPeerConnection({
+    // Candidates only from the configured range, so the firewall rule for far ends can be written
+    // and no ICE socket takes a port of the RTP range a later call needs.
+    ...(ice ? { icePortRange: [ice.portMin, ice.portMax] as [number, number], iceServers: ice.servers } : {}),
     codecs: { audio: offerCodecs(codecs), video: [] },
     // Only the media host's address: no IPv6, link-local or mDNS candidates the far end would
     // probe in vain (each costs ICE checks and delays 'connected').

@@ -81,7 +81,7 @@ async function open(req: ToWorker & { op: 'open' } extends { req: infer R } ? R 
   try {
     const pair = await pool.allocate();
     // Only WebRTC engines get a signalling channel; openEngine hands it to their link.
-    const chan = req.engine.kind === 'webrtc' ? new SignalChannel(init.host, (signal) => send({ op: 'signal', callId: req.callId, signal })) : undefined;
+    const chan = req.engine.kind === 'webrtc' ? new SignalChannel(init.host, (signal) => send({ op: 'signal', callId: req.callId, signal }), init.settings.ice) : undefined;
     if (chan) channels.set(req.callId, chan);
     const s = new CallMedia(pair, req, {
       pacer,

@@ -17,7 +17,7 @@ describe('shipped configuration', () => {
       drainTimeoutSeconds: 30,
       logLevel: 'info',
     });
-    expect(c.media).toEqual({ host: '127.0.0.1', rtpPortMin: 20000, rtpPortMax: 39999, workers: 0, rtpTimeoutSeconds: 30, jitterMinMs: 20, jitterMaxMs: 60, engineBufferSeconds: 10 });
+    expect(c.media).toEqual({ host: '127.0.0.1', rtpPortMin: 20000, rtpPortMax: 39999, workers: 0, rtpTimeoutSeconds: 30, jitterMinMs: 20, jitterMaxMs: 60, engineBufferSeconds: 10, webrtc: { icePortMin: 40000, icePortMax: 40999, iceServers: [] } });
     expect(c.profiles).toHaveLength(1);
     const p = c.profiles[0]!;
     expect({ ...p, agents: undefined }).toEqual({
@@ -80,7 +80,7 @@ describe('loading', () => {
       drainTimeoutSeconds: 30,
       logLevel: 'info',
     });
-    expect(c.media).toEqual({ host: '127.0.0.1', rtpPortMin: 20000, rtpPortMax: 39999, workers: 0, rtpTimeoutSeconds: 30, jitterMinMs: 20, jitterMaxMs: 60, engineBufferSeconds: 10 });
+    expect(c.media).toEqual({ host: '127.0.0.1', rtpPortMin: 20000, rtpPortMax: 39999, workers: 0, rtpTimeoutSeconds: 30, jitterMinMs: 20, jitterMaxMs: 60, engineBufferSeconds: 10, webrtc: { icePortMin: 40000, icePortMax: 40999, iceServers: [] } });
     expect(c.profiles[0]).toEqual({
       file: path.join(dir, 'p1.yaml'),
       name: 'p1',

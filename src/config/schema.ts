@@ -99,6 +99,25 @@ const MediaSection = obj({
   jitterMaxMs: intIn(20, 500).default(60),
   // Audio an engine may queue ahead of real time before it is told `backpressure`.
   engineBufferSeconds: intIn(1, 120).default(10),
+  // WebRTC far ends (browsers, SIP.js, server-side WebRTC engines): ICE candidates bind only in
+  // icePortMin..icePortMax (outside the RTP range), so a firewall rule can name them.
+  webrtc: obj({
+    icePortMin: intIn(1024, 65535).default(40000),
+    icePortMax: intIn(1024, 65535).default(40999),
+    // Behind 1:1 NAT (a cloud VM): the public address written into our host candidates.
+    advertisedAddress: stringWhere('an IP address (IPv4)', (s) => isIP(s) === 4).optional(),
+    // STUN/TURN servers offered to ICE, e.g. [{ urls: "turn:turn.example.com:3478", username: u, credential: p }].
+    iceServers: z
+      .array(obj({ urls: stringWhere('a stun:, stuns:, turn: or turns: URL', (s) => /^(stuns?|turns?):[^\s]+$/.test(s)), username: z.string().optional(), credential: z.string().optional() }), { error: mustBe('a list of { urls, username?, credential? }') })
+      .default([]),
+  }).prefault({}),
+}).superRefine((m, ctx) => {
+  const w = m.webrtc;
+  if (w.icePortMax < w.icePortMin) {
+    ctx.addIssue({ code: 'custom', path: ['webrtc', 'icePortMax'], message: `must be >= icePortMin (${w.icePortMin}), got ${w.icePortMax}` });
+  } else if (m.rtpPortMin < m.rtpPortMax && m.rtpPortMax <= 65535 && w.icePortMin <= m.rtpPortMax && w.icePortMax >= m.rtpPortMin) {
+    ctx.addIssue({ code: 'custom', path: ['webrtc', 'icePortMin'], message: `the ICE range ${w.icePortMin}..${w.icePortMax} overlaps the RTP range ${m.rtpPortMin}..${m.rtpPortMax}: a WebRTC call could take a port an RTP call needs` });
+  }
 }).superRefine((m, ctx) => {
   if (m.jitterMaxMs < m.jitterMinMs) {
     ctx.addIssue({ code: 'custom', path: ['jitterMaxMs'], message: `must be >= jitterMinMs (${m.jitterMinMs}), got ${m.jitterMaxMs}` });

@@ -127,6 +127,8 @@ export interface GatewayConfig extends VendorSettings {
     jitterMinMs: number;
     jitterMaxMs: number;
     engineBufferSeconds: number;
+    /** ICE of WebRTC far ends: candidate port range (outside the RTP range), advertised address, STUN/TURN. */
+    webrtc: { icePortMin: number; icePortMax: number; advertisedAddress?: string | undefined; iceServers: { urls: string; username?: string | undefined; credential?: string | undefined }[] };
   };
   /** Named engines that profiles and agents refer to. */
   engines: Record<string, EngineConfig>;

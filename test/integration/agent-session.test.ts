@@ -142,8 +142,8 @@ describe('nothing lost across a restart', () => {
       c.profiles[0]!.engine = 'builtin:echo';
       c.profiles[0]!.agents = c.profiles[0]!.agents.map((a) => ({ ...a, engine: 'builtin:echo' }));
       c.profiles[0]!.listen.port = 25972;
-      c.media.rtpPortMin = 48500;
-      c.media.rtpPortMax = 48999;
+      c.media.rtpPortMin = 50500;
+      c.media.rtpPortMax = 50999;
     };
     const g1 = await startFixture('agent-session-gateway.yaml', patch);
     await waitFor(() => external.state.sessionOf('as-01')?.channel?.status === 'ready', 5000, 'as-01 ready');
