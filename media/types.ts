@@ -138,6 +138,8 @@ export interface MediaSession extends MediaEvents {
   /** Idempotent; sends `stop` to the engine and releases the ports. */
   close(reason?: string): void;
   readonly stats: MediaSessionStats;
+  /** The counters once the media plane has closed the session (its last word on the call). */
+  readonly final: Promise<MediaSessionStats>;
 }
 
 export interface MediaPlane {

@@ -46,12 +46,17 @@ class SessionProxy implements MediaSession {
   onSignal?: (s: WebRtcSignal) => void;
   closed = false;
   private ended = false;
+  readonly final: Promise<MediaSessionStats>;
+  /** @internal The worker reported the session closed (or died): its final counters. */
+  settle!: (stats: MediaSessionStats) => void;
 
   constructor(
     private readonly w: MediaWorker,
     readonly callId: string,
     readonly localPort: number,
-  ) {}
+  ) {
+    this.final = new Promise((resolve) => (this.settle = resolve));
+  }
 
   update(params: MediaParams): void {
     this.w.post({ op: 'update', callId: this.callId, params });
@@ -123,7 +128,11 @@ class MediaWorker {
     this.pendingOpen.clear();
     const lost = [...this.sessions.values()];
     this.sessions.clear();
-    for (const s of lost) s.end('media-failure', `media worker ${this.init.index} ${err}`);
+    for (const s of lost) {
+      s.end('media-failure', `media worker ${this.init.index} ${err}`);
+      // The last counters the main thread has are all there will be.
+      s.settle(s.stats);
+    }
     this.onDied(this, err);
     if (!this.stopping) this.spawn();
   }
@@ -186,6 +195,7 @@ class MediaWorker {
         const s = this.sessions.get(m.callId);
         if (s) {
           s.stats = m.stats;
+          s.settle(m.stats);
           this.sessions.delete(m.callId);
           this.portsInUse--;
           this.portsFree++;

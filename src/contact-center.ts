@@ -108,7 +108,7 @@ export async function startContactCenters(config: GatewayConfig, pool: AgentPool
           if (ev.type === 'call-action') ev.respond?.({ ok: false, status: 404, reason: `no virtual agent ${ev.agentId} on this gateway` });
           return;
         }
-        if (ev.type === 'agent-state') lifecycleOf(ev.agentId)?.platformState(ev.agentId, ev.state, ev.reason);
+        if (ev.type === 'agent-state') lifecycleOf(ev.agentId)?.platformState(ev.agentId, ev.state, ev.reason, ev.ours === true);
         else hooks.inbound(ev, link);
       });
       if (stop) unsubscribe.push(stop);

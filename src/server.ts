@@ -66,6 +66,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     activeCalls: calls.calls.size,
     draining: calls.draining,
     answered: calls.callStats.answered,
+    callMedia: calls.callStats.media,
     ended: calls.callStats.ended,
     refusals: calls.callStats.refusals,
     sip: calls.sipStats,

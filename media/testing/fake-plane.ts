@@ -49,11 +49,15 @@ export class FakeSession implements MediaSession {
     this.errors.push({ code, message });
   }
   signal(_s: WebRtcSignal): void {}
+  private settle!: (s: MediaSessionStats) => void;
+  readonly final = new Promise<MediaSessionStats>((r) => (this.settle = r));
   close(reason?: string): void {
     if (this.closed) return;
     this.closed = true;
     if (reason !== undefined) this.closeReason = reason;
     this.release();
+    // Like the worker: the final counters come after the close.
+    queueMicrotask(() => this.settle({ ...this.stats }));
   }
 }
 

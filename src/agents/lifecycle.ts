@@ -101,10 +101,12 @@ export class AgentLifecycle {
    * agent out, or took an idle agent out of a state that takes calls, takes it out of service here
    * too, and the next check signs it in and makes it Ready again (within open hours).
    */
-  platformState(id: string, state: VendorAgentState, reason?: string): boolean {
+  platformState(id: string, state: VendorAgentState, reason?: string, ours = false): boolean {
     const st = this.states.get(id);
     if (!st) return false;
     st.platform = { state, at: this.now(), ...(reason ? { reason } : {}) };
+    // The confirmation of our own command is the platform's view to show, nothing to act on.
+    if (ours) return true;
     const agent = this.pool.list().find((a) => a.id === id);
     const idle = agent?.state !== 'busy' && (this.opts.pendingWrapUp?.(id) ?? 0) === 0;
     if (state === 'logged-out' && st.phase !== 'logging-in') {

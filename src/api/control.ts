@@ -38,11 +38,15 @@ export function describeCall(c: Call): Record<string, unknown> {
     profile: c.info.profile,
     startedAt: new Date(c.info.startedAt).toISOString(),
     vendorIds: c.vendorIds ?? {},
-    ...(c.endReason ? { endReason: c.endReason } : {}),
+    ...(c.endReason ? { endReason: c.endReason, endedBy: c.endedBy } : {}),
+    ...(c.endedAt !== undefined ? { endedAt: new Date(c.endedAt).toISOString(), durationMs: c.durationMs } : {}),
+    // The media plane's final counters once it reported them (the worker sends them at the close).
+    media: c.finalStats ?? c.media.stats,
   };
 }
 
-export async function handleControl(method: string, path: string, body: unknown, src: ControlSources): Promise<ApiReply | null> {
+/** `who`: the API's caller as the call record names it (its address, and X-Operator when given). */
+export async function handleControl(method: string, path: string, body: unknown, src: ControlSources, who = 'api'): Promise<ApiReply | null> {
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   if (parts[0] === 'calls') {
     if (parts.length === 1 && method === 'GET') return { status: 200, body: { calls: [...src.calls()].map(describeCall) } };
@@ -54,7 +58,7 @@ export async function handleControl(method: string, path: string, body: unknown,
       if (typeof b['action'] !== 'string') return { status: 400, body: { error: 'body must be JSON with a string "action"' } };
       try {
         const params = Object.fromEntries(Object.entries(b).filter(([k, v]) => k !== 'action' && typeof v === 'string')) as Record<string, string>;
-        await act(call!, b['action'], params);
+        await act(call!, b['action'], params, who);
         return { status: 202, body: describeCall(call!) };
       } catch (e) {
         if (e instanceof ActionNotPossible) return { status: 409, body: { error: e.message, status: e.status, actionsPossible: e.possible } };

@@ -72,7 +72,7 @@ export class HttpApi {
   private control(req: http.IncomingMessage, path: string, send: (s: number, t: string, b: string) => void): void {
     readJson(req).then(
       (body) =>
-        handleControl(req.method ?? 'GET', path, body, this.src.control!).then(
+        handleControl(req.method ?? 'GET', path, body, this.src.control!, apiCaller(req)).then(
           (r) => (r ? send(r.status, 'application/json', JSON.stringify(r.body)) : send(405, 'application/json', JSON.stringify({ error: `${req.method} ${path} is not supported` }))),
           (e: Error) => send(500, 'application/json', JSON.stringify({ error: e.message })),
         ),
@@ -119,4 +119,11 @@ function readJson(req: http.IncomingMessage): Promise<unknown> {
       }
     });
   });
+}
+
+/** The REST API's caller as call records name it: `api:<address>`, with `X-Operator` when given. */
+function apiCaller(req: http.IncomingMessage): string {
+  const op = req.headers['x-operator'];
+  const name = typeof op === 'string' ? op.replace(/[^\w.@ -]/g, '').slice(0, 64) : '';
+  return `api:${req.socket.remoteAddress ?? 'unknown'}${name ? ` (${name})` : ''}`;
 }

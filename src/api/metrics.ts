@@ -4,6 +4,8 @@ export interface MetricsSource {
   activeCalls: number;
   draining: boolean;
   answered: number;
+  /** Final media counters summed over ended calls. */
+  callMedia?: { packetsIn: number; packetsOut: number; dtmfIn: number; dtmfOut: number; engineFramesIn: number; engineFramesOut: number };
   ended: Map<string, number>;
   refusals: Map<number, number>;
   sip: {
@@ -51,6 +53,12 @@ export function renderMetrics(s: MetricsSource): string {
   const o: string[] = [];
   family(o, 'vagw_calls_active', 'gauge', 'Calls in progress.', [[{}, s.activeCalls]]);
   family(o, 'vagw_calls_answered_total', 'counter', 'Calls answered with 200 OK.', [[{}, s.answered]]);
+  if (s.callMedia) {
+    const m = s.callMedia;
+    family(o, 'vagw_call_rtp_packets_total', 'counter', "RTP packets of ended calls by direction (in: from the caller), from the media plane's final counters.", [[{ direction: 'in' }, m.packetsIn], [{ direction: 'out' }, m.packetsOut]]);
+    family(o, 'vagw_call_dtmf_digits_total', 'counter', 'DTMF digits of ended calls by direction (in: from the caller).', [[{ direction: 'in' }, m.dtmfIn], [{ direction: 'out' }, m.dtmfOut]]);
+    family(o, 'vagw_call_engine_frames_total', 'counter', 'Audio frames exchanged with engines in ended calls by direction (in: from the engine).', [[{ direction: 'in' }, m.engineFramesIn], [{ direction: 'out' }, m.engineFramesOut]]);
+  }
   family(o, 'vagw_calls_ended_total', 'counter', 'Calls ended, by reason.', fromMap(s.ended, 'reason'));
   family(o, 'vagw_invites_refused_total', 'counter', 'INVITEs refused, by SIP status.', fromMap(s.refusals, 'code'));
   family(o, 'vagw_draining', 'gauge', '1 while the gateway drains for shutdown.', [[{}, s.draining ? 1 : 0]]);

@@ -59,12 +59,12 @@ export interface ActionParams {
  * are started, not awaited (their end — a BYE's answer, a human joining — may take seconds); how
  * they end shows in the call's status.
  */
-export async function act(call: Call, action: string, p: ActionParams): Promise<void> {
+export async function act(call: Call, action: string, p: ActionParams, by = 'api'): Promise<void> {
   const possible = actionsPossible(call);
   if (!possible.includes(action as CallAction)) throw new ActionNotPossible(action, statusOf(call), possible);
   switch (action as CallAction) {
     case 'RELEASE_CALL':
-      return void call.control({ type: 'hangup', ...(p.termCode ? { termCode: p.termCode } : {}) });
+      return void call.release(by, p.termCode);
     case 'HOLD':
       return call.setHold(true);
     case 'RETRIEVE':

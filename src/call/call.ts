@@ -13,7 +13,8 @@ import type { VendorAdapter, VendorCallIds } from '../vendors/types.js';
 import { realClock, type Clock, type TimerHandle } from '../util/clock.js';
 import type { DtmfDigit } from './dtmf.js';
 import { NO_MEDIA } from './no-media.js';
-import { BYE_REASON, refusalFor, transition, type CallInput, type CallState, type EndReason, type Refusal } from './state.js';
+import { BYE_REASON, endedByFor, refusalFor, transition, type CallInput, type CallState, type EndReason, type Refusal } from './state.js';
+import type { MediaSessionStats } from '../../media/types.js';
 
 export type CallEvent =
   | { type: 'dtmf'; digit: DtmfDigit; via: 'info' | 'rtp' }
@@ -48,6 +49,9 @@ const FROM_DIALOG: Record<DialogEndReason, EndReason> = {
   'request-timeout': 'request-timeout',
 };
 
+/** How long the final record waits for the media plane's last counters. */
+export const FINAL_STATS_WAIT_MS = 2000;
+
 export class Call {
   readonly state$: BehaviorSubject<CallState>;
   readonly events$ = new Subject<CallEvent>();
@@ -65,6 +69,15 @@ export class Call {
   fromTag = '';
   /** The status the INVITE was refused with, when the call ended before its answer. */
   refusedWith?: number;
+  /** Who ended the call: caller, engine, api:<its caller>, platform:<name>, gateway (set at the end). */
+  endedBy?: string;
+  /** When it ended (wall clock) and how long it lasted. */
+  endedAt?: number;
+  durationMs?: number;
+  /** The media plane's final counters, once it reported them (the call's final record). */
+  finalStats?: MediaSessionStats;
+  /** Resolves once the final record (with the media's final counters) is complete. */
+  recorded?: Promise<void>;
   /** Our own hold (API or engine): the caller hears silence instead of the engine. */
   onHold = false;
 
@@ -172,6 +185,13 @@ export class Call {
     this.log.info({ digit: digit.digit, durationMs: digit.durationMs }, 'DTMF received (SIP INFO)');
     this.media.dtmfFromCaller(digit.digit);
     this.events$.next({ type: 'dtmf', digit, via: 'info' });
+  }
+
+  /** RELEASE_CALL from the REST API: ended by `by` (the API's caller), with an optional term code. */
+  release(by: string, termCode?: string): Promise<void> {
+    if (termCode) this.termCode = termCode;
+    this.endedBy ??= by;
+    return this.end('api-release');
   }
 
   /** Call control the engine asked for. Anything the call cannot do now is refused to the engine. */
@@ -326,7 +346,19 @@ export class Call {
     this.media.close(reason);
     this.releaseAgent(this);
     const durationMs = Math.round(this.clock.now() - this.startedMono);
-    this.log.info({ reason, durationMs, media: this.media.stats }, 'call ended');
+    this.endedBy ??= endedByFor(reason);
+    this.endedAt = this.clock.wall();
+    this.durationMs = durationMs;
+    // The final record waits for the media plane's last counters (they come after the close),
+    // at most FINAL_STATS_WAIT_MS; a worker that never answers leaves the last ones it reported.
+    const media = this.media;
+    let timer: TimerHandle | undefined;
+    const waited = new Promise<MediaSessionStats>((resolve) => (timer = this.clock.set(FINAL_STATS_WAIT_MS, () => resolve(media.stats))));
+    this.recorded = Promise.race([media.final, waited]).then((stats) => {
+      timer?.cancel();
+      this.finalStats = stats;
+      this.log.info({ reason, endedBy: this.endedBy, durationMs, media: stats }, 'call ended');
+    });
     this.events$.next({ type: 'ended', reason, durationMs });
     this.events$.complete();
     this.state$.complete();

@@ -35,7 +35,13 @@ export class CallStats {
   refusals = new Map<number, number>();
   ended = new Map<EndReason, number>();
   answered = 0;
+  /** Summed final media counters of ended calls (the media plane's last word on each). */
+  media = { packetsIn: 0, packetsOut: 0, dtmfIn: 0, dtmfOut: 0, engineFramesIn: 0, engineFramesOut: 0 };
 }
+
+/** Ended calls kept for GET /calls/{id} after the end (their final record). */
+const RECENT_MAX = 1000;
+const RECENT_MS = 15 * 60_000;
 
 export interface CallManagerOptions {
   /** Contact centers by profile name, and the wrap-up runner they share. */
@@ -138,9 +144,19 @@ export class CallManager {
     }
   }
 
-  /** A call by the gateway's key, or else the live call with this SIP Call-ID. */
+  /** Recently ended calls by key, oldest first (their final records). */
+  private readonly recent = new Map<string, Call>();
+
+  /** A call by the gateway's key or SIP Call-ID: live ones first, then those ended in the last 15 min. */
   find(id: string): Call | undefined {
-    return this.calls.get(id) ?? [...this.calls.values()].find((c) => c.info.callId === id);
+    const live = this.calls.get(id) ?? [...this.calls.values()].find((c) => c.info.callId === id);
+    if (live) return live;
+    const now = this.clock.wall();
+    for (const [k, c] of this.recent) {
+      if (now - (c.endedAt ?? 0) <= RECENT_MS) break;
+      this.recent.delete(k);
+    }
+    return this.recent.get(id) ?? [...this.recent.values()].reverse().find((c) => c.info.callId === id);
   }
 
   private refuse(inv: IncomingInvite, r: Refusal, log: Logger): void {
@@ -219,7 +235,23 @@ export class CallManager {
         const st = call.refusedWith;
         if (st !== undefined) this.callStats.refusals.set(st, (this.callStats.refusals.get(st) ?? 0) + 1);
       },
-      complete: () => this.calls.delete(key),
+      complete: () => {
+        this.calls.delete(key);
+        this.recent.delete(key);
+        this.recent.set(key, call);
+        if (this.recent.size > RECENT_MAX) this.recent.delete(this.recent.keys().next().value!);
+        void call.recorded?.then(() => {
+          const f = call.finalStats;
+          if (!f) return;
+          const m = this.callStats.media;
+          m.packetsIn += f.packetsIn;
+          m.packetsOut += f.packetsOut;
+          m.dtmfIn += f.dtmfIn;
+          m.dtmfOut += f.dtmfOut;
+          m.engineFramesIn += f.engineFramesIn;
+          m.engineFramesOut += f.engineFramesOut;
+        });
+      },
     });
     inv.onCancel = () => void call.end('caller-cancel');
     return call;

@@ -25,6 +25,7 @@ const nothing = (): void => undefined;
 export const NO_MEDIA: MediaSession = Object.freeze({
   localPort: 0,
   stats: ZERO,
+  final: Promise.resolve(ZERO),
   update: nothing,
   start: nothing,
   dtmfFromCaller: nothing,

@@ -28,6 +28,7 @@ export function applyPlatformAction(call: Call | undefined, ev: CallEvent, link:
   };
   if (ev.type === 'call-released') {
     clog.info('the contact center released the call');
+    call.endedBy ??= `platform:${link.vendor}`;
     void call.end('platform-ended');
     return respond({ ok: true });
   }
@@ -40,6 +41,7 @@ export function applyPlatformAction(call: Call | undefined, ev: CallEvent, link:
       case 'end':
         if (call.state === 'ended') return refuse(409, 'the call has ended');
         if (a.termCode) call.termCode = a.termCode;
+        call.endedBy ??= `platform:${link.vendor}`;
         void call.end('platform-ended');
         break;
       case 'hold':

@@ -19,3 +19,16 @@ describe('call state machine', () => {
     else expect(transition(from, input)).toBe(to);
   });
 });
+
+describe('who ended a call', () => {
+  it('names the caller, the engine, the API, the platform, or the gateway (timers, refusals, failures)', async () => {
+    const { endedByFor } = await import('./state.js');
+    expect(['caller-bye', 'caller-cancel'].map((r) => endedByFor(r as never))).toEqual(['caller', 'caller']);
+    expect(['engine-hangup', 'engine-failed', 'transferred'].map((r) => endedByFor(r as never))).toEqual(['engine', 'engine', 'engine']);
+    expect(endedByFor('api-release')).toBe('api');
+    expect(endedByFor('platform-ended')).toBe('platform');
+    for (const r of ['max-duration', 'session-expired', 'ack-timeout', 'request-timeout', 'rtp-timeout', 'media-failure', 'drain', 'refused', 'internal-error', 'transport-error', 'answer-failed']) {
+      expect(endedByFor(r as never)).toBe('gateway');
+    }
+  });
+});

@@ -48,7 +48,29 @@ export type EndReason =
   /** A bug during call setup or an action: contained by the fault boundary, the call ended. */
   | 'internal-error'
   /** The contact center released the call on its side, or never accepted it. */
-  | 'platform-ended';
+  | 'platform-ended'
+  /** RELEASE_CALL through the REST API (Call.endedBy names the API's caller). */
+  | 'api-release';
+
+/** Who ended a call, by reason (the REST API's caller and the platform are named where known). */
+export function endedByFor(reason: EndReason): string {
+  switch (reason) {
+    case 'caller-bye':
+    case 'caller-cancel':
+      return 'caller';
+    case 'engine-hangup':
+    case 'engine-failed':
+    case 'transferred':
+      return 'engine';
+    case 'platform-ended':
+      return 'platform';
+    case 'api-release':
+      return 'api';
+    default:
+      // Timers (max duration, session timer, ACK, RTP), drain, refusals and failures.
+      return 'gateway';
+  }
+}
 
 /** A SIP refusal of an INVITE that is never answered. */
 export interface Refusal {
@@ -83,6 +105,8 @@ export const BYE_REASON: Partial<Record<EndReason, string>> = {
   'ack-timeout': 'SIP;cause=408;text="No ACK received for 2xx"',
   'session-expired': 'SIP;cause=408;text="Session timer expired"',
   'engine-hangup': 'Q.850;cause=16;text="Virtual agent ended the call"',
+  // For the carrier the virtual agent's side ended the call either way (who did is in our record).
+  'api-release': 'Q.850;cause=16;text="Virtual agent ended the call"',
   'engine-failed': 'Q.850;cause=41;text="AI engine unavailable"',
   'rtp-timeout': 'Q.850;cause=41;text="RTP timeout"',
   'media-failure': 'Q.850;cause=41;text="Media failure"',

@@ -127,8 +127,11 @@ export type ActionOutcome = { ok: true } | { ok: false; status: 404 | 409 | 422 
 
 /** What a platform pushes (long poll, WebSocket event) or calls in with (adapter endpoints). */
 export type InboundEvent =
-  /** The platform's own view of the agent (shown in /agents; may take it out of service). */
-  | { type: 'agent-state'; agentId: string; state: VendorAgentState; reason?: string }
+  /**
+   * The platform's own view of the agent (shown in /agents). A change the platform made by itself
+   * may take the agent out of service; `ours` marks the confirmation of our own command (recorded only).
+   */
+  | { type: 'agent-state'; agentId: string; state: VendorAgentState; reason?: string; ours?: boolean }
   /** The platform released the call on its side (customer hung up there, supervisor ended it). */
   | { type: 'call-released'; agentId: string; ids?: VendorCallIds }
   /** A call action, applied through the same state machine as engine and REST actions. */

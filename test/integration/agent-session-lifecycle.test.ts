@@ -48,7 +48,7 @@ async function setup(start: number) {
   // The test moves wall time itself; the lifecycle's own timer is not started here.
   const clock: Clock = { now: () => now, wall: () => now, set: () => ({ cancel: () => undefined }) };
   const lc = new AgentLifecycle(p, adapter, agentSessionPolicy(), pool, log, { clock });
-  adapter.subscribe((ev) => ev.type === 'agent-state' && lc.platformState(ev.agentId, ev.state, ev.reason));
+  adapter.subscribe((ev) => ev.type === 'agent-state' && lc.platformState(ev.agentId, ev.state, ev.reason, ev.ours === true));
   return { lc, pool, s: sim, advance: (ms: number) => (now += ms) };
 }
 
@@ -103,5 +103,16 @@ describe('AgentLifecycle (agent session protocol simulator)', () => {
     await waitFor(() => (adapter!.counters()['ignored'] ?? 0) >= 2, 2000, 'the unknown event and the foreign session counted');
     await lc.check();
     expect(pool.find('as', '18990000001')!.state).toBe('ready');
+  });
+
+  it("our own not ready (an operator's) is recorded as the platform's view, not undone by the next check", async () => {
+    const { lc, pool, s } = await setup(Date.UTC(2026, 10, 23, 12, 0));
+    await lc.check();
+    await adapter!.notReady('as-02', 'operator');
+    pool.setIdleState('as-02', 'not-ready');
+    await waitFor(() => lc.states.get('as-02')!.platform?.state === 'not-ready', 2000, 'the platform state');
+    expect(lc.states.get('as-02')!.phase).toBe('ready');
+    await lc.check();
+    expect(s.state.sessionOf('as-02')!.channel).toMatchObject({ status: 'not_ready', lastReasonCode: 'break' });
   });
 });

@@ -231,6 +231,42 @@ describe('REST control API', () => {
     expect(released.status).toBe(202);
     const bye = await peer.next((m) => isRequest('BYE')(m) && m.headers.get('Call-ID') === d.callId);
     expect(bye.headers.get('Reason')).toContain('Virtual agent ended the call');
+    // The record names who ended it: the REST API and its caller.
+    const after = (await (await api(`/calls/${encodeURIComponent(d.callId)}`)).json()) as Record<string, unknown>;
+    expect(after).toMatchObject({ status: 'IDLE', endReason: 'api-release', endedBy: 'api:127.0.0.1' });
+  });
+
+  it("the final record after the end: the media plane's final counters (RTP, DTMF) in /calls/{id}, the log line and /metrics", async () => {
+    const rtp = dgram.createSocket('udp4');
+    await new Promise<void>((r) => rtp.bind(0, '127.0.0.1', r));
+    const { d, ok } = await call('+18990000007', LV, OFFER(rtp.address().port));
+    const port = parseSdp(ok.body.toString()).media[0]!.port;
+    const packet = (i: number, pt: number, payload: Buffer): Buffer => {
+      const h = Buffer.alloc(12);
+      h[0] = 0x80;
+      h[1] = pt | (pt === 101 && i === 0 ? 0x80 : 0);
+      h.writeUInt16BE(300 + i, 2);
+      h.writeUInt32BE(pt === 101 ? 8000 : 160 * i, 4);
+      h.writeUInt32BE(0x55667788, 8);
+      return Buffer.concat([h, payload]);
+    };
+    for (let i = 0; i < 10; i++) rtp.send(packet(i, 0, Buffer.alloc(160, 0xff)), port, '127.0.0.1');
+    // One RFC 4733 digit '5': start, then the end packet (E bit), duration 800.
+    for (let i = 0; i < 3; i++) rtp.send(packet(i, 101, Buffer.from([5, i === 2 ? 0x8a : 0x0a, 0x03, 0x20])), port, '127.0.0.1');
+    // The echo engine's audio coming back means the gateway took the caller's packets in.
+    let echoed = 0;
+    rtp.on('message', () => echoed++);
+    await expect.poll(() => echoed, { timeout: 3000 }).toBeGreaterThan(5);
+    const released = await api(`/calls/${encodeURIComponent(d.callId)}/actions`, { method: 'POST', body: JSON.stringify({ action: 'RELEASE_CALL' }), headers: { 'content-type': 'application/json', 'x-operator': 'supervisor-7' } });
+    expect(released.status).toBe(202);
+    await peer.next((m) => isRequest('BYE')(m) && m.headers.get('Call-ID') === d.callId);
+    await expect
+      .poll(async () => (await (await api(`/calls/${encodeURIComponent(d.callId)}`)).json()) as Record<string, unknown>, { timeout: 3000 })
+      .toMatchObject({ status: 'IDLE', endReason: 'api-release', endedBy: 'api:127.0.0.1 (supervisor-7)', media: { packetsIn: 13, dtmfIn: 1, packetsOut: expect.any(Number) } });
+    const metrics = await (await api('/metrics')).text();
+    expect(metrics).toMatch(/^vagw_call_rtp_packets_total\{direction="in"\} ([1-9]\d+)$/m);
+    expect(metrics).toMatch(/^vagw_call_dtmf_digits_total\{direction="in"\} [1-9]/m);
+    rtp.close();
   });
 
   it('sets an agent NotReady so calls to it get 480, and Ready again', async () => {

@@ -68,12 +68,16 @@ describe('LiveVox virtual agents', () => {
     await waitFor(() => e.start !== undefined, 3000, 'start');
     const placed = livevoxSandbox(gw).placer!;
     await waitFor(() => placed.active > 0, 2000, 'placed');
+    // /agents shows LiveVox's view as LiveVox last reported it: it routed a call to the agent.
+    const agentView = async () => ((await (await fetch(`http://127.0.0.1:${gw.httpPort}/agents`)).json()) as { agents: Record<string, unknown>[] }).agents.find((a) => a['id'] === 'va-02')!;
+    expect(await agentView()).toMatchObject({ state: 'busy', vendor: 'livevox', platformState: 'in-call' });
     sim().endCall(call.transactionId, 'customer');
     // The placer's leg ends when the customer leaves: it sends BYE.
     await waitFor(() => e.events.includes('stop'), 5000, 'stop at the engine');
     await waitFor(() => agentState('va-02') === 'READY', 5000, 'Ready');
     const rec = sim().state.snapshot().calls.find((c) => c.transactionId === call.transactionId)!;
     expect(rec.termCodes.map((t) => t.termCodeName)).toEqual(['Caller Hung Up']);
+    await expect.poll(async () => (await agentView())['platformState']).toBe('ready');
   });
 
   it('transfer to a human through the phonebook: conference, human joins, we leave, transfer term code, Ready', async () => {

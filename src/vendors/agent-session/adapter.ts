@@ -35,6 +35,20 @@ export class AgentSessionAdapter implements VendorAdapter {
   readonly name = 'agent-session';
   private readonly clients = new Map<string, AgentSessionClient>();
   private sinks = new Set<InboundSink>();
+  /** Agents with a state-changing command of ours in flight: the infochanged it causes is ours. */
+  private readonly commanding = new Map<string, number>();
+
+  /** Send a state-changing command; events it causes are marked as our own (recorded, not acted on). */
+  private async own(agentId: string, fn: () => Promise<unknown>): Promise<void> {
+    this.commanding.set(agentId, (this.commanding.get(agentId) ?? 0) + 1);
+    try {
+      await fn();
+    } finally {
+      const n = (this.commanding.get(agentId) ?? 1) - 1;
+      if (n > 0) this.commanding.set(agentId, n);
+      else this.commanding.delete(agentId);
+    }
+  }
 
   constructor(
     private readonly cfg: AgentSessionConfig & { url: string },
@@ -87,14 +101,17 @@ export class AgentSessionAdapter implements VendorAdapter {
         busy = c!.channel.info.agentStatus.status.startsWith('busy');
         const st = c!.channel.info;
         const state = st.state === 'ACTIVE' ? STATES[st.agentStatus.status] : 'logged-in';
-        for (const sink of this.sinks) sink({ type: 'agent-state', agentId: agent.id, state, ...(st.agentStatus.lastReasonName ? { reason: st.agentStatus.lastReasonName } : {}) });
+        const ours = this.commanding.has(agent.id);
+        for (const sink of this.sinks) sink({ type: 'agent-state', agentId: agent.id, state, ...(st.agentStatus.lastReasonName ? { reason: st.agentStatus.lastReasonName } : {}), ...(ours ? { ours } : {}) });
       });
     }
     await this.run(agent.id, 'login', async (cl) => {
       await cl.connect();
       if (cl.reasonCodes.length === 0) await cl.request('session.request.externalnotreadyreasons', 'session');
-      if (!cl.channel) await cl.request('session.request.addchannel', 'session', { type: 'TELEPHONY' });
-      if (cl.channel?.info?.state !== 'ACTIVE') await cl.request('channel.activate', 'channel', { channeloptions: { queue: agent.serviceId || this.cfg.queue } });
+      await this.own(agent.id, async () => {
+        if (!cl.channel) await cl.request('session.request.addchannel', 'session', { type: 'TELEPHONY' });
+        if (cl.channel?.info?.state !== 'ACTIVE') await cl.request('channel.activate', 'channel', { channeloptions: { queue: agent.serviceId || this.cfg.queue } });
+      });
     });
   }
 
@@ -102,7 +119,7 @@ export class AgentSessionAdapter implements VendorAdapter {
     await this.run(agentId, 'ready', async (c) => {
       await c.connect();
       if (c.channel?.info?.agentStatus.status === 'ready') return;
-      await c.request('channel.ready', 'channel');
+      await this.own(agentId, () => c.request('channel.ready', 'channel'));
     });
   }
 
@@ -112,7 +129,7 @@ export class AgentSessionAdapter implements VendorAdapter {
       await c.connect();
       const st = c.channel?.info?.agentStatus;
       if (st?.status === 'not_ready' && st.lastReasonCode === code) return;
-      await c.request('channel.notready', 'channel', { reasoncode: code, reasondesc: reason ?? 'operator' });
+      await this.own(agentId, () => c.request('channel.notready', 'channel', { reasoncode: code, reasondesc: reason ?? 'operator' }));
     });
   }
 
@@ -121,8 +138,10 @@ export class AgentSessionAdapter implements VendorAdapter {
     if (!c) return;
     await this.run(agentId, 'logout', async (cl) => {
       await cl.connect();
-      if (cl.channel?.info?.state === 'ACTIVE') await cl.request('channel.deactivate', 'channel', { channelOptions: { reason: this.cfg.logoutReason } });
-      await cl.request('session.request.logout', 'session');
+      await this.own(agentId, async () => {
+        if (cl.channel?.info?.state === 'ACTIVE') await cl.request('channel.deactivate', 'channel', { channelOptions: { reason: this.cfg.logoutReason } });
+        await cl.request('session.request.logout', 'session');
+      });
     });
     c.close();
     this.clients.delete(agentId);
@@ -172,7 +191,7 @@ export class AgentSessionAdapter implements VendorAdapter {
     try {
       await this.run(agentId, 'acw', async (c) => {
         await c.connect();
-        await c.request('channel.notready', 'channel', { reasoncode: ACW, reasondesc: termCode });
+        await this.own(agentId, () => c.request('channel.notready', 'channel', { reasoncode: ACW, reasondesc: termCode }));
       });
     } catch (e) {
       if (e instanceof VendorError && e.code === 'AcwAlreadySet') {

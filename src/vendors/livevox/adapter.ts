@@ -7,7 +7,7 @@
  * Repeats are safe: "already READY/NOTREADY/joined" and "term code already set" count as done.
  */
 import pino, { type Logger } from 'pino';
-import { VendorError, type TransferTarget, type VendorAdapter, type VendorAgent, type VendorAgentState, type VendorCallIds } from '../types.js';
+import { VendorError, type InboundSink, type TransferTarget, type VendorAdapter, type VendorAgent, type VendorAgentState, type VendorCallIds } from '../types.js';
 import { LiveVoxApiError, type LiveVoxClient } from './client.js';
 import { findTarget, toCallIds, toVendorState, TermCodeCache } from './adapter-util.js';
 import { LvCode, type AgentLine } from './wire.js';
@@ -52,6 +52,7 @@ export class LiveVoxAdapter implements VendorAdapter {
   private readonly agents = new Map<string, VendorAgent>();
   private readonly termCodes: TermCodeCache;
   private readonly is: LiveVoxRecognizers;
+  private readonly sinks = new Set<InboundSink>();
 
   constructor(private readonly opts: LiveVoxAdapterOptions) {
     this.client = opts.client;
@@ -60,20 +61,37 @@ export class LiveVoxAdapter implements VendorAdapter {
     this.termCodes = new TermCodeCache((user, serviceId) => this.client.termCodes(user, serviceId));
   }
 
+  /**
+   * LiveVox pushes nothing: what it answers is its report. Each confirmed state change, status
+   * read and routed call is passed on as the agent's state as LiveVox last reported it (/agents).
+   */
+  subscribe(sink: InboundSink): () => void {
+    this.sinks.add(sink);
+    return () => void this.sinks.delete(sink);
+  }
+
+  /** `ours`: the confirmation of our own command, not a change LiveVox made by itself. */
+  private reported(agentId: string, state: VendorAgentState, reason?: string, ours = true): void {
+    for (const sink of this.sinks) sink({ type: 'agent-state', agentId, state, ...(reason ? { reason } : {}), ...(ours ? { ours } : {}) });
+  }
+
   async login(agent: VendorAgent): Promise<void> {
     this.agents.set(agent.id, agent);
     await this.client.login(agent.user, agent.password);
     await this.join(agent);
+    this.reported(agent.id, 'logged-in');
   }
 
   async ready(agentId: string): Promise<void> {
     const a = this.agent(agentId, 'ready');
     await this.tolerant(a, () => this.client.ready(a.user));
+    this.reported(agentId, 'ready');
   }
 
   async notReady(agentId: string, reason?: string): Promise<void> {
     const a = this.agent(agentId, 'notReady');
     await this.tolerant(a, () => this.client.notReady(a.user, reason));
+    this.reported(agentId, 'not-ready', reason);
   }
 
   async logout(agentId: string): Promise<void> {
@@ -85,6 +103,7 @@ export class LiveVoxAdapter implements VendorAdapter {
       if (!(err instanceof LiveVoxApiError && this.is.notJoined(err))) throw err;
     }
     this.client.forget(a.user);
+    this.reported(agentId, 'logged-out');
   }
 
   async status(agentId: string): Promise<{ state: VendorAgentState; call?: VendorCallIds }> {
@@ -93,12 +112,16 @@ export class LiveVoxAdapter implements VendorAdapter {
     const line = await this.line(a);
     if (!line) return { state: 'unknown' };
     const call = line.call ? toCallIds(line.call) : undefined;
-    return { state: toVendorState(line.state), ...(call ? { call } : {}) };
+    const state = toVendorState(line.state);
+    this.reported(agentId, state, undefined, false);
+    return { state, ...(call ? { call } : {}) };
   }
 
   async callIds(agentId: string, hint: VendorCallIds): Promise<VendorCallIds> {
     const a = this.agent(agentId, 'callIds');
     const given = Object.fromEntries(Object.entries(hint).filter(([, v]) => v !== undefined && v !== '')) as VendorCallIds;
+    // LiveVox routed a call to the agent: its report that the agent is on a call.
+    if (given.transactionId) this.reported(agentId, 'in-call', `call ${given.transactionId}`);
     if (given.transactionId && given.sessionId) return { serviceId: a.serviceId, ...given };
     const line = await this.line(a);
     const ids: VendorCallIds = { ...(line?.call ? toCallIds(line.call) : {}), ...given };
@@ -154,6 +177,7 @@ export class LiveVoxAdapter implements VendorAdapter {
       if (!(err instanceof LiveVoxApiError && this.is.termCodeAlreadySet(err))) throw err;
       this.log.info({ agentId, termCode: code.name }, 'livevox: term code was already set (repeat)');
     }
+    this.reported(agentId, 'wrap-up', code.name);
   }
 
   async updateContact(agentId: string, account: string, fields: Record<string, string>): Promise<void> {
