@@ -120,7 +120,23 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
         },
       }
     : {};
-  const http = new HttpApi({ metrics, health: () => ({ draining: calls.draining, activeCalls: calls.calls.size }), control, demo, upgrades });
+  // Twilio-compatible REST hang-up for engines that end calls that way (Pipecat's auto_hang_up).
+  const twilio = {
+    accountSid: config.gateway.name,
+    callBySid: (sid: string) => {
+      const c = calls.findBySid(sid);
+      if (!c) return undefined;
+      return {
+        live: !c.hasEnded,
+        engineToken: c.engineName ? config.engines[c.engineName]?.restAuthToken : undefined,
+        hangup: (by: string) => {
+          c.endedBy ??= by;
+          void c.control({ type: 'hangup' });
+        },
+      };
+    },
+  };
+  const http = new HttpApi({ metrics, health: () => ({ draining: calls.draining, activeCalls: calls.calls.size }), control, demo, upgrades, twilio });
   let httpPort: number;
   try {
     httpPort = await http.listen(config.gateway.http.host, config.gateway.http.port);

@@ -11,7 +11,7 @@ const meta: StreamMeta = {
   agentId: 'agent-7', number: '8990001234', caller: '+15551230000', dnis: '8005550100', profile: 'default',
   vendor: { transactionId: '1088123', sessionId: 'U5EF01@10.1.1.1' }, custom: { lang: 'en-US' },
 };
-const params = { agentId: 'agent-7', number: '8990001234', caller: '+15551230000', dnis: '8005550100', sipCallId: 'c9f1@10.0.0.1', profile: 'default', transactionId: '1088123', sessionId: 'U5EF01@10.1.1.1', lang: 'en-US' };
+const params = { agentId: 'agent-7', number: '8990001234', caller: '+15551230000', dnis: '8005550100', sipCallId: 'c9f1@10.0.0.1', profile: 'default', from_number: '+15551230000', to_number: '8005550100', transactionId: '1088123', sessionId: 'U5EF01@10.1.1.1', lang: 'en-US' };
 
 let engine: TestEngine | undefined;
 const conns: EngineConnection[] = [];

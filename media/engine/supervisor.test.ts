@@ -24,7 +24,7 @@ function harness(results: ('ok' | 'fail')[], window = 500) {
     return link(log);
   };
   const sup = new EngineSupervisor(req(window), open, {
-    audio() {}, mark() {}, clear() {}, control() {},
+    audio() {}, mark() {}, clear() {}, control: (ev) => void log.push(`control:${ev.type}${'termCode' in ev && ev.termCode ? `:${ev.termCode}` : ''}`),
     lost: (d) => void log.push(`lost:${d}`),
     failed: (d) => void log.push(`failed:${d}`),
   });
@@ -77,5 +77,25 @@ describe('EngineSupervisor', () => {
     sup.start();
     await settle();
     expect(log.at(-1)).toMatch(/^failed:/);
+  });
+
+  it('a normal close (1000) is the engine ending the call: a hang-up, no reconnect, no failure', async () => {
+    const { sup, log, handlers } = harness(['ok', 'ok']);
+    sup.start();
+    await settle();
+    handlers[0]!.closed({ code: 1000, reason: 'bye', byUs: false });
+    await settle();
+    expect(log).toEqual(['open:false:100', 'control:hangup']);
+    expect(sup.up).toBeUndefined();
+  });
+
+  it('after the engine hung up, its socket closing (even abnormally, a few ms later) never dials it again', async () => {
+    const { sup, log, handlers } = harness(['ok', 'ok']);
+    sup.start();
+    await settle();
+    handlers[0]!.control({ type: 'hangup', termCode: 'Done' });
+    handlers[0]!.closed({ code: 1006, reason: '', byUs: false });
+    await settle();
+    expect(log).toEqual(['open:false:100', 'control:hangup:Done']);
   });
 });

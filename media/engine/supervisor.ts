@@ -17,7 +17,7 @@ export interface SupervisorCallbacks extends Omit<EngineHandlers, 'closed'> {
   failed(detail: string): void;
 }
 
-type State = 'idle' | 'connecting' | 'up' | 'failed' | 'closed';
+type State = 'idle' | 'connecting' | 'up' | 'failed' | 'ended' | 'closed';
 
 export class EngineSupervisor {
   private link?: EngineLink;
@@ -44,7 +44,16 @@ export class EngineSupervisor {
     const target = this.req.engine;
     this.state = 'connecting';
     const timeout = reconnect ? this.req.failure.reconnectWindowMs : target.kind === 'builtin' ? 0 : target.connectTimeoutMs;
-    const handlers: EngineHandlers = { ...this.cb, closed: (info) => this.closed(info) };
+    const handlers: EngineHandlers = {
+      ...this.cb,
+      control: (ev) => {
+        // After the engine's hangup nothing it does may bring a second connection: its close
+        // (whenever the worker sees it) is the end it announced.
+        if (ev.type === 'hangup') this.state = 'ended';
+        this.cb.control(ev);
+      },
+      closed: (info) => this.closed(info),
+    };
     try {
       const link = await this.open(target, this.req, reconnect, handlers, timeout);
       if ((this.state as State) === 'closed') return link.stop('call ended');
@@ -57,8 +66,16 @@ export class EngineSupervisor {
   }
 
   private closed(info: EngineCloseInfo): void {
-    if (this.state === 'closed' || info.byUs) return;
+    if (this.state === 'closed' || this.state === 'ended' || info.byUs) return;
     this.link = undefined;
+    if (info.code === 1000) {
+      // RFC 6455 §7.4.1 normal closure: the engine ended the call the way a Twilio <Stream> ends
+      // (Pipecat on EndFrame). That is a hang-up with no term code (the profile's "completed"),
+      // not a failure to recover from.
+      this.state = 'ended';
+      this.cb.control({ type: 'hangup' });
+      return;
+    }
     this.lost(`engine socket closed (${info.code}${info.reason ? ` ${info.reason}` : ''})`);
   }
 

@@ -22,7 +22,10 @@ const CONTROL_EVENTS = new Set(['hangup', 'transfer', 'dtmf', 'hold', 'unhold', 
 
 export function customParameters(meta: StreamMeta, reconnect: boolean): Record<string, string> {
   const { agentId, number, caller, dnis, sipCallId, profile } = meta;
-  const params: Record<string, string> = { agentId, number, caller, dnis, sipCallId, profile, ...meta.vendor, ...meta.custom };
+  // from_number / to_number: the names frameworks read (Pipecat's parse_telephony_websocket):
+  // the caller, and the number the caller dialled (DNIS, else the agent's number).
+  const aliases = { from_number: caller, to_number: dnis || number };
+  const params: Record<string, string> = { agentId, number, caller, dnis, sipCallId, profile, ...aliases, ...meta.vendor, ...meta.custom };
   if (reconnect) params.reconnect = 'true';
   return params;
 }

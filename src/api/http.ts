@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import { handleControl, type ControlSources } from './control.js';
 import { handleDemo, type DemoSources } from './demo-routes.js';
 import { renderMetrics, type MetricsSource } from './metrics.js';
+import { handleTwilioRest, isTwilioPath, type TwilioRestSources } from './twilio-rest.js';
 import { guard } from '../util/faults.js';
 
 export interface HttpSources {
@@ -12,6 +13,8 @@ export interface HttpSources {
   health(): { draining: boolean; activeCalls: number };
   control?: ControlSources;
   demo?: DemoSources;
+  /** Twilio-compatible call control for engines (POST .../Calls/{CallSid}.json Status=completed). */
+  twilio?: TwilioRestSources;
   /** WebSocket endpoints on this port by path (e.g. /sip for RFC 7118, /webrtc for attach). */
   upgrades?: Record<string, (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void>;
 }
@@ -56,6 +59,7 @@ export class HttpApi {
       res.end(body);
     };
     if (this.src.control && /^\/(calls|agents)(\/|$)/.test(path ?? '')) return void this.control(req, path!, send);
+    if (this.src.twilio && isTwilioPath(path ?? '')) return void this.twilio(req, path!, res);
     if (handleDemo(req, res, path ?? '/', this.src.demo ?? {}, () => readJson(req))) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return send(405, 'application/json', JSON.stringify({ error: `method ${req.method} not allowed`, allow: ['GET', 'HEAD'] }));
@@ -80,6 +84,21 @@ export class HttpApi {
     );
   }
 
+  private twilio(req: http.IncomingMessage, path: string, res: http.ServerResponse): void {
+    const src = this.src.twilio!;
+    readBody(req).then(
+      (body) => {
+        const r = handleTwilioRest(req.method ?? 'GET', path, req.headers.authorization, body, src, `engine:twilio-rest ${req.socket.remoteAddress ?? ''}`.trim());
+        res.writeHead(r.status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...r.headers });
+        res.end(JSON.stringify(r.body));
+      },
+      (e: BodyError) => {
+        res.writeHead(e.status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ code: 20001, message: e.message, status: e.status }));
+      },
+    );
+  }
+
   listen(host: string, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
@@ -99,7 +118,7 @@ export class HttpApi {
 type BodyError = Error & { status: number };
 
 /** The request's JSON body (undefined when empty); rejects with 413 or 400 naming the problem. */
-function readJson(req: http.IncomingMessage): Promise<unknown> {
+function readBody(req: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -110,15 +129,18 @@ function readJson(req: http.IncomingMessage): Promise<unknown> {
         req.destroy();
       } else chunks.push(c);
     });
-    req.on('end', () => {
-      if (!chunks.length) return resolve(undefined);
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      } catch {
-        reject(Object.assign(new Error('body is not valid JSON'), { status: 400 }));
-      }
-    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
   });
+}
+
+async function readJson(req: http.IncomingMessage): Promise<unknown> {
+  const text = await readBody(req);
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw Object.assign(new Error('body is not valid JSON'), { status: 400 });
+  }
 }
 
 /** The REST API's caller as call records name it: `api:<address>`, with `X-Operator` when given. */

@@ -69,6 +69,10 @@ export class Call {
   fromTag = '';
   /** The status the INVITE was refused with, when the call ended before its answer. */
   refusedWith?: number;
+  /** The CallSid the engine got in `start` (Twilio-compatible REST control names the call by it). */
+  callSid?: string;
+  /** The engine reference the call is bridged to (a named engine, builtin:*, a URL, webrtc:*). */
+  engineName?: string;
   /** Who ended the call: caller, engine, api:<its caller>, platform:<name>, gateway (set at the end). */
   endedBy?: string;
   /** When it ended (wall clock) and how long it lasted. */

@@ -144,6 +144,13 @@ export class CallManager {
     }
   }
 
+  /** A live (or recently ended) call by the CallSid its engine got in `start`. */
+  findBySid(callSid: string): Call | undefined {
+    for (const c of this.calls.values()) if (c.callSid === callSid) return c;
+    for (const c of this.recent.values()) if (c.callSid === callSid) return c;
+    return undefined;
+  }
+
   /** Recently ended calls by key, oldest first (their final records). */
   private readonly recent = new Map<string, Call>();
 

@@ -54,6 +54,8 @@ export async function setUpCall(ctx: SetupContext, rt: ProfileRuntime, inv: Inco
     if (why) return void call.end('refused', { status: 480, reason: why });
   }
   const meta = streamMeta(config.gateway.name, rt.profile.name, routed.agent, inv, link ? link.policy.idsFromInvite : ctx.idsFromInvite);
+  call.callSid = meta.callSid;
+  call.engineName = routed.agent.engine;
   let session: MediaSession;
   try {
     session = await ctx.media.open({ callId: ctx.mediaKey, engine, meta, failure: rt.profile.engineFailure });

@@ -133,6 +133,9 @@ const EngineEntry = obj({
   protocol: oneOf(['twilio', 'l16']).default('twilio'),
   // HMAC secret for the Bearer token the engine can verify; use ${ENV}, never a literal.
   secret: z.string({ error: mustBe('a string') }).min(16, { error: 'must be at least 16 characters' }).optional(),
+  // Password of Twilio-compatible REST call control for this engine's calls (HTTP Basic, user =
+  // the AccountSid of `start`); unset: the REST API refuses it. Use ${ENV}.
+  restAuthToken: z.string({ error: mustBe('a string') }).min(16, { error: 'must be at least 16 characters' }).optional(),
   connectTimeoutMs: intIn(100, 60_000).default(3000),
   tlsRejectUnauthorized: z.boolean({ error: mustBe('true or false') }).default(true),
 });

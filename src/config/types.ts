@@ -95,6 +95,8 @@ export interface EngineConfig {
   url: string;
   protocol: 'twilio' | 'l16';
   secret?: string;
+  /** Password of Twilio-compatible REST call control (user: the AccountSid in `start`). */
+  restAuthToken?: string;
   connectTimeoutMs: number;
   tlsRejectUnauthorized: boolean;
 }

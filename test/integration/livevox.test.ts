@@ -19,11 +19,14 @@ let engine: TestEngine;
 const sim = () => livevoxSandbox(gw).simulator;
 const agentState = (user: string) => sim().state.snapshot().agents.find((a) => a.user === user)?.state;
 
+const REST_TOKEN = 'rest-token-0123456789abcdef';
+
 beforeAll(async () => {
   process.env['VAGW_TEST_DATA'] = mkdtempSync(path.join(tmpdir(), 'vagw-lv-'));
   engine = await startTestEngine({ protocol: 'twilio' });
   gw = await startFixture('livevox-gateway.yaml', (c) => {
     c.engines['bot']!.url = engine.url;
+    c.engines['bot']!.restAuthToken = REST_TOKEN;
   });
   // Ready at LiveVox first, then (once the API answered) offered by the pool.
   await waitFor(() => ['va-01', 'va-02', 'va-03', 'va-04'].every((u) => agentState(u) === 'READY'), 10_000, 'agents Ready at LiveVox');
@@ -90,6 +93,50 @@ describe('LiveVox virtual agents', () => {
     const rec = sim().state.snapshot().calls.find((c) => c.transactionId === call.transactionId)!;
     expect(rec.conference).toBeDefined();
     expect(rec.termCodes.map((t) => t.termCodeName)).toEqual(['Transferred to Agent']);
+  });
+});
+
+describe('engines that end calls their own way (Pipecat, Twilio)', () => {
+  const termCodesOf = (tid: string) => sim().state.snapshot().calls.find((c) => c.transactionId === tid)!.termCodes.map((t) => t.termCodeName);
+
+  it('a normal close (1000) ends the call as the engine hanging up: completed term code, Ready, never dialled again', async () => {
+    const before = engine.calls.length;
+    const call = sim().startCall('va-03', { transactionId: '700000000001', sessionId: 'S71@10.0.0.1' });
+    const e = await engine.waitForCall(before, 5000);
+    await waitFor(() => e.start !== undefined, 3000, 'start');
+    const custom = (e.start!['start'] as Record<string, Record<string, string>>)['customParameters']!;
+    expect(custom).toMatchObject({ from_number: custom['caller'], to_number: expect.any(String) });
+    e.close(1000, 'bot finished');
+    await waitFor(() => agentState('va-03') === 'READY', 5000, 'Ready');
+    expect(termCodesOf(call.transactionId)).toEqual(['AI Completed']);
+    expect(engine.calls.length).toBe(before + 1);
+  });
+
+  it("Twilio's REST hang-up (POST .../Calls/{CallSid}.json Status=completed) with the engine's token; refusals in Twilio's error shape", async () => {
+    const before = engine.calls.length;
+    const call = sim().startCall('va-04', { transactionId: '700000000002', sessionId: 'S72@10.0.0.1' });
+    const e = await engine.waitForCall(before, 5000);
+    await waitFor(() => e.start !== undefined, 3000, 'start');
+    const start = e.start!['start'] as Record<string, string>;
+    const url = (account: string, sid: string) => `http://127.0.0.1:${gw.httpPort}/2010-04-01/Accounts/${account}/Calls/${sid}.json`;
+    const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+    const post = (u: string, auth: string | undefined, body: string) =>
+      fetch(u, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded', ...(auth ? { authorization: auth } : {}) } });
+    const noAuth = await post(url(start['accountSid']!, start['callSid']!), undefined, 'Status=completed');
+    expect(noAuth.status).toBe(401);
+    expect(await noAuth.json()).toMatchObject({ code: 20003, status: 401 });
+    expect((await post(url(start['accountSid']!, start['callSid']!), basic(start['accountSid']!, 'wrong-token-0123456789'), 'Status=completed')).status).toBe(401);
+    expect((await post(url(start['accountSid']!, 'CAnope'), basic(start['accountSid']!, REST_TOKEN), 'Status=completed')).status).toBe(404);
+    const twiml = await post(url(start['accountSid']!, start['callSid']!), basic(start['accountSid']!, REST_TOKEN), 'Twiml=%3CResponse%2F%3E');
+    expect([twiml.status, ((await twiml.json()) as { message: string }).message]).toEqual([400, expect.stringContaining('only Status=completed')]);
+    const done = await post(url(start['accountSid']!, start['callSid']!), basic(start['accountSid']!, REST_TOKEN), 'Status=completed');
+    expect(done.status).toBe(200);
+    expect(await done.json()).toEqual({ sid: start['callSid'], account_sid: start['accountSid'], status: 'completed' });
+    await waitFor(() => agentState('va-04') === 'READY', 5000, 'Ready');
+    expect(termCodesOf(call.transactionId)).toEqual(['AI Completed']);
+    const record = (await (await fetch(`http://127.0.0.1:${gw.httpPort}/calls/${encodeURIComponent(gw.calls.findBySid(start['callSid']!)!.info.callId)}`)).json()) as Record<string, string>;
+    expect(record).toMatchObject({ endReason: 'engine-hangup', endedBy: expect.stringMatching(/^engine:twilio-rest/) });
+    expect(engine.calls.length).toBe(before + 1);
   });
 });
 
