@@ -9,6 +9,7 @@ import { ConfigError, checkConfig, formatProblems, loadConfig } from './config/i
 import { createLogger } from './log.js';
 import { startGateway } from './server.js';
 import { faults } from './util/faults.js';
+import { engineCheck, report } from './engine-check.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEFAULT_CONFIG = path.join(ROOT, 'gateway.yaml');
@@ -18,6 +19,9 @@ const USAGE = `usage: vagw <command> [options]
 commands:
   start [--config <file>]   run the gateway (default config: gateway.yaml at the repository root)
   check-config [<file>]     validate a configuration; prints every problem, exits 1 if any
+  engine-check <ws-url> [--protocol twilio|l16] [--secret <hmac>] [--seconds <n>]
+                            play a scripted call against an engine and report what it did
+                            right and wrong (docs/engine-protocol.md); exits 1 on a problem
   help                      this text
 `;
 
@@ -96,12 +100,32 @@ function check(args: string[]): number {
   return 1;
 }
 
+async function checkEngine(args: string[]): Promise<number> {
+  const url = args.find((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1]!.startsWith('--')));
+  if (!url || !/^wss?:\/\//.test(url)) throw new UsageError('engine-check needs a ws:// or wss:// URL');
+  const opt = (name: string): string | undefined => {
+    const i = args.indexOf(`--${name}`);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const protocol = opt('protocol') ?? 'twilio';
+  if (protocol !== 'twilio' && protocol !== 'l16') throw new UsageError(`--protocol must be twilio or l16, got ${protocol}`);
+  const seconds = Number(opt('seconds') ?? 2);
+  if (!(seconds >= 0.2 && seconds <= 60)) throw new UsageError('--seconds must be 0.2..60');
+  const secret = opt('secret') ?? process.env['VAGW_ENGINE_SECRET'];
+  const findings = await engineCheck(url, { protocol, seconds, connectTimeoutMs: 5000, ...(secret ? { secret } : {}) });
+  const r = report(url, findings);
+  process.stdout.write(r.text + '\n');
+  return r.code;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     switch (cmd) {
       case 'start':
         return await start(rest);
+      case 'engine-check':
+        return await checkEngine(rest);
       case 'check-config':
         return check(rest);
       case undefined:

@@ -88,4 +88,12 @@ describe('Pipecat (pipecat-ai from PyPI) as the engine', () => {
   it("the gateway's hangup event with a term code, sent as a Pipecat transport message", async () => {
     expect(await callThrough('pc-03', '910000000003')).toEqual(['AI Failure']);
   }, 30_000);
+
+  it('vagw engine-check against the Pipecat bot: audio back, a normal close noted, no problem', async () => {
+    const { engineCheck } = await import('../../src/engine-check.js');
+    const port = new URL(gw.config.engines['pc-close']!.url).port;
+    const findings = await engineCheck(`ws://127.0.0.1:${port}/ws?mode=close`, { protocol: 'twilio', seconds: 2.5, connectTimeoutMs: 5000 });
+    expect(findings.filter((f) => f.verdict === 'FAIL')).toEqual([]);
+    expect(findings.map((f) => f.text)).toEqual(expect.arrayContaining([expect.stringMatching(/^sends audio back/), expect.stringMatching(/^closed the socket normally \(1000/)]));
+  }, 30_000);
 });
