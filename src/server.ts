@@ -8,6 +8,7 @@ import { faults } from './util/faults.js';
 import { CallManager } from './call/manager.js';
 import { startContactCenters, type ContactCenters } from './contact-center.js';
 import { idsFromAnyInvite } from './vendors/registry.js';
+import { Latency } from './api/latency.js';
 import type { GatewayConfig } from './config/types.js';
 import { WorkerMediaPlane } from '../media/worker-plane.js';
 
@@ -59,7 +60,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     },
   });
   const cc = await startContactCenters(config, agents, log);
-  const calls = new CallManager(config, agents, media, log, { contactCenters: { links: cc.links, ...(cc.wrapUp ? { wrapUp: cc.wrapUp } : {}) }, idsFromInvite: idsFromAnyInvite });
+  const latency = new Latency();
+  const calls = new CallManager(config, agents, media, log, { contactCenters: { links: cc.links, ...(cc.wrapUp ? { wrapUp: cc.wrapUp } : {}) }, idsFromInvite: idsFromAnyInvite, latency });
   await calls.start();
   const metrics = (): MetricsSource => ({
     gateway: config.gateway.name,
@@ -136,7 +138,27 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       };
     },
   };
-  const http = new HttpApi({ metrics, health: () => ({ draining: calls.draining, activeCalls: calls.calls.size }), control, demo, upgrades, twilio });
+  const dashboard = (): Record<string, unknown> => {
+    const byCenter: Record<string, Record<string, number>> = {};
+    for (const a of agents.list()) {
+      const center = cc.linkFor(a.id)?.vendor ?? 'none';
+      const c = (byCenter[`${center} (${a.profile})`] ??= {});
+      c[a.state] = (c[a.state] ?? 0) + 1;
+    }
+    return {
+      gateway: config.gateway.name,
+      at: Date.now(),
+      activeCalls: calls.calls.size,
+      answered: calls.callStats.answered,
+      ended: Object.fromEntries(calls.callStats.ended),
+      refusals: Object.fromEntries(calls.callStats.refusals),
+      wrapUp: cc.wrapUp ? { ...cc.wrapUp.stats, pending: cc.wrapUp.pendingTotal } : { pending: 0, failures: 0 },
+      agents: byCenter,
+      media: { 'RTP ports in use': media.portsInUse(), 'RTP ports free': media.portsFree(), sessions: media.activeSessions, 'worker restarts': workerRestarts },
+      recentCalls: calls.recentCalls(20).map((c) => ({ callId: c.info.callId, agentId: c.info.agentId, endedBy: c.endedBy, durationMs: c.durationMs ?? 0, endReason: c.endReason, media: c.finalStats ?? c.media.stats })),
+    };
+  };
+  const http = new HttpApi({ metrics, health: () => ({ draining: calls.draining, activeCalls: calls.calls.size }), control, demo, upgrades, twilio, histograms: () => latency.text(), dashboard });
   let httpPort: number;
   try {
     httpPort = await http.listen(config.gateway.http.host, config.gateway.http.port);

@@ -6,6 +6,7 @@ import { handleControl, type ControlSources } from './control.js';
 import { handleDemo, type DemoSources } from './demo-routes.js';
 import { renderMetrics, type MetricsSource } from './metrics.js';
 import { handleTwilioRest, isTwilioPath, type TwilioRestSources } from './twilio-rest.js';
+import { DASHBOARD_HTML } from './dashboard-page.js';
 import { guard } from '../util/faults.js';
 
 export interface HttpSources {
@@ -13,6 +14,10 @@ export interface HttpSources {
   health(): { draining: boolean; activeCalls: number };
   control?: ControlSources;
   demo?: DemoSources;
+  /** Histograms rendered by prom-client, appended to /metrics. */
+  histograms?: () => Promise<string>;
+  /** The live dashboard's data (GET /dashboard/data). */
+  dashboard?: () => Record<string, unknown>;
   /** Twilio-compatible call control for engines (POST .../Calls/{CallSid}.json Status=completed). */
   twilio?: TwilioRestSources;
   /** WebSocket endpoints on this port by path (e.g. /sip for RFC 7118, /webrtc for attach). */
@@ -69,8 +74,17 @@ export class HttpApi {
       // 503 while draining so a load balancer stops sending new calls here.
       return send(h.draining ? 503 : 200, 'application/json', JSON.stringify({ status: h.draining ? 'draining' : 'ok', activeCalls: h.activeCalls }));
     }
-    if (path === '/metrics') return send(200, 'text/plain; version=0.0.4', renderMetrics(this.src.metrics()));
-    send(404, 'application/json', JSON.stringify({ error: `no resource at ${path}`, resources: ['/healthz', '/metrics', '/calls', '/agents'] }));
+    if (path === '/metrics') {
+      const text = renderMetrics(this.src.metrics());
+      if (!this.src.histograms) return send(200, 'text/plain; version=0.0.4', text);
+      return void this.src.histograms().then(
+        (h) => send(200, 'text/plain; version=0.0.4', text + h),
+        () => send(200, 'text/plain; version=0.0.4', text),
+      );
+    }
+    if (path === '/dashboard' || path === '/dashboard/') return send(200, 'text/html; charset=utf-8', DASHBOARD_HTML);
+    if (path === '/dashboard/data' && this.src.dashboard) return send(200, 'application/json', JSON.stringify(this.src.dashboard()));
+    send(404, 'application/json', JSON.stringify({ error: `no resource at ${path}`, resources: ['/healthz', '/metrics', '/calls', '/agents', '/dashboard'] }));
   }
 
   private control(req: http.IncomingMessage, path: string, send: (s: number, t: string, b: string) => void): void {

@@ -51,6 +51,8 @@ export interface CallManagerOptions {
   datagram?: DatagramFactory;
   /** Profiles with no contact center: which INVITE headers still carry a platform's call ids. */
   idsFromInvite?: IdsFromInvite;
+  /** Latency observers (the /metrics histograms): INVITE -> 200, hang-up -> Ready. */
+  latency?: { answered(ms: number): void; readyAgain(ms: number): void };
 }
 
 export class CallManager {
@@ -71,6 +73,8 @@ export class CallManager {
 
   /** Agent leases held through wrap-up: released only when the vendor has the agent Ready. */
   private heldLeases = new Map<string, () => void>();
+  /** When each agent's call ended, for the hang-up -> Ready histogram. */
+  private endedAt = new Map<string, number>();
 
   constructor(
     private readonly config: GatewayConfig,
@@ -89,6 +93,9 @@ export class CallManager {
   agentReady(agentId: string): void {
     const release = this.heldLeases.get(agentId);
     this.heldLeases.delete(agentId);
+    const ended = this.endedAt.get(agentId);
+    this.endedAt.delete(agentId);
+    if (ended !== undefined) this.opts.latency?.readyAgain(this.clock.now() - ended);
     // Ready at the platform means ready here, also after a wrap-up that had failed and set the
     // agent not ready meanwhile; no lease: the wrap-up was replayed from the outbox after a restart.
     this.agents.setIdleState(agentId, 'ready');
@@ -144,6 +151,11 @@ export class CallManager {
     }
   }
 
+  /** The last `n` ended calls, newest first (their final records). */
+  recentCalls(n: number): Call[] {
+    return [...this.recent.values()].slice(-n).reverse();
+  }
+
   /** A live (or recently ended) call by the CallSid its engine got in `start`. */
   findBySid(callSid: string): Call | undefined {
     for (const c of this.calls.values()) if (c.callSid === callSid) return c;
@@ -173,6 +185,7 @@ export class CallManager {
   }
 
   private async onInvite(rt: ProfileRuntime, inv: IncomingInvite): Promise<void> {
+    const t0 = this.clock.now();
     const log = this.log.child({ callId: inv.callId, profile: rt.profile.name });
     const limits = this.config.gateway.limits;
     const refusal = admit(rt.profile, inv.flow.remote.address, {
@@ -207,7 +220,10 @@ export class CallManager {
           mediaKey: `${seq}:${inv.callId}`,
           sdpSessionId: String(Math.floor(this.clock.wall() / 1000) * 1000 + (seq % 1000)),
           draining: () => this.draining,
-          answered: () => void this.callStats.answered++,
+          answered: () => {
+            this.callStats.answered++;
+            this.opts.latency?.answered(this.clock.now() - t0);
+          },
           ...(link ? { link } : {}),
           ...(this.contactCenters.wrapUp ? { wrapUp: this.contactCenters.wrapUp } : {}),
           ...(this.opts.idsFromInvite ? { idsFromInvite: this.opts.idsFromInvite } : {}),
@@ -287,6 +303,7 @@ export class CallManager {
   private holdThroughWrapUp(wrapUp: WrapUpRunner, lease: Lease, steps: WrapStep[], log: Logger): void {
     if (!steps.some((s) => s.kind === 'ready')) log.warn('the wrap-up plan has no Ready step: the agent stays out of service until an operator sets it Ready');
     this.heldLeases.set(lease.agent.id, lease.release);
+    this.endedAt.set(lease.agent.id, this.clock.now());
     wrapUp.add(steps).catch((e: Error) => log.error({ err: e.message }, 'wrap-up could not be recorded; agent kept out of service'));
   }
 
