@@ -51,7 +51,7 @@ const RTCP_EVERY_TICKS = 250; // 5 s (RFC 3550 §6.2 minimum interval)
 export class CallMedia implements Paced {
   readonly stats: MediaSessionStats = {
     packetsIn: 0, packetsOut: 0, packetsDropped: 0, lost: 0, late: 0, dtmfIn: 0, dtmfOut: 0,
-    engineFramesIn: 0, engineFramesOut: 0, engineReconnects: 0, backpressureDrops: 0, realtimeTrimmed: 0,
+    engineFramesIn: 0, engineFramesOut: 0, engineReconnects: 0, backpressureDrops: 0, realtimeTrimmed: 0, engineClears: 0,
   };
   private params?: MediaParams;
   private latched?: { address: string; port: number };
@@ -95,6 +95,7 @@ export class CallMedia implements Paced {
       audio: (p) => this.fromEngine(p),
       mark: (name) => this.out.pushMark(name),
       clear: () => {
+        this.stats.engineClears++;
         for (const m of this.out.clear()) this.engine.up?.sendMark(m);
       },
       control: (ev) => this.control(ev),

@@ -91,6 +91,8 @@ export interface MediaSessionStats {
   backpressureDrops: number;
   /** Frames of a real-time far end (WebRTC, echo) dropped because they were only delay. */
   realtimeTrimmed: number;
+  /** `clear` events from the engine (barge-in: the audio it had queued was dropped). */
+  engineClears: number;
 }
 
 export type MediaEndReason = 'engine-hangup' | 'engine-failed' | 'rtp-timeout' | 'media-failure';

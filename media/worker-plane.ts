@@ -35,7 +35,7 @@ function workerUrl(): URL {
 
 const emptyStats = (): MediaSessionStats => ({
   packetsIn: 0, packetsOut: 0, packetsDropped: 0, lost: 0, late: 0, dtmfIn: 0, dtmfOut: 0,
-  engineFramesIn: 0, engineFramesOut: 0, engineReconnects: 0, backpressureDrops: 0, realtimeTrimmed: 0,
+  engineFramesIn: 0, engineFramesOut: 0, engineReconnects: 0, backpressureDrops: 0, realtimeTrimmed: 0, engineClears: 0,
 });
 
 class SessionProxy implements MediaSession {

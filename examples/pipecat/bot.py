@@ -11,6 +11,8 @@ query parameter of the engine URL:
 - ``rest``: the same with ``auto_hang_up=True``: Pipecat hangs up through Twilio's REST API,
   whose base URL is the gateway (``VAGW_REST_BASE``) and whose token is ``VAGW_REST_TOKEN``.
 - ``event``: the gateway's ``hangup`` event with a term code, sent as a transport message.
+- ``interrupt``: as ``close``, with a barge-in first (an ``InterruptionFrame``, which the
+  serializer turns into Twilio's ``clear``: the gateway drops the audio the bot had queued).
 
 Run: ``python bot.py <port>``; point an engine of gateway.yaml at ``ws://127.0.0.1:<port>/ws?mode=...``.
 """
@@ -23,6 +25,7 @@ import uvicorn
 from fastapi import FastAPI, WebSocket
 from pipecat.frames.frames import (
     EndTaskFrame,
+    InterruptionFrame,
     Frame,
     InputAudioRawFrame,
     InputDTMFFrame,
@@ -70,7 +73,13 @@ class Echo(FrameProcessor):
             await self.push_frame(frame, direction)
 
     async def _end_later(self):
-        await asyncio.sleep(END_AFTER_S)
+        if self._mode == "interrupt":
+            await asyncio.sleep(END_AFTER_S / 3)
+            print("interrupting", flush=True)
+            await self.push_frame(InterruptionFrame())
+            await asyncio.sleep(END_AFTER_S * 2 / 3)
+        else:
+            await asyncio.sleep(END_AFTER_S)
         print(f"ending mode={self._mode}", flush=True)
         self._ended = True
         if self._mode == "event":

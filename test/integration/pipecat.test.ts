@@ -40,7 +40,7 @@ beforeAll(async () => {
   process.env['VAGW_TEST_DATA'] = mkdtempSync(path.join(tmpdir(), 'vagw-pipecat-'));
   const port = await freePort();
   gw = await startFixture('pipecat-gateway.yaml', (c) => {
-    for (const name of ['pc-close', 'pc-rest', 'pc-event']) c.engines[name]!.url = c.engines[name]!.url.replace('127.0.0.1:9', `127.0.0.1:${port}`);
+    for (const name of ['pc-close', 'pc-rest', 'pc-event', 'pc-interrupt']) c.engines[name]!.url = c.engines[name]!.url.replace('127.0.0.1:9', `127.0.0.1:${port}`);
   });
   bot = spawn(PYTHON, [path.join(ROOT, 'examples', 'pipecat', 'bot.py'), String(port)], {
     env: { ...process.env, VAGW_REST_BASE: `http://127.0.0.1:${gw.httpPort}`, VAGW_REST_TOKEN: TOKEN, VAGW_ACCOUNT_SID: 'pipecat-it', BOT_END_AFTER_S: '1.5' },
@@ -53,7 +53,7 @@ beforeAll(async () => {
     if (bot.exitCode !== null || Date.now() - t0 > 60_000) throw new Error(`the Pipecat bot did not start (${PYTHON}):\n${botLines.slice(-20).join('\n')}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-  await waitFor(() => ['pc-01', 'pc-02', 'pc-03'].every((u) => sim().state.agent(u)?.state === 'READY'), 10_000, 'agents Ready at LiveVox');
+  await waitFor(() => ['pc-01', 'pc-02', 'pc-03', 'pc-04'].every((u) => sim().state.agent(u)?.state === 'READY'), 10_000, 'agents Ready at LiveVox');
 }, 90_000);
 
 afterAll(async () => {
@@ -87,6 +87,14 @@ describe('Pipecat (pipecat-ai from PyPI) as the engine', () => {
 
   it("the gateway's hangup event with a term code, sent as a Pipecat transport message", async () => {
     expect(await callThrough('pc-03', '910000000003')).toEqual(['AI Failure']);
+  }, 30_000);
+
+  it("barge-in: Pipecat's InterruptionFrame becomes clear, the gateway drops the bot's queued audio (counted in the call's record)", async () => {
+    expect(await callThrough('pc-04', '910000000004')).toEqual(['Bot Completed']);
+    expect(botLines).toContain('interrupting');
+    const rec = gw.calls.recentCalls(10).find((c) => c.info.agentId === 'pc-04')!;
+    await rec.recorded;
+    expect(rec.finalStats!.engineClears).toBeGreaterThanOrEqual(1);
   }, 30_000);
 
   it('vagw engine-check against the Pipecat bot: audio back, a normal close noted, no problem', async () => {
