@@ -11,6 +11,7 @@ import type { Dialog, DialogEndReason } from '../sip/dialog.js';
 import type { EngineControl, MediaSession } from '../../media/types.js';
 import type { VendorAdapter, VendorCallIds } from '../vendors/types.js';
 import { realClock, type Clock, type TimerHandle } from '../util/clock.js';
+import { faults } from '../util/faults.js';
 import type { DtmfDigit } from './dtmf.js';
 import { NO_MEDIA } from './no-media.js';
 import { BYE_REASON, endedByFor, refusalFor, transition, type CallInput, type CallState, type EndReason, type Refusal } from './state.js';
@@ -348,7 +349,13 @@ export class Call {
         ? this.dialog.bye('local-bye', byeReason ? { Reason: byeReason } : {})
         : Promise.resolve();
     this.media.close(reason);
-    this.releaseAgent(this);
+    try {
+      this.releaseAgent(this);
+    } catch (e) {
+      // A bug in the wrap-up plan must not leave the call half-ended: it is counted and logged,
+      // and the agent stays out of service (never Ready while its platform may hold it).
+      faults.record('call.wrap-up', e, { callId: this.info.callId, agent: this.info.agentId }, this.log);
+    }
     const durationMs = Math.round(this.clock.now() - this.startedMono);
     this.endedBy ??= endedByFor(reason);
     this.endedAt = this.clock.wall();

@@ -86,6 +86,25 @@ describe('CallManager: the end of an answered call', () => {
   });
 });
 
+describe('CallManager: a bug in a platform policy at the end', () => {
+  it('the call still ends completely (BYE, removed), the fault is counted, the agent stays out of service', async () => {
+    const { faults } = await import('../util/faults.js');
+    const env = await setup();
+    env.link.policy.wrapUpPlan = () => {
+      throw new TypeError('policy bug');
+    };
+    const before = faults.counts.get('call.wrap-up') ?? 0;
+    const { session } = await answeredCall(env, { platformId: 'TX' });
+    session.onControl!({ type: 'hangup' });
+    await env.settle();
+    expect(env.received.some((m) => m.type === 'request' && m.method === 'BYE')).toBe(true);
+    await answerRequest(env, 'BYE', 200);
+    expect(env.manager.calls.size).toBe(0);
+    expect(faults.counts.get('call.wrap-up')).toBe(before + 1);
+    expect(env.agent('va-01').state).toBe('busy');
+  });
+});
+
 describe('CallManager: actions a contact center asks for', () => {
   it("answer policy 'on-accept': rings until the platform accepts, then answers", async () => {
     const env = await setup({ answer: 'on-accept' });
