@@ -32,7 +32,7 @@ export interface ContactCenters {
    * Log agents in, replay the outbox (its steps need sessions), keep agents in step, and deliver
    * the platforms' call events to `inbound` (agent-state events go to the lifecycles).
    */
-  start(hooks: { agentReady(agentId: string): void; inbound(ev: InboundEvent, link: ContactCenterLink): void }): Promise<void>;
+  start(hooks: { agentReady(agentId: string): void; inbound(ev: Exclude<InboundEvent, { type: 'agent-state' }>, link: ContactCenterLink): void }): Promise<void>;
   close(): Promise<void>;
 }
 

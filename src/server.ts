@@ -170,9 +170,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   await cc.attachSip(sipPorts);
   await cc.start({
     agentReady: (id) => calls.agentReady(id),
-    inbound: (ev, link) => {
-      if (ev.type !== 'agent-state') calls.platformEvent(ev, link);
-    },
+    inbound: (ev, link) => calls.platformEvent(ev, link),
   });
   let stopping: Promise<void> | undefined;
   return {

@@ -307,10 +307,6 @@ export class Call {
     });
   }
 
-  get awaitingAccept(): boolean {
-    return this.pendingAccept !== undefined;
-  }
-
   /** The contact center accepted the call: false when it was not waiting for that. */
   accept(): boolean {
     if (!this.pendingAccept) return false;

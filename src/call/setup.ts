@@ -15,7 +15,7 @@ import { sleep, type Clock } from '../util/clock.js';
 import type { MediaPlane, MediaSession } from '../../media/types.js';
 import type { Call } from './call.js';
 import { answerDtmfInfo } from './dtmf.js';
-import { customParams, streamMeta, type IdsFromInvite } from './meta.js';
+import { customParams, streamMeta, vendorIdsFromInvite, type IdsFromInvite } from './meta.js';
 import { fetchCallContext, type ContactCenterLink } from './lockstep.js';
 import type { ProfileRuntime } from './profile-runtime.js';
 import { bridgeWebRtc } from './webrtc/bridge.js';
@@ -131,7 +131,7 @@ export async function setUpCall(ctx: SetupContext, rt: ProfileRuntime, inv: Inco
  * The call is already up meanwhile, so a hang-up during the fetch ends it normally.
  */
 async function startWithContext(link: ContactCenterLink, call: Call, session: MediaSession, inv: IncomingInvite, metaCustom: Record<string, string>, clock: Clock, log: Logger): Promise<void> {
-  const hint = link.policy.idsFromInvite((name) => inv.request.headers.get(name));
+  const hint = vendorIdsFromInvite(inv, link.policy.idsFromInvite);
   const ctx = await fetchCallContext(link, call.info.agentId, hint, log, (pop) => session.engineEvent('screenPop', pop), clock);
   call.vendorIds = ctx.ids;
   if (ctx.screenPop) call.screenPop = ctx.screenPop;

@@ -8,7 +8,7 @@
  * the platform's answer (its code and message), never retried as if it were a network error.
  */
 import type { Logger } from 'pino';
-import { VendorError, type InboundSink, type TransferTarget, type VendorAdapter, type VendorAgent, type VendorAgentState, type VendorCallIds } from '../types.js';
+import { VendorError, type InboundEvent, type InboundSink, type TransferTarget, type VendorAdapter, type VendorAgent, type VendorAgentState, type VendorCallIds } from '../types.js';
 import { AgentSessionClient, AgentSessionError } from './client.js';
 import type { AgentSessionConfig } from './settings.js';
 import { ACW, type AddressBook, type AddressEntry, type AgentStatus } from './wire.js';
@@ -55,6 +55,10 @@ export class AgentSessionAdapter implements VendorAdapter {
     private readonly log: Logger,
   ) {}
 
+  private emit(ev: InboundEvent): void {
+    for (const sink of this.sinks) sink(ev);
+  }
+
   private client(agentId: string, op: string): AgentSessionClient {
     const c = this.clients.get(agentId);
     if (!c) throw new VendorError(`agent-session ${op}: agent ${agentId} is unknown (log it in first)`, `agent-session ${op}`, false);
@@ -80,21 +84,21 @@ export class AgentSessionAdapter implements VendorAdapter {
       c.onEvent((e) => {
         if (e.name === 'channel.disposed') {
           // The platform took the channel away (logged the agent out): its call, if any, is released.
-          if (busy) for (const sink of this.sinks) sink({ type: 'call-released', agentId: agent.id });
+          if (busy) this.emit({ type: 'call-released', agentId: agent.id });
           busy = false;
-          for (const sink of this.sinks) sink({ type: 'agent-state', agentId: agent.id, state: 'logged-out', reason: 'channel disposed by the platform' });
+          this.emit({ type: 'agent-state', agentId: agent.id, state: 'logged-out', reason: 'channel disposed by the platform' });
           return;
         }
         if (e.name === 'session.incontact.agentleg.failed') {
           // The platform cannot reach the agent's leg: no call can be delivered until signed in again.
           const why = String(e.data['error'] ?? 'agent leg failed');
           this.log.error({ agent: agent.id, err: why }, 'agent-session: the platform reports the agent leg failed');
-          for (const sink of this.sinks) sink({ type: 'agent-state', agentId: agent.id, state: 'unknown', reason: `agent leg failed: ${why}` });
+          this.emit({ type: 'agent-state', agentId: agent.id, state: 'unknown', reason: `agent leg failed: ${why}` });
           return;
         }
         if (e.name === 'session.initialized' && !c!.channel) {
           // A (re)bound session without a telephony channel cannot take calls until signed in again.
-          for (const sink of this.sinks) sink({ type: 'agent-state', agentId: agent.id, state: 'logged-in', reason: 'session without a telephony channel' });
+          this.emit({ type: 'agent-state', agentId: agent.id, state: 'logged-in', reason: 'session without a telephony channel' });
           return;
         }
         if (e.name !== 'channel.infochanged' || !c!.channel?.info) return;
@@ -102,7 +106,7 @@ export class AgentSessionAdapter implements VendorAdapter {
         const st = c!.channel.info;
         const state = st.state === 'ACTIVE' ? STATES[st.agentStatus.status] : 'logged-in';
         const ours = this.commanding.has(agent.id);
-        for (const sink of this.sinks) sink({ type: 'agent-state', agentId: agent.id, state, ...(st.agentStatus.lastReasonName ? { reason: st.agentStatus.lastReasonName } : {}), ...(ours ? { ours } : {}) });
+        this.emit({ type: 'agent-state', agentId: agent.id, state, ...(st.agentStatus.lastReasonName ? { reason: st.agentStatus.lastReasonName } : {}), ...(ours ? { ours } : {}) });
       });
     }
     await this.run(agent.id, 'login', async (cl) => {

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { SipProfile } from '../../config/types.js';
 import type { ContactCenterPlugin, ContactCenterRuntime, SandboxHandle } from '../plugin.js';
-import { SandboxPlacer, type PlacedCall } from '../sandbox/placer.js';
+import { PlacedLegs, SandboxPlacer } from '../sandbox/placer.js';
 import { AgentSessionAdapter } from './adapter.js';
 import { agentSessionPolicy, idsFromInvite } from './policy.js';
 import type { AgentSessionConfig } from './settings.js';
@@ -15,8 +15,6 @@ import { startAgentSessionSimulator, type AgentSessionSimulator } from './simula
 export interface AgentSessionSandbox extends SandboxHandle {
   readonly simulator: AgentSessionSimulator;
   placer?: SandboxPlacer;
-  /** The placed call of a contact, while it lasts. */
-  placed: Map<string, PlacedCall>;
 }
 
 async function startSandbox(cfg: AgentSessionConfig, profiles: SipProfile[], log: Logger): Promise<AgentSessionSandbox> {
@@ -26,27 +24,24 @@ async function startSandbox(cfg: AgentSessionConfig, profiles: SipProfile[], log
     agents: profiles.flatMap((p) => p.agents.map((a) => ({ user: a.vendorUser, password: a.vendorPassword ?? p.contactCenter.password ?? 'sandbox', number: a.number }))),
   });
   log.info({ url: simulator.url, admin: simulator.adminUrl }, 'agent-session sandbox simulator started (POST /__sim/calls {agent} to place a call)');
-  const placed = new Map<string, PlacedCall>();
+  const legs = new PlacedLegs();
   const sandbox: AgentSessionSandbox = {
     vendor: 'agent-session',
     url: simulator.url,
     simulator,
-    placed,
     placeCall: async (agentUser) => ({ ...simulator.startCall(agentUser) }),
     attachSip: async (target) => {
       const placer = await SandboxPlacer.start({ gateway: target, shape: { userAgent: 'vagw-agent-session-simulator', recordRoute: (self) => [self] }, logger: log });
       sandbox.placer = placer;
       simulator.on('call-started', (call) => {
         const pc = placer.place({ number: call.number, caller: call.caller, headers: { 'X-Contact-Id': call.contactId }, audio: { toneHz: 440 } });
-        placed.set(call.contactId, pc);
-        void pc.ended.then(({ by, reason, referTo }) => {
-          placed.delete(call.contactId);
+        legs.track(call.contactId, pc, ({ by, reason, referTo }) => {
           if (reason === 'transferred' && referTo) simulator.state.calls.get(call.contactId)!.transferredTo = referTo;
           simulator.endCall(call.contactId, by === 'customer' ? 'customer' : 'agent');
         });
       });
       // The platform releases the leg when the customer hangs up, and when it logs the agent out.
-      simulator.on('call-ended', (call) => void placed.get(call.contactId)?.hangup());
+      simulator.on('call-ended', (call) => legs.hangup(call.contactId));
     },
     close: async () => {
       await sandbox.placer?.close();

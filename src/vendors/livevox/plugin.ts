@@ -11,6 +11,7 @@ import { LiveVoxClient } from './client.js';
 import { idsFromInvite, livevoxPolicy } from './policy.js';
 import { startLiveVoxSimulator, type LiveVoxSimulator } from './simulator/index.js';
 import { CallPlacer } from './simulator/placer.js';
+import { PlacedLegs } from '../sandbox/placer.js';
 import type { LiveVoxConfig } from './settings.js';
 
 /** The LiveVox sandbox: the simulator, and the placer that turns its calls into INVITEs. */
@@ -45,14 +46,12 @@ async function startSandbox(lv: LiveVoxConfig, profiles: SipProfile[], log: Logg
     attachSip: async (target) => {
       const placer = await CallPlacer.start({ gateway: target, logger: log.child({ component: 'sandbox-placer' }) });
       sandbox.placer = placer;
-      const placed = new Map<string, ReturnType<CallPlacer['place']>>();
+      const legs = new PlacedLegs();
       simulator.on('call-started', (call) => {
         const digits = call.phoneNumber.replace(/\D/g, '');
         const caller = digits ? `+${digits.length === 10 ? '1' : ''}${digits}` : undefined;
         const pc = placer.place({ number: call.agentNumber, transactionId: call.transactionId, sessionId: call.sessionId, agentLoginId: call.agentUser, ...(caller ? { caller } : {}), audio: { toneHz: 440 } });
-        placed.set(call.transactionId, pc);
-        void pc.ended.then(({ by }) => {
-          placed.delete(call.transactionId);
+        legs.track(call.transactionId, pc, ({ by }) => {
           try {
             simulator.endCall(call.transactionId, by === 'customer' ? 'customer' : 'agent');
           } catch {
@@ -62,9 +61,9 @@ async function startSandbox(lv: LiveVoxConfig, profiles: SipProfile[], log: Logg
       });
       // LiveVox drops the virtual agent's leg once it left the conference after a transfer, and
       // when the customer hangs up.
-      simulator.on('conference-left', (call) => void placed.get(call.transactionId)?.hangup());
+      simulator.on('conference-left', (call) => legs.hangup(call.transactionId));
       simulator.on('call-ended', (call, by) => {
-        if (by === 'customer') void placed.get(call.transactionId)?.hangup();
+        if (by === 'customer') legs.hangup(call.transactionId);
       });
     },
     close: async () => {

@@ -155,3 +155,24 @@ export class SandboxPlacer {
     await this.endpoint.stop();
   }
 }
+
+/**
+ * A simulator's calls and the legs the placer placed for them, by the platform's call id: when a
+ * leg ends the simulator is told (`ended`), and the simulator ending a call hangs its leg up.
+ */
+export class PlacedLegs<C extends PlacedCall = PlacedCall> {
+  private readonly legs = new Map<string, C>();
+
+  track(id: string, leg: C, ended: (end: CallEnd) => void): void {
+    this.legs.set(id, leg);
+    void leg.ended.then((end) => {
+      this.legs.delete(id);
+      ended(end);
+    });
+  }
+
+  hangup(id: string): void {
+    void this.legs.get(id)?.hangup();
+  }
+}
+
