@@ -13,6 +13,7 @@ import type { RemoteInfo } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { aLawToMuLaw, decodeMuLaw, encodeMuLaw, muLawToALaw, MULAW_SILENCE } from './codec/g711.js';
 import { Downsampler16to8, Upsampler8to16 } from './codec/resample.js';
+import type { EngineFormat } from './engine/link.js';
 import { TelephoneEventReceiver, TelephoneEventSender } from './dtmf/rfc4733.js';
 import { dtmfToneMuLaw } from './engine/builtin.js';
 import { EngineSupervisor, type EngineOpener } from './engine/supervisor.js';
@@ -32,7 +33,8 @@ import { guard } from '../src/util/faults.js';
 export type SessionEvent =
   | { type: 'ended'; reason: MediaEndReason; detail?: string }
   | { type: 'control'; control: EngineControl }
-  | { type: 'dtmf'; digit: string };
+  | { type: 'dtmf'; digit: string }
+  | { type: 'notice'; text: string };
 
 export type { EngineOpener };
 
@@ -51,7 +53,7 @@ const RTCP_EVERY_TICKS = 250; // 5 s (RFC 3550 §6.2 minimum interval)
 export class CallMedia implements Paced {
   readonly stats: MediaSessionStats = {
     packetsIn: 0, packetsOut: 0, packetsDropped: 0, lost: 0, late: 0, dtmfIn: 0, dtmfOut: 0,
-    engineFramesIn: 0, engineFramesOut: 0, engineReconnects: 0, backpressureDrops: 0, realtimeTrimmed: 0, engineClears: 0,
+    engineFramesIn: 0, engineFramesOut: 0, engineReconnects: 0, backpressureDrops: 0, realtimeTrimmed: 0, engineClears: 0, engineRejected: 0,
   };
   private params?: MediaParams;
   private latched?: { address: string; port: number };
@@ -66,6 +68,8 @@ export class CallMedia implements Paced {
   private readonly engine: EngineSupervisor;
   private draining = false;
   private engineHold = false;
+  /** The engine paused its audio (silence, queue kept: chan_websocket PAUSE_MEDIA). */
+  private enginePaused = false;
   private lastRtpAt = 0;
   private startedAt = 0;
   private readonly ssrc = randomInt(1, 0xffffffff);
@@ -92,15 +96,23 @@ export class CallMedia implements Paced {
     this.jitter = new JitterBuffer({ minMs: deps.settings.jitterMinMs, maxMs: deps.settings.jitterMaxMs, frameMs: 20, clockRate: 8000 });
     this.out = new OutboundQueue(FRAME, deps.settings.engineBufferFrames);
     this.engine = new EngineSupervisor(req, deps.openEngine, {
-      audio: (p) => this.fromEngine(p),
+      audio: (p, format) => this.fromEngine(p, format),
       mark: (name) => this.out.pushMark(name),
       clear: () => {
         this.stats.engineClears++;
-        for (const m of this.out.clear()) this.engine.up?.sendMark(m);
+        for (const m of this.out.clear()) this.engine.up?.sendMark(m, true);
+      },
+      pause: (on) => void (this.enginePaused = on),
+      rejected: (reason, log) => {
+        this.stats.engineRejected++;
+        if (log) this.deps.emit({ type: 'notice', text: `engine message rejected: ${reason}` });
       },
       control: (ev) => this.control(ev),
       // What the old connection queued is dropped; its marks can no longer be answered.
-      lost: () => void this.out.clear(),
+      lost: () => {
+        this.out.clear();
+        this.enginePaused = false;
+      },
       failed: (detail) => this.engineFailed(detail),
     });
     // One malformed packet must not kill the media worker and every call on it.
@@ -153,13 +165,15 @@ export class CallMedia implements Paced {
     this.deps.emit({ type: 'control', control: ev });
   }
 
-  private fromEngine(payload: Buffer): void {
+  private fromEngine(payload: Buffer, format?: EngineFormat): void {
+    const link = this.engine.up;
+    const f = format ?? link?.replyFormat ?? link?.format ?? 'mulaw8k';
     let mulaw = payload;
-    if (this.engine.up?.format === 'l16-16k') {
+    if (f !== 'mulaw8k') {
       if (payload.length % 2) return;
-      const pcm16 = new Int16Array(payload.length / 2);
-      for (let i = 0; i < pcm16.length; i++) pcm16[i] = payload.readInt16LE(2 * i);
-      mulaw = Buffer.from(encodeMuLaw(this.down.process(pcm16)));
+      const pcm = new Int16Array(payload.length / 2);
+      for (let i = 0; i < pcm.length; i++) pcm[i] = payload.readInt16LE(2 * i);
+      mulaw = Buffer.from(encodeMuLaw(f === 'l16-16k' ? this.down.process(pcm) : pcm));
     }
     this.stats.engineFramesIn++;
     const dropped = this.out.pushAudio(mulaw);
@@ -220,7 +234,7 @@ export class CallMedia implements Paced {
       const ev = this.dtmfIn.push(payload, h.timestamp, h.marker);
       if (ev) {
         this.stats.dtmfIn++;
-        this.engine.up?.sendDtmf(ev.digit);
+        this.engine.up?.sendDtmf(ev.digit, ev.durationMs);
         this.deps.emit({ type: 'dtmf', digit: ev.digit });
       }
       return;
@@ -237,7 +251,8 @@ export class CallMedia implements Paced {
         this.lostRun = 0;
         // PCMU goes on as the view of the packet it came in: the engine link copies it out at once.
         mulaw = this.params?.codec.name === 'PCMA' ? aLawToMuLaw(o.payload) : o.payload;
-        if (this.engine.up?.format === 'l16-16k') this.prevPcm = decodeMuLaw(mulaw);
+        const f = this.engine.up?.format;
+        if (f === 'l16-16k' || f === 'l16-8k') this.prevPcm = decodeMuLaw(mulaw);
       } else {
         this.stats.lost++;
         this.lostRun++;
@@ -255,7 +270,8 @@ export class CallMedia implements Paced {
     const tsMs = Math.round(this.now() - this.startedAt);
     if (e.format === 'mulaw8k') e.sendAudio(mulaw, tsMs);
     else {
-      const pcm16 = this.up.process(this.prevPcm ?? decodeMuLaw(mulaw));
+      const pcm8 = this.prevPcm ?? decodeMuLaw(mulaw);
+      const pcm16 = e.format === 'l16-16k' ? this.up.process(pcm8) : pcm8;
       const buf = Buffer.allocUnsafe(pcm16.length * 2);
       for (let i = 0; i < pcm16.length; i++) buf.writeInt16LE(pcm16[i]!, 2 * i);
       e.sendAudio(buf, tsMs);
@@ -278,7 +294,7 @@ export class CallMedia implements Paced {
     for (const m of this.out.takeMarks()) this.engine.up?.sendMark(m);
     const maySend = p.direction === 'sendrecv' || p.direction === 'sendonly';
     if (!this.sendDtmfPacket(maySend)) {
-      const frame = this.out.takeFrame();
+      const frame = this.enginePaused ? undefined : this.out.takeFrame();
       // Silence keeps carriers' media timers happy while the engine has nothing to say.
       const payload = frame && !this.engineHold ? frame : SILENCE;
       if (maySend) this.sendRtp(p.codec.payloadType, p.codec.name === 'PCMA' ? Buffer.from(muLawToALaw(payload)) : payload, false, this.ts);
@@ -290,6 +306,7 @@ export class CallMedia implements Paced {
     // The media clock advances 20 ms per tick whatever was sent (RFC 3550 §5.1).
     this.ts = (this.ts + FRAME) >>> 0;
     for (const m of this.out.takeMarks()) this.engine.up?.sendMark(m);
+    this.engine.up?.playout?.(this.out.queuedFrames, this.deps.settings.engineBufferFrames);
     if (this.draining && this.out.empty) {
       this.draining = false;
       this.deps.emit({ type: 'ended', reason: 'engine-failed', detail: 'engine unreachable; announcement played' });

@@ -4,6 +4,8 @@
  * to bridge to and with what metadata; it reports back why it ended a call and what the engine
  * asked for.
  */
+import type { AsteriskOptions } from './engine/dialects/asterisk.js';
+import type { JambonzOptions } from './engine/dialects/jambonz.js';
 import type { EngineControl, StreamMeta } from './engine/types.js';
 
 export type { EngineControl, StreamMeta };
@@ -22,7 +24,12 @@ export interface MediaParams {
 /** Where the engine is: a builtin running inside the media worker, or a WebSocket endpoint. */
 export type EngineTarget =
   | { kind: 'builtin'; name: 'echo' | 'demo' }
-  | { kind: 'ws'; name: string; url: string; protocol: 'twilio' | 'l16'; secret?: string; connectTimeoutMs: number; tlsRejectUnauthorized: boolean }
+  | {
+    kind: 'ws'; name: string; url: string; protocol: 'twilio' | 'l16' | 'jambonz' | 'asterisk'; secret?: string; connectTimeoutMs: number; tlsRejectUnauthorized: boolean;
+    /** Stream dialects' settings (media/engine/dialects/), present for their protocol. */
+    jambonz?: JambonzOptions;
+    asterisk?: AsteriskOptions;
+  }
   /**
    * A WebRTC far end (browser, SIP.js client, server-side WebRTC engine) bridged by the media plane
    * (media/webrtc/). `codecs` is the preference order of our offer (telephone-event is always
@@ -93,6 +100,8 @@ export interface MediaSessionStats {
   realtimeTrimmed: number;
   /** `clear` events from the engine (barge-in: the audio it had queued was dropped). */
   engineClears: number;
+  /** Messages from a stream-dialect engine its protocol does not allow (not acted on). */
+  engineRejected: number;
 }
 
 export type MediaEndReason = 'engine-hangup' | 'engine-failed' | 'rtp-timeout' | 'media-failure';
@@ -104,6 +113,8 @@ export interface MediaEvents {
   onControl?: (ev: EngineControl) => void;
   /** A DTMF digit the caller sent in RTP (RFC 4733). */
   onDtmf?: (digit: string) => void;
+  /** Something about the engine worth a log line (the first of each kind of rejected message). */
+  onNotice?: (text: string) => void;
   /**
    * WebRTC engines only: signalling for the far end. Fires once with `{type:'offer'}` after
    * start(), when ICE gathering is complete (the SDP carries every candidate). Set it before start().

@@ -35,7 +35,7 @@ function workerUrl(): URL {
 
 const emptyStats = (): MediaSessionStats => ({
   packetsIn: 0, packetsOut: 0, packetsDropped: 0, lost: 0, late: 0, dtmfIn: 0, dtmfOut: 0,
-  engineFramesIn: 0, engineFramesOut: 0, engineReconnects: 0, backpressureDrops: 0, realtimeTrimmed: 0, engineClears: 0,
+  engineFramesIn: 0, engineFramesOut: 0, engineReconnects: 0, backpressureDrops: 0, realtimeTrimmed: 0, engineClears: 0, engineRejected: 0,
 });
 
 class SessionProxy implements MediaSession {
@@ -43,6 +43,7 @@ class SessionProxy implements MediaSession {
   onEnd?: (reason: MediaEndReason, detail?: string) => void;
   onControl?: (ev: EngineControl) => void;
   onDtmf?: (digit: string) => void;
+  onNotice?: (text: string) => void;
   onSignal?: (s: WebRtcSignal) => void;
   closed = false;
   private ended = false;
@@ -187,6 +188,9 @@ class MediaWorker {
         return;
       case 'dtmf':
         this.sessions.get(m.callId)?.onDtmf?.(m.digit);
+        return;
+      case 'notice':
+        this.sessions.get(m.callId)?.onNotice?.(m.text);
         return;
       case 'signal':
         this.sessions.get(m.callId)?.onSignal?.(m.signal);

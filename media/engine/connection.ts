@@ -3,7 +3,8 @@
  * docs/engine-protocol.md). Sends the opening messages, the caller's audio and events; validates
  * everything the engine sends and answers malformed messages with an `error` event.
  */
-import { WebSocket, type RawData } from 'ws';
+import { WebSocket } from 'ws';
+import { closeReason, openEngineSocket, protocolErrorClose, toBuffer } from './socket.js';
 import { signEngineToken } from './token.js';
 import type { EngineCloseInfo, EngineControl, EngineErrorCode, EngineOptions, EngineStats } from './types.js';
 import { MediaFrameWriter, parseEngineMessage, startBody, type EngineInbound, type JsonObject } from './wire.js';
@@ -14,35 +15,8 @@ const DEFAULT_MAX_FRAME_BYTES = 65536;
 const DEFAULT_MAX_BUFFERED_BYTES = 1 << 20;
 /** Audio dropped for this long without relief closes the socket (1008). */
 const STALL_MS = 10_000;
-/** The close code ws sends for its receiver errors (other codes: 1002). */
-const WS_ERROR_CLOSE_CODES: Record<string, number> = {
-  WS_ERR_INVALID_UTF8: 1007,
-  WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH: 1009,
-  WS_ERR_TOO_MANY_BUFFERED_PARTS: 1008,
-};
 /** Messages the gateway itself defines; sendEvent may not use these names. */
 const RESERVED = new Set(['connected', 'start', 'media', 'dtmf', 'mark', 'stop', 'error', 'clear']);
-
-function describeError(err: Error & { code?: string }): string {
-  switch (err.code) {
-    case 'ECONNREFUSED': return 'connection refused (ECONNREFUSED)';
-    case 'ENOTFOUND': return 'host not found (ENOTFOUND)';
-    case 'ECONNRESET': return 'connection reset (ECONNRESET)';
-    case 'ETIMEDOUT': return 'TCP connect timed out (ETIMEDOUT)';
-    default: return err.code ? `${err.message} (${err.code})` : err.message;
-  }
-}
-
-function toBuffer(data: RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-}
-
-/** A WebSocket close reason may hold at most 123 bytes of UTF-8. */
-function closeReason(text: string): string {
-  const b = Buffer.from(text);
-  return b.length <= 123 ? text : b.subarray(0, 120).toString('utf8').replace(/\uFFFD+$/, '') + '...';
-}
 
 export class EngineConnection {
   readonly stats: EngineStats = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, errorsSent: 0, backpressure: 0 };
@@ -75,57 +49,25 @@ export class EngineConnection {
     ws.on('message', guard('media.engine.message', (data: WebSocket.RawData, isBinary: boolean) => this.receive(toBuffer(data), isBinary), { context: () => ({ callId: opts.meta.callSid }) }));
     ws.on('error', (err: Error & { code?: string }) => {
       // ws closes the socket itself after a protocol error; remember why.
-      if (this.override || !err.code?.startsWith('WS_ERR_')) return;
-      this.override = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
-        ? { code: 1009, reason: `engine sent a frame larger than ${opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES} bytes` }
-        : { code: WS_ERROR_CLOSE_CODES[err.code ?? ''] ?? 1002, reason: `engine protocol error: ${err.message}` };
+      this.override ??= protocolErrorClose(err, opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
     });
     ws.on('close', (code, reason) => this.closedWith(code, reason.toString('utf8')));
   }
 
   /** Connects, then sends the opening messages. Rejects with an Error naming the URL and the cause. */
-  static open(opts: EngineOptions): Promise<EngineConnection> {
-    const timeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  static async open(opts: EngineOptions): Promise<EngineConnection> {
     const headers: Record<string, string> = {};
     if (opts.secret) headers.authorization = `Bearer ${signEngineToken(opts.meta, opts.secret)}`;
-    return new Promise((resolve, reject) => {
-      let ws: WebSocket;
-      try {
-        ws = new WebSocket(opts.url, {
-          headers,
-          maxPayload: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
-          perMessageDeflate: false,
-          followRedirects: false,
-          rejectUnauthorized: opts.tls?.rejectUnauthorized ?? true,
-          ...(opts.tls?.ca !== undefined ? { ca: opts.tls.ca } : {}),
-        });
-      } catch (err) {
-        reject(new Error(`cannot connect to engine ${opts.url}: ${(err as Error).message}`));
-        return;
-      }
-      let settled = false;
-      const fail = (cause: string): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        ws.terminate();
-        reject(new Error(`cannot connect to engine ${opts.url}: ${cause}`));
-      };
-      const timer = setTimeout(() => fail(`timed out after ${timeoutMs} ms`), timeoutMs);
-      ws.on('error', (err: Error & { code?: string }) => fail(describeError(err)));
-      ws.on('unexpected-response', (_req, res) => {
-        res.resume();
-        fail(`upgrade refused with HTTP ${res.statusCode ?? '?'}${res.statusMessage ? ` ${res.statusMessage}` : ''}`);
-      });
-      ws.once('open', () => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        const conn = new EngineConnection(ws, opts);
-        conn.sendOpening();
-        resolve(conn);
-      });
+    const ws = await openEngineSocket({
+      url: opts.url,
+      headers,
+      maxPayload: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      timeoutMs: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      ...(opts.tls ? { tls: opts.tls } : {}),
     });
+    const conn = new EngineConnection(ws, opts);
+    conn.sendOpening();
+    return conn;
   }
 
   get protocol(): EngineOptions['protocol'] { return this.opts.protocol; }

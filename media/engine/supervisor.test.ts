@@ -72,6 +72,15 @@ describe('EngineSupervisor', () => {
     expect(log).toEqual(['open:false:100', 'stop:call ended']);
   });
 
+  it('a close of ours before stop (engine over a limit) is a lost link: it reconnects', async () => {
+    const { sup, log, handlers } = harness(['ok', 'ok']);
+    sup.start();
+    await settle();
+    handlers[0]!.closed({ code: 1009, reason: 'engine sent a frame larger than 65536 bytes', byUs: true });
+    await settle();
+    expect(log).toEqual(['open:false:100', 'lost:engine socket closed (1009 engine sent a frame larger than 65536 bytes)', 'open:true:500']);
+  });
+
   it('with no reconnect window, fails at once', async () => {
     const { sup, log } = harness(['fail'], 0);
     sup.start();

@@ -66,9 +66,11 @@ export class EngineSupervisor {
   }
 
   private closed(info: EngineCloseInfo): void {
-    if (this.state === 'closed' || this.state === 'ended' || info.byUs) return;
+    // After stop() the state is 'closed'. A close of ours before that (a frame over the limit, an
+    // engine too slow to read) is the engine breaking the protocol: a lost link, not silence.
+    if (this.state === 'closed' || this.state === 'ended') return;
     this.link = undefined;
-    if (info.code === 1000) {
+    if (info.code === 1000 && !info.byUs) {
       // RFC 6455 §7.4.1 normal closure: the engine ended the call the way a Twilio <Stream> ends
       // (Pipecat on EndFrame). That is a hang-up with no term code (the profile's "completed"),
       // not a failure to recover from.

@@ -16,8 +16,9 @@ export class FakeSession implements MediaSession {
   onEnd?: MediaSession['onEnd'];
   onControl?: MediaSession['onControl'];
   onDtmf?: MediaSession['onDtmf'];
+  onNotice?: MediaSession['onNotice'];
   onSignal?: MediaSession['onSignal'];
-  readonly stats: MediaSessionStats = { packetsIn: 0, packetsOut: 0, packetsDropped: 0, lost: 0, late: 0, dtmfIn: 0, dtmfOut: 0, engineFramesIn: 0, engineFramesOut: 0, engineReconnects: 0, backpressureDrops: 0, realtimeTrimmed: 0, engineClears: 0 };
+  readonly stats: MediaSessionStats = { packetsIn: 0, packetsOut: 0, packetsDropped: 0, lost: 0, late: 0, dtmfIn: 0, dtmfOut: 0, engineFramesIn: 0, engineFramesOut: 0, engineReconnects: 0, backpressureDrops: 0, realtimeTrimmed: 0, engineClears: 0, engineRejected: 0 };
 
   constructor(
     readonly request: OpenRequest,

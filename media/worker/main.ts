@@ -91,6 +91,7 @@ async function open(req: ToWorker & { op: 'open' } extends { req: infer R } ? R 
       emit: (ev) => {
         if (ev.type === 'ended') send({ op: 'ended', callId: req.callId, reason: ev.reason, ...(ev.detail ? { detail: ev.detail } : {}) });
         else if (ev.type === 'control') send({ op: 'control', callId: req.callId, control: ev.control });
+        else if (ev.type === 'notice') send({ op: 'notice', callId: req.callId, text: ev.text });
         else send({ op: 'dtmf', callId: req.callId, digit: ev.digit });
       },
     });

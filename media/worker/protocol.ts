@@ -43,6 +43,7 @@ export type FromWorker =
   | { op: 'ended'; callId: string; reason: MediaEndReason; detail?: string }
   | { op: 'control'; callId: string; control: EngineControl }
   | { op: 'dtmf'; callId: string; digit: string }
+  | { op: 'notice'; callId: string; text: string }
   | { op: 'closed'; callId: string; stats: MediaSessionStats }
   /** WebRTC engines: our offer for the far end. */
   | { op: 'signal'; callId: string; signal: WebRtcSignal }

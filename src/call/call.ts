@@ -152,6 +152,7 @@ export class Call {
       this.log.info({ digit }, 'DTMF received (RFC 4733)');
       this.events$.next({ type: 'dtmf', digit: { digit, durationMs: 0 }, via: 'rtp' });
     };
+    media.onNotice = (text) => this.log.warn(text);
   }
 
   get state(): CallState {

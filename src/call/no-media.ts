@@ -18,7 +18,7 @@ const ZERO: MediaSessionStats = Object.freeze({
   engineReconnects: 0,
   backpressureDrops: 0,
   realtimeTrimmed: 0,
-  engineClears: 0,
+  engineClears: 0, engineRejected: 0,
 });
 
 const nothing = (): void => undefined;

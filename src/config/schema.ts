@@ -8,7 +8,7 @@ import { describe } from './problems.js';
 // `profiles:` and `agents:` entries are validated one by one by the loader
 // (they come in two shapes each) so their schemas here accept any list.
 
-import { intIn, list, mustBe, obj, oneOf, stringWhere } from './zod-helpers.js';
+import { intIn, list, mustBe, obj, oneOf, stringWhere, toNumber } from './zod-helpers.js';
 import { VENDOR_NAMES, VENDOR_SETTINGS } from '../vendors/settings.js';
 
 export { intIn };
@@ -128,9 +128,12 @@ const MediaSection = obj({
   }
 });
 
+const SampleRate = z.preprocess(toNumber, z.union([z.literal(8000), z.literal(16000)], { error: mustBe('8000 or 16000') }));
+
 const EngineEntry = obj({
   url: stringWhere('a ws:// or wss:// URL', isEngineUrl),
-  protocol: oneOf(['twilio', 'l16']).default('twilio'),
+  // The wire protocol (docs/engine-protocol.md; jambonz and asterisk: docs/stream-dialects.md).
+  protocol: oneOf(['twilio', 'l16', 'jambonz', 'asterisk']).default('twilio'),
   // HMAC secret for the Bearer token the engine can verify; use ${ENV}, never a literal.
   secret: z.string({ error: mustBe('a string') }).min(16, { error: 'must be at least 16 characters' }).optional(),
   // Password of Twilio-compatible REST call control for this engine's calls (HTTP Basic, user =
@@ -138,6 +141,19 @@ const EngineEntry = obj({
   restAuthToken: z.string({ error: mustBe('a string') }).min(16, { error: 'must be at least 16 characters' }).optional(),
   connectTimeoutMs: intIn(100, 60_000).default(3000),
   tlsRejectUnauthorized: z.boolean({ error: mustBe('true or false') }).default(true),
+  // The listen verb's sampleRate and bidirectionalAudio.sampleRate (protocol: jambonz).
+  jambonz: obj({ sampleRate: SampleRate.default(8000), replySampleRate: SampleRate.optional() }).optional(),
+  // The channel's codec and chan_websocket's control message format (protocol: asterisk).
+  asterisk: obj({ format: oneOf(['ulaw', 'slin', 'slin16']).default('ulaw'), controlFormat: oneOf(['json', 'plain-text']).default('json') }).optional(),
+}).superRefine((e, ctx) => {
+  for (const key of ['jambonz', 'asterisk'] as const) {
+    if (e[key] !== undefined && e.protocol !== key) ctx.addIssue({ code: 'custom', path: [key], message: `applies to protocol ${key} only (this engine's protocol is ${e.protocol})` });
+  }
+}).transform((e) => {
+  // A dialect's settings are always there for its protocol, with the platform's defaults.
+  if (e.protocol === 'jambonz') e.jambonz ??= { sampleRate: 8000 };
+  if (e.protocol === 'asterisk') e.asterisk ??= { format: 'ulaw', controlFormat: 'json' };
+  return e;
 });
 
 /** Each platform's settings section (`livevox:`, ...), declared in its own folder (src/vendors/<name>/settings.ts). */

@@ -93,7 +93,11 @@ export interface EngineFailurePolicy {
 
 export interface EngineConfig {
   url: string;
-  protocol: 'twilio' | 'l16';
+  protocol: 'twilio' | 'l16' | 'jambonz' | 'asterisk';
+  /** Present (with defaults) when protocol is jambonz: the listen verb's rates. */
+  jambonz?: { sampleRate: 8000 | 16000; replySampleRate?: 8000 | 16000 };
+  /** Present (with defaults) when protocol is asterisk: the channel codec and control format. */
+  asterisk?: { format: 'ulaw' | 'slin' | 'slin16'; controlFormat: 'json' | 'plain-text' };
   secret?: string;
   /** Password of Twilio-compatible REST call control (user: the AccountSid in `start`). */
   restAuthToken?: string;
