@@ -119,6 +119,11 @@ export class ReceptionStats {
     this.lastSr = { lsr: ntpMiddle32(ntp), arrivalMs };
   }
 
+  /** Interarrival jitter now, timestamp units (§6.4.1), without starting a report interval. */
+  get jitter(): number {
+    return Math.floor(this.jitterUnits);
+  }
+
   /** The report block values; also starts the next interval for fractionLost (§A.3). */
   report(nowMs: number): ReceptionReport {
     const extendedMax = this.cycles + this.maxSeq;

@@ -27,7 +27,7 @@ import type { PortPair } from './ports.js';
 import { buildReceiverReport, buildSenderReport, parseRtcp, ReceptionStats } from './rtcp.js';
 import { buildRtp } from './rtp-packet.js';
 import { isRtcp, parseRtp } from './rtp.js';
-import type { MediaEndReason, MediaParams, MediaSessionStats, MediaSettings, OpenRequest } from './types.js';
+import type { LiveMediaStats, MediaEndReason, MediaParams, MediaSessionStats, MediaSettings, OpenRequest } from './types.js';
 import { guard } from '../src/util/faults.js';
 
 export type SessionEvent =
@@ -85,6 +85,10 @@ export class CallMedia implements Paced {
   private unpace?: () => void;
   private closed = false;
   private lastBackpressureNotice = -Infinity;
+  /** Worst tick lateness in the current and the previous 1 s window (live stats). */
+  private lateNow = 0;
+  private latePrev = 0;
+  private lateWindowAt = 0;
   private readonly now: () => number;
 
   constructor(
@@ -281,9 +285,15 @@ export class CallMedia implements Paced {
 
   // ------------------------------------------------------------ engine -> caller (paced)
 
-  tick(_due: number, now: number): void {
+  tick(due: number, now: number): void {
     if (this.closed || !this.params) return;
     this.ticks++;
+    if (now - this.lateWindowAt >= 1000) {
+      this.latePrev = this.lateNow;
+      this.lateNow = 0;
+      this.lateWindowAt = now;
+    }
+    if (now - due > this.lateNow) this.lateNow = now - due;
     this.deliver(this.jitter.poll(now));
     const p = this.params;
     if (this.deps.settings.rtpTimeoutMs > 0 && expectsInbound(p) && now - this.lastRtpAt > this.deps.settings.rtpTimeoutMs) {
@@ -373,6 +383,21 @@ export class CallMedia implements Paced {
     }
     this.rtcpIn++;
     for (const p of pkts) if (p.type === 'sr') this.rx.onSenderReport(p.ntp, this.now());
+  }
+
+  /** This call's audio quality now. */
+  live(): LiveMediaStats {
+    const jitterUnits = this.rx.jitter;
+    return {
+      callId: this.req.callId,
+      packetsIn: this.stats.packetsIn,
+      packetsOut: this.stats.packetsOut,
+      lost: this.stats.lost,
+      late: this.stats.late,
+      jitterMs: Math.round((jitterUnits / 8) * 10) / 10,
+      queuedMs: this.out.queuedFrames * 20,
+      pacerLateMs: Math.round(Math.max(this.lateNow, this.latePrev) * 100) / 100,
+    };
   }
 
   private stopPacing(): void {

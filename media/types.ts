@@ -104,6 +104,21 @@ export interface MediaSessionStats {
   engineRejected: number;
 }
 
+/** One live call's audio quality now (the dashboard polls it; the final record has the totals). */
+export interface LiveMediaStats {
+  callId: string;
+  packetsIn: number;
+  packetsOut: number;
+  lost: number;
+  late: number;
+  /** RFC 3550 §6.4.1 interarrival jitter of the caller's RTP, in ms. */
+  jitterMs: number;
+  /** Engine audio queued for the caller, in ms. */
+  queuedMs: number;
+  /** The worst lateness of this call's 20 ms ticks over the last second, in ms. */
+  pacerLateMs: number;
+}
+
 export type MediaEndReason = 'engine-hangup' | 'engine-failed' | 'rtp-timeout' | 'media-failure';
 
 export interface MediaEvents {
@@ -161,5 +176,7 @@ export interface MediaPlane {
   readonly activeSessions: number;
   portsInUse(): number;
   portsFree(): number;
+  /** Every live call's audio quality now. */
+  live?(): Promise<LiveMediaStats[]>;
   close(): Promise<void>;
 }

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { EngineControl } from './engine/types.js';
 import type { FromWorker, ToWorker, WorkerInit, WorkerStats } from './worker/protocol.js';
-import type { MediaEndReason, MediaParams, MediaPlane, MediaSession, MediaSessionStats, MediaSettings, OpenRequest, WebRtcSignal } from './types.js';
+import type { LiveMediaStats, MediaEndReason, MediaParams, MediaPlane, MediaSession, MediaSessionStats, MediaSettings, OpenRequest, WebRtcSignal } from './types.js';
 import { faults, guard } from '../src/util/faults.js';
 
 /**
@@ -101,6 +101,7 @@ class MediaWorker {
   readonly sessions = new Map<string, SessionProxy>();
   private pendingOpen = new Map<string, { resolve: (p: number) => void; reject: (e: Error) => void }>();
   private pendingStats = new Map<number, (s: WorkerStats) => void>();
+  private pendingLive = new Map<number, (calls: LiveMediaStats[]) => void>();
   private reqId = 0;
   private stopping = false;
   portsInUse = 0;
@@ -163,6 +164,22 @@ class MediaWorker {
     });
   }
 
+  /** Live calls' audio quality; a worker that does not answer within 1 s counts as none. */
+  live(): Promise<LiveMediaStats[]> {
+    const id = ++this.reqId;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pendingLive.delete(id);
+        resolve([]);
+      }, 1000);
+      this.pendingLive.set(id, (calls) => {
+        clearTimeout(timer);
+        resolve(calls);
+      });
+      this.post({ op: 'live', reqId: id });
+    });
+  }
+
   private onMessage(m: FromWorker): void {
     switch (m.op) {
       case 'ready':
@@ -209,6 +226,10 @@ class MediaWorker {
       case 'stats':
         this.pendingStats.get(m.reqId)?.(m.stats);
         this.pendingStats.delete(m.reqId);
+        return;
+      case 'live':
+        this.pendingLive.get(m.reqId)?.(m.calls);
+        this.pendingLive.delete(m.reqId);
         return;
     }
   }
@@ -264,6 +285,10 @@ export class WorkerMediaPlane implements MediaPlane {
   /** Per-worker statistics (pacer lateness since the last call, memory, sessions). */
   stats(): Promise<WorkerStats[]> {
     return Promise.all(this.workers.map((w) => w.stats()));
+  }
+
+  async live(): Promise<LiveMediaStats[]> {
+    return (await Promise.all(this.workers.map((w) => w.live()))).flat();
   }
 
   /** Test and chaos hook: kill one worker as a crash would. */

@@ -9,6 +9,7 @@ import { ConfigError, checkConfig, formatProblems, loadConfig } from './config/i
 import { createLogger } from './log.js';
 import { startGateway } from './server.js';
 import { faults } from './util/faults.js';
+import { serveBuiltinEngine } from './builtin-engines.js';
 import { engineCheck, report } from './engine-check.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -19,7 +20,7 @@ const USAGE = `usage: vagw <command> [options]
 commands:
   start [--config <file>]   run the gateway (default config: gateway.yaml at the repository root)
   check-config [<file>]     validate a configuration; prints every problem, exits 1 if any
-  engine-check <ws-url> [--protocol twilio|l16] [--secret <hmac>] [--seconds <n>]
+  engine-check <ws-url>|builtin:echo [--protocol twilio|l16] [--secret <hmac>] [--seconds <n>]
                             play a scripted call against an engine and report what it did
                             right and wrong (docs/engine-protocol.md); exits 1 on a problem
   help                      this text
@@ -101,8 +102,9 @@ function check(args: string[]): number {
 }
 
 async function checkEngine(args: string[]): Promise<number> {
-  const url = args.find((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1]!.startsWith('--')));
-  if (!url || !/^wss?:\/\//.test(url)) throw new UsageError('engine-check needs a ws:// or wss:// URL');
+  const target = args.find((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1]!.startsWith('--')));
+  const builtin = target === 'builtin:echo' || target === 'builtin:demo' ? target.slice(8) as 'echo' | 'demo' : undefined;
+  if (!target || (!builtin && !/^wss?:\/\//.test(target))) throw new UsageError('engine-check needs a ws:// or wss:// URL, or builtin:echo / builtin:demo');
   const opt = (name: string): string | undefined => {
     const i = args.indexOf(`--${name}`);
     return i >= 0 ? args[i + 1] : undefined;
@@ -112,10 +114,18 @@ async function checkEngine(args: string[]): Promise<number> {
   const seconds = Number(opt('seconds') ?? 2);
   if (!(seconds >= 0.2 && seconds <= 60)) throw new UsageError('--seconds must be 0.2..60');
   const secret = opt('secret') ?? process.env['VAGW_ENGINE_SECRET'];
-  const findings = await engineCheck(url, { protocol, seconds, connectTimeoutMs: 5000, ...(secret ? { secret } : {}) });
-  const r = report(url, findings);
-  process.stdout.write(r.text + '\n');
-  return r.code;
+  if (builtin && protocol !== 'twilio') throw new UsageError('the built-in engines speak the twilio protocol');
+  // A built-in engine is served on a loopback socket for the check (src/builtin-engines.ts).
+  const served = builtin ? await serveBuiltinEngine(builtin) : undefined;
+  const url = served?.url ?? target;
+  try {
+    const findings = await engineCheck(url, { protocol, seconds, connectTimeoutMs: 5000, ...(secret ? { secret } : {}) });
+    const r = report(builtin ? `${target} (${url})` : url, findings);
+    process.stdout.write(r.text + '\n');
+    return r.code;
+  } finally {
+    await served?.close();
+  }
 }
 
 async function main(argv: string[]): Promise<number> {

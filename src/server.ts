@@ -138,7 +138,15 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       };
     },
   };
-  const dashboard = (): Record<string, unknown> => {
+  // The media key is '<seq>:<SIP Call-ID>' (src/call/manager.ts): each live session back to its call.
+  const liveCalls = async (): Promise<Record<string, unknown>[]> => {
+    const bySipId = new Map([...calls.calls.values()].map((c) => [c.info.callId, c]));
+    return ((await media.live?.()) ?? []).slice(0, 50).map((l) => {
+      const c = bySipId.get(l.callId.slice(l.callId.indexOf(':') + 1));
+      return { ...l, callId: c?.info.callId ?? l.callId, agentId: c?.info.agentId ?? '' };
+    });
+  };
+  const dashboard = async (): Promise<Record<string, unknown>> => {
     const byCenter: Record<string, Record<string, number>> = {};
     for (const a of agents.list()) {
       const center = cc.linkFor(a.id)?.vendor ?? 'none';
@@ -155,6 +163,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       wrapUp: cc.wrapUp ? { ...cc.wrapUp.stats, pending: cc.wrapUp.pendingTotal } : { pending: 0, failures: 0 },
       agents: byCenter,
       media: { 'RTP ports in use': media.portsInUse(), 'RTP ports free': media.portsFree(), sessions: media.activeSessions, 'worker restarts': workerRestarts },
+      liveCalls: await liveCalls(),
       recentCalls: calls.recentCalls(20).map((c) => ({ callId: c.info.callId, agentId: c.info.agentId, endedBy: c.endedBy, durationMs: c.durationMs ?? 0, endReason: c.endReason, media: c.finalStats ?? c.media.stats })),
     };
   };

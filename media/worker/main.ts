@@ -64,6 +64,9 @@ port.on('message', guard('media.worker.control', (m: ToWorker) => {
       send({ op: 'closed', callId: m.callId, stats: s.stats });
       return;
     }
+    case 'live':
+      send({ op: 'live', reqId: m.reqId, calls: [...sessions.values()].map((s) => s.live()) });
+      return;
     case 'stats': {
       const mem = process.memoryUsage();
       const lateness = pacer.takeLateness();

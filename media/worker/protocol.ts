@@ -1,5 +1,5 @@
 /** Messages between the main thread and a media worker (structured-clone friendly). */
-import type { MediaEndReason, MediaParams, MediaSessionStats, MediaSettings, OpenRequest, WebRtcSignal } from '../types.js';
+import type { LiveMediaStats, MediaEndReason, MediaParams, MediaSessionStats, MediaSettings, OpenRequest, WebRtcSignal } from '../types.js';
 import type { EngineControl } from '../engine/types.js';
 
 export interface WorkerInit {
@@ -22,7 +22,8 @@ export type ToWorker =
   | { op: 'close'; callId: string; reason: string }
   /** WebRTC engines: the far end's answer, candidates or failure. */
   | { op: 'signal'; callId: string; signal: WebRtcSignal }
-  | { op: 'stats'; reqId: number };
+  | { op: 'stats'; reqId: number }
+  | { op: 'live'; reqId: number };
 
 export interface WorkerStats {
   sessions: number;
@@ -48,5 +49,6 @@ export type FromWorker =
   /** WebRTC engines: our offer for the far end. */
   | { op: 'signal'; callId: string; signal: WebRtcSignal }
   | { op: 'stats'; reqId: number; stats: WorkerStats }
+  | { op: 'live'; reqId: number; calls: LiveMediaStats[] }
   /** A fault contained inside the worker (src/util/faults.ts), counted and logged by the main thread. */
   | { op: 'fault'; where: string; callId?: string; message: string; stack?: string };

@@ -2,8 +2,9 @@
  * The live dashboard at /dashboard: one self-contained page (no external assets: it works on a
  * gateway with no internet) that polls /dashboard/data every second and draws, on canvases, calls
  * now and answered per second, wrap-up steps pending and failing, agents by state per contact
- * center, and the recent calls' audio quality (the media plane's final counters) with links to
- * each call's record.
+ * center, the live calls' audio quality now (jitter, loss, late packets, queued engine audio and
+ * pacer lateness, per call and as charts of the worst call), and the recent calls' final counters,
+ * with links to each call's record.
  */
 export const DASHBOARD_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>vagw dashboard</title>
@@ -31,10 +32,17 @@ td,th{border-bottom:1px solid #eee;padding:3px 6px;text-align:left}
   <div class="card"><h2>Media plane</h2><table id="media"><tbody></tbody></table></div>
   <div class="card"><h2>Calls ended, by reason</h2><table id="ended"><tbody></tbody></table></div>
 </div>
+<div class="grid" style="margin-top:12px">
+  <div class="card"><h2>Live calls: worst jitter (ms)</h2><div class="big" id="jit">0</div><canvas id="c-jit" width="400" height="120"></canvas></div>
+  <div class="card"><h2>Live calls: packets lost per second</h2><div class="big" id="lps">0</div><canvas id="c-lps" width="400" height="120"></canvas></div>
+  <div class="card"><h2>Live calls: worst pacer lateness (ms)</h2><div class="big" id="plate">0</div><canvas id="c-plate" width="400" height="120"></canvas></div>
+</div>
+<div class="card" style="margin-top:12px"><h2>Live calls: audio quality now</h2>
+<table id="live"><thead><tr><th>call</th><th>agent</th><th>packets in</th><th>out</th><th>lost</th><th>late</th><th>jitter ms</th><th>queued ms</th><th>pacer late ms</th></tr></thead><tbody></tbody></table></div>
 <div class="card" style="margin-top:12px"><h2>Recent calls: audio quality (final counters)</h2>
 <table id="calls"><thead><tr><th>call</th><th>agent</th><th>ended by</th><th>duration</th><th>packets in</th><th>out</th><th>lost</th><th>late</th><th>dropped</th></tr></thead><tbody></tbody></table></div>
 <script>
-const N = 120, series = { active: [], cps: [], pending: [] };
+const N = 120, series = { active: [], cps: [], pending: [], jit: [], lps: [], plate: [] };
 let last;
 function push(name, v) { const s = series[name]; s.push(v); if (s.length > N) s.shift(); }
 function draw(id, data, color) {
@@ -64,8 +72,20 @@ async function tick() {
   try {
     const d = await (await fetch('/dashboard/data', { cache: 'no-store' })).json();
     const cps = last ? Math.max(0, (d.answered - last.answered) / ((d.at - last.at) / 1000)) : 0;
+    const lostNow = d.liveCalls.reduce((n, c) => n + c.lost, 0);
+    const lps = last && last.lostNow !== undefined ? Math.max(0, (lostNow - last.lostNow) / ((d.at - last.at) / 1000)) : 0;
+    d.lostNow = lostNow;
     last = d;
+    const jit = Math.max(0, ...d.liveCalls.map((c) => c.jitterMs)), plate = Math.max(0, ...d.liveCalls.map((c) => c.pacerLateMs));
     push('active', d.activeCalls); push('cps', Math.round(cps * 10) / 10); push('pending', d.wrapUp.pending);
+    push('jit', jit); push('lps', Math.round(lps)); push('plate', plate);
+    document.getElementById('jit').textContent = jit.toFixed(1);
+    document.getElementById('lps').textContent = Math.round(lps);
+    document.getElementById('plate').textContent = plate.toFixed(2);
+    draw('c-jit', series.jit, '#a2a');
+    draw('c-lps', series.lps, '#b00');
+    draw('c-plate', series.plate, '#555');
+    rows(document.querySelector('#live tbody'), d.liveCalls.map((c) => [{ href: '/calls/' + encodeURIComponent(c.callId), text: c.callId.slice(0, 18) }, c.agentId, c.packetsIn, c.packetsOut, c.lost, c.late, c.jitterMs, c.queuedMs, c.pacerLateMs]));
     document.getElementById('gw').textContent = d.gateway;
     document.getElementById('at').textContent = new Date(d.at).toLocaleTimeString();
     document.getElementById('active').textContent = d.activeCalls;

@@ -17,7 +17,7 @@ export interface HttpSources {
   /** Histograms rendered by prom-client, appended to /metrics. */
   histograms?: () => Promise<string>;
   /** The live dashboard's data (GET /dashboard/data). */
-  dashboard?: () => Record<string, unknown>;
+  dashboard?: () => Promise<Record<string, unknown>>;
   /** Twilio-compatible call control for engines (POST .../Calls/{CallSid}.json Status=completed). */
   twilio?: TwilioRestSources;
   /** WebSocket endpoints on this port by path (e.g. /sip for RFC 7118, /webrtc for attach). */
@@ -83,7 +83,12 @@ export class HttpApi {
       );
     }
     if (path === '/dashboard' || path === '/dashboard/') return send(200, 'text/html; charset=utf-8', DASHBOARD_HTML);
-    if (path === '/dashboard/data' && this.src.dashboard) return send(200, 'application/json', JSON.stringify(this.src.dashboard()));
+    if (path === '/dashboard/data' && this.src.dashboard) {
+      return void this.src.dashboard().then(
+        (d) => send(200, 'application/json', JSON.stringify(d)),
+        (e: Error) => send(500, 'application/json', JSON.stringify({ error: `dashboard data: ${e.message}` })),
+      );
+    }
     send(404, 'application/json', JSON.stringify({ error: `no resource at ${path}`, resources: ['/healthz', '/metrics', '/calls', '/agents', '/dashboard'] }));
   }
 

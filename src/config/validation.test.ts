@@ -37,6 +37,23 @@ describe('gateway.yaml rules', () => {
     ]);
   });
 
+  it("stream dialects: each dialect's section for its protocol only, with its values named", () => {
+    expect(gatewayProblems({
+      engines: {
+        a: { url: 'ws://127.0.0.1:1/', protocol: 'twilio', jambonz: { sampleRate: 16000 } },
+        b: { url: 'ws://127.0.0.1:1/', protocol: 'jambonz', jambonz: { sampleRate: 44100 } },
+        c: { url: 'ws://127.0.0.1:1/', protocol: 'asterisk', asterisk: { format: 'opus', controlFormat: 'xml' } },
+        d: { url: 'ws://127.0.0.1:1/', protocol: 'audiosocket' },
+      },
+    })).toEqual([
+      gw('engines.a.jambonz', "applies to protocol jambonz only (this engine's protocol is twilio)"),
+      gw('engines.b.jambonz.sampleRate', 'must be 8000 or 16000, got 44100'),
+      gw('engines.c.asterisk.format', 'must be one of ulaw, slin, slin16, got "opus"'),
+      gw('engines.c.asterisk.controlFormat', 'must be one of json, plain-text, got "xml"'),
+      gw('engines.d.protocol', 'must be one of twilio, l16, jambonz, asterisk, got "audiosocket"'),
+    ]);
+  });
+
   it('http port 0 (ephemeral) is allowed', () => {
     expect(gatewayProblems({ gateway: { http: { port: 0 } } })).toEqual([]);
   });

@@ -76,6 +76,15 @@ describe('/dashboard', () => {
     expect(await firstCall.getAttribute('href')).toMatch(/^\/calls\//);
     const inCalls = await page.locator('#calls tbody tr').first().locator('td').nth(4).innerText();
     expect(Number(inCalls)).toBeGreaterThan(0);
+    // Live calls' audio quality now: a row per call in progress, with packets flowing.
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('#live tbody tr')).some((tr) => Number(tr.children[2]?.textContent) > 0), undefined, { timeout: 15_000 });
+    const live = await page.locator('#live tbody tr').first().locator('td').allInnerTexts();
+    expect(live[0]).toMatch(/\S/);
+    expect(live[1]).toMatch(/^dh-/);
+    for (const v of live.slice(2)) expect(Number.isFinite(Number(v))).toBe(true);
+    const data = await (await fetch(`http://127.0.0.1:${gw.httpPort}/dashboard/data`)).json() as { liveCalls: { jitterMs: number; pacerLateMs: number; queuedMs: number }[] };
+    expect(data.liveCalls.length).toBeGreaterThan(0);
+    expect(data.liveCalls[0]).toEqual(expect.objectContaining({ jitterMs: expect.any(Number), pacerLateMs: expect.any(Number), queuedMs: expect.any(Number) }));
     mkdirSync(path.join(ROOT, 'test-results'), { recursive: true });
     await page.screenshot({ path: path.join(ROOT, 'test-results', 'dashboard.png'), fullPage: true });
     expect(outside).toEqual([]);

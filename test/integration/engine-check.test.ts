@@ -1,7 +1,7 @@
 /**
  * `vagw engine-check` against engines over real WebSockets: a well-behaved echo engine (PASS, exit
- * 0, its mark echoed), and a deliberately broken one whose report names each of its faults (exit 1).
- * The Pipecat example bot is checked in pipecat.test.ts.
+ * 0, its mark echoed), a deliberately broken one whose report names each of its faults (exit 1),
+ * and the gateway's built-in echo engine. The Pipecat example bot is checked in pipecat.test.ts.
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
@@ -92,5 +92,14 @@ describe('vagw engine-check', () => {
     const cli = await promisify(execFile)(process.execPath, [path.join(ROOT, 'dist', 'src', 'cli.js'), 'engine-check', url(broken), '--seconds', '0.5']).catch((e: { code: number; stdout: string }) => e);
     expect((cli as { code: number }).code).toBe(1);
     expect((cli as { stdout: string }).stdout).toMatch(/problem\(s\): see docs\/engine-protocol.md/);
+  });
+
+  it('the built-in echo engine (served over the protocol by `engine-check builtin:echo`): its audio comes back, it closes after stop, exit 0', async () => {
+    const cli = await promisify(execFile)(process.execPath, [path.join(ROOT, 'dist', 'src', 'cli.js'), 'engine-check', 'builtin:echo', '--seconds', '0.6']);
+    expect(cli.stdout).toMatch(/^engine-check builtin:echo \(ws:\/\/127\.0\.0\.1:\d+\/builtin\/echo\)$/m);
+    expect(cli.stdout).toMatch(/^PASS  sends audio back: 30 frame\(s\), 0\.60 s of mu-law 8 kHz/m);
+    expect(cli.stdout).toMatch(/^PASS  closes the socket after stop$/m);
+    expect(cli.stdout).toMatch(/^PASS  every message it sent follows the protocol$/m);
+    expect(cli.stdout).toMatch(/no problems found\n$/);
   });
 });

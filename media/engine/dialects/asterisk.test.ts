@@ -16,7 +16,7 @@ function opened(format: 'ulaw' | 'slin' | 'slin16' = 'ulaw', controlFormat: 'jso
 describe('Asterisk chan_websocket dialect', () => {
   it('MEDIA_START in JSON carries the channel, format, optimal_frame_size, ptime and the customParameters as channel variables', () => {
     const { d, start } = opened('slin16');
-    expect(d.subprotocol).toBeUndefined();
+    expect((d as { subprotocol?: string }).subprotocol).toBeUndefined();
     expect(d.format).toBe('l16-16k');
     expect(JSON.parse(start[0] as string)).toMatchObject({
       event: 'MEDIA_START', connection_id: 'MZ9', channel: 'WebSocket/ag9/CA9', channel_id: 'CA9', format: 'slin16', optimal_frame_size: 640, ptime: 20,
