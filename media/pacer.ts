@@ -54,6 +54,7 @@ export class Pacer {
   /** Sessions on each 1 ms phase of the period. */
   private readonly load: Uint32Array;
   private readonly origin: number;
+  private windowMaxLate = 0;
   readonly stats: PacerStats = { ticks: 0, lateness: new Uint32Array(LATENESS_BUCKETS + 1), skipped: 0 };
 
   constructor(
@@ -131,6 +132,7 @@ export class Pacer {
           e.next += missed * this.periodMs;
         }
         this.stats.ticks++;
+        if (now - e.next > this.windowMaxLate) this.windowMaxLate = now - e.next;
         this.stats.lateness[Math.min(LATENESS_BUCKETS, Math.floor(Math.max(0, now - e.next) / LATENESS_BUCKET_MS))]!++;
         const slot = e.next;
         e.next += this.periodMs;
@@ -148,6 +150,13 @@ export class Pacer {
     }
     this.due = due;
     this.schedule();
+  }
+
+  /** The worst tick lateness (ms) since the last call (then zeroed): the overload signal. */
+  takeWindowMaxLate(): number {
+    const v = this.windowMaxLate;
+    this.windowMaxLate = 0;
+    return v;
   }
 
   /** The lateness histogram since the last call (then zeroed). */

@@ -178,5 +178,7 @@ export interface MediaPlane {
   portsFree(): number;
   /** Every live call's audio quality now. */
   live?(): Promise<LiveMediaStats[]>;
+  /** The worst 20 ms tick lateness of the media workers lately (ms): their headroom. */
+  lateMs?(): number;
   close(): Promise<void>;
 }

@@ -106,6 +106,8 @@ class MediaWorker {
   private stopping = false;
   portsInUse = 0;
   portsFree: number;
+  /** The worst pacer lateness of the worker's last load report, ms. */
+  lateMs = 0;
 
   constructor(
     private readonly init: WorkerInit,
@@ -227,6 +229,9 @@ class MediaWorker {
         this.pendingStats.get(m.reqId)?.(m.stats);
         this.pendingStats.delete(m.reqId);
         return;
+      case 'load':
+        this.lateMs = m.maxLateMs;
+        return;
       case 'live':
         this.pendingLive.get(m.reqId)?.(m.calls);
         this.pendingLive.delete(m.reqId);
@@ -285,6 +290,11 @@ export class WorkerMediaPlane implements MediaPlane {
   /** Per-worker statistics (pacer lateness since the last call, memory, sessions). */
   stats(): Promise<WorkerStats[]> {
     return Promise.all(this.workers.map((w) => w.stats()));
+  }
+
+  /** The worst pacer lateness across workers in their last load report, ms. */
+  lateMs(): number {
+    return this.workers.reduce((m, w) => Math.max(m, w.lateMs), 0);
   }
 
   async live(): Promise<LiveMediaStats[]> {

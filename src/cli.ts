@@ -11,6 +11,7 @@ import { startGateway } from './server.js';
 import { faults } from './util/faults.js';
 import { serveBuiltinEngine } from './builtin-engines.js';
 import { engineCheck, report } from './engine-check.js';
+import { startSandboxes } from './sandbox-cmd.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEFAULT_CONFIG = path.join(ROOT, 'gateway.yaml');
@@ -19,6 +20,9 @@ const USAGE = `usage: vagw <command> [options]
 
 commands:
   start [--config <file>]   run the gateway (default config: gateway.yaml at the repository root)
+  sandbox [--config <file>] run the configuration's sandbox contact centers (simulators and their
+                            call placers) alone; point the gateway at their URLs (one JSON line
+                            each on stdout)
   check-config [<file>]     validate a configuration; prints every problem, exits 1 if any
   engine-check <ws-url>|builtin:echo [--protocol twilio|l16] [--secret <hmac>] [--seconds <n>]
                             play a scripted call against an engine and report what it did
@@ -128,6 +132,36 @@ async function checkEngine(args: string[]): Promise<number> {
   }
 }
 
+async function sandbox(args: string[]): Promise<number> {
+  let config;
+  try {
+    config = loadConfig(configArg(args));
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`configuration is invalid, nothing started:\n${formatProblems(e.problems)}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const log = createLogger(config.gateway.logLevel, `${config.gateway.name}-sandbox`);
+  faults.setLogger(log);
+  process.on('uncaughtException', (err) => faults.record('process.uncaughtException', err));
+  process.on('unhandledRejection', (err) => faults.record('process.unhandledRejection', err));
+  let running;
+  try {
+    running = await startSandboxes(config, log);
+  } catch (e) {
+    process.stderr.write(`vagw sandbox: ${(e as Error).message}\n`);
+    return 1;
+  }
+  for (const s of running.sandboxes) process.stdout.write(JSON.stringify({ sandbox: s.vendor, url: s.url, calls: s.gateway }) + '\n');
+  return new Promise((resolve) => {
+    const stop = (): void => void running.close().then(() => resolve(0), () => resolve(1));
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
@@ -136,6 +170,8 @@ async function main(argv: string[]): Promise<number> {
         return await start(rest);
       case 'engine-check':
         return await checkEngine(rest);
+      case 'sandbox':
+        return await sandbox(rest);
       case 'check-config':
         return check(rest);
       case undefined:

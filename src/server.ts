@@ -9,6 +9,7 @@ import { CallManager } from './call/manager.js';
 import { startContactCenters, type ContactCenters } from './contact-center.js';
 import { idsFromAnyInvite } from './vendors/registry.js';
 import { Latency } from './api/latency.js';
+import { EventLoopDelay } from './call/overload.js';
 import type { GatewayConfig } from './config/types.js';
 import { WorkerMediaPlane } from '../media/worker-plane.js';
 
@@ -61,7 +62,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   });
   const cc = await startContactCenters(config, agents, log);
   const latency = new Latency();
-  const calls = new CallManager(config, agents, media, log, { contactCenters: { links: cc.links, ...(cc.wrapUp ? { wrapUp: cc.wrapUp } : {}) }, idsFromInvite: idsFromAnyInvite, latency });
+  const loopDelay = new EventLoopDelay();
+  const calls = new CallManager(config, agents, media, log, { contactCenters: { links: cc.links, ...(cc.wrapUp ? { wrapUp: cc.wrapUp } : {}) }, idsFromInvite: idsFromAnyInvite, latency, eventLoopDelayMs: () => loopDelay.p99Ms });
   await calls.start();
   const metrics = (): MetricsSource => ({
     gateway: config.gateway.name,
@@ -71,6 +73,13 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     callMedia: calls.callStats.media,
     ended: calls.callStats.ended,
     refusals: calls.callStats.refusals,
+    overload: {
+      shed: calls.callStats.shed,
+      callsInSetup: calls.callsInSetup,
+      eventLoopDelayMs: loopDelay.p99Ms,
+      mediaLatenessMs: media.lateMs?.() ?? 0,
+      oldestWrapUpSeconds: cc.wrapUp ? cc.wrapUp.oldestPendingMs() / 1000 : 0,
+    },
     sip: calls.sipStats,
     internalErrors: faults.counts,
     agents: agents.counts(),
@@ -195,6 +204,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
         await calls.drain(drainTimeoutMs);
         await Promise.all([calls.stop(), http.close(), media.close()]);
         await cc.close();
+        loopDelay.stop();
       })();
       return stopping;
     },

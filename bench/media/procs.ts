@@ -77,6 +77,35 @@ export async function startGateway(root: string, configPath: string, httpPort: n
   }
 }
 
+/**
+ * Start `vagw sandbox --config <file>` (the contact-center simulators and their call placers in a
+ * process of their own) and resolve once the simulator at `simPort` answers.
+ */
+export async function startSandboxProcess(root: string, configPath: string, simPort: number): Promise<Gateway> {
+  const child = spawn(process.execPath, [join(root, 'dist', 'src', 'cli.js'), 'sandbox', '--config', configPath], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out: Output = { tail: '', warnings: 0, errors: 0, lines: [] };
+  child.on('error', (e) => (out.tail += `\n[spawn error] ${e.message}`));
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  capture(child, out);
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`sandbox exited (${child.exitCode}) before it started\n${out.tail.trim()}`);
+    try {
+      const r = await fetch(`http://127.0.0.1:${simPort}/__sim/state`);
+      await r.arrayBuffer();
+      if (r.status === 200) return { child, out, rpc: null };
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`sandbox did not answer within 20 s\n${out.tail.trim()}`);
+    }
+    await sleep(100);
+  }
+}
+
 export async function stopChild(child: ChildProcess | undefined, graceMs: number): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));

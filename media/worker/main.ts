@@ -8,7 +8,7 @@ import { Pacer } from '../pacer.js';
 import { PortPool } from '../ports.js';
 import { CallMedia } from '../session.js';
 import { SignalChannel } from '../webrtc/channel.js';
-import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
+import { LOAD_REPORT_MS, type FromWorker, type ToWorker, type WorkerInit } from './protocol.js';
 import { faults, guard } from '../../src/util/faults.js';
 
 const init = workerData as WorkerInit;
@@ -104,5 +104,8 @@ async function open(req: ToWorker & { op: 'open' } extends { req: infer R } ? R 
     send({ op: 'open-failed', callId: req.callId, error: (e as Error).message });
   }
 }
+
+// The pacer's lateness is the media plane's headroom: the main thread sheds new calls on it.
+setInterval(guard('media.worker.load', () => send({ op: 'load', maxLateMs: pacer.takeWindowMaxLate() })), LOAD_REPORT_MS).unref();
 
 send({ op: 'ready' });

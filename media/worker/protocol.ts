@@ -2,6 +2,8 @@
 import type { LiveMediaStats, MediaEndReason, MediaParams, MediaSessionStats, MediaSettings, OpenRequest, WebRtcSignal } from '../types.js';
 import type { EngineControl } from '../engine/types.js';
 
+export const LOAD_REPORT_MS = 500;
+
 export interface WorkerInit {
   index: number;
   host: string;
@@ -50,5 +52,7 @@ export type FromWorker =
   | { op: 'signal'; callId: string; signal: WebRtcSignal }
   | { op: 'stats'; reqId: number; stats: WorkerStats }
   | { op: 'live'; reqId: number; calls: LiveMediaStats[] }
+  /** Every LOAD_REPORT_MS: the worst pacer lateness in that window (the gateway's overload signal). */
+  | { op: 'load'; maxLateMs: number }
   /** A fault contained inside the worker (src/util/faults.ts), counted and logged by the main thread. */
   | { op: 'fault'; where: string; callId?: string; message: string; stack?: string };

@@ -31,6 +31,8 @@ export interface MetricsSource {
   mediaSessions: number;
   mediaWorkerRestarts: number;
   wrapUp?: { confirmed: number; retries: number; failures: number; rejected: number; reconciled: number; pending: number };
+  /** Overload: calls refused early by signal, and the signals now (src/call/overload.ts). */
+  overload?: { shed: Map<string, number>; callsInSetup: number; eventLoopDelayMs: number; mediaLatenessMs: number; oldestWrapUpSeconds: number };
   /** Per platform: its link's counters (requests, failures, timeouts, reconnects, ignored messages). */
   contactCenters?: Record<string, Record<string, number>>;
 }
@@ -53,6 +55,14 @@ export function renderMetrics(s: MetricsSource): string {
   const o: string[] = [];
   family(o, 'vagw_calls_active', 'gauge', 'Calls in progress.', [[{}, s.activeCalls]]);
   family(o, 'vagw_calls_answered_total', 'counter', 'Calls answered with 200 OK.', [[{}, s.answered]]);
+  if (s.overload) {
+    const v = s.overload;
+    family(o, 'vagw_overload_shed_total', 'counter', 'Calls refused early (503 + Retry-After) because a headroom signal was over its limit, by signal.', fromMap(v.shed, 'signal'));
+    family(o, 'vagw_calls_in_setup', 'gauge', 'Calls routed and not yet answered or refused.', [[{}, v.callsInSetup]]);
+    family(o, 'vagw_event_loop_delay_p99_seconds', 'gauge', "p99 of the main thread's event-loop delay over the last 500 ms window.", [[{}, v.eventLoopDelayMs / 1000]]);
+    family(o, 'vagw_media_tick_lateness_max_seconds', 'gauge', "The media workers' worst 20 ms tick lateness in their last 500 ms window.", [[{}, v.mediaLatenessMs / 1000]]);
+    family(o, 'vagw_wrapup_oldest_pending_seconds', 'gauge', 'Age of the oldest wrap-up step not yet confirmed by the contact center (a stuck step shows here).', [[{}, v.oldestWrapUpSeconds]]);
+  }
   if (s.callMedia) {
     const m = s.callMedia;
     family(o, 'vagw_call_rtp_packets_total', 'counter', "RTP packets of ended calls by direction (in: from the caller), from the media plane's final counters.", [[{ direction: 'in' }, m.packetsIn], [{ direction: 'out' }, m.packetsOut]]);

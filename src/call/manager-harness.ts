@@ -28,12 +28,12 @@ const PEER = { address: '127.0.0.2', port: 5062 };
 const SDP = ['v=0', 'o=- 1 1 IN IP4 127.0.0.2', 's=-', 'c=IN IP4 127.0.0.2', 't=0 0', 'm=audio 4000 RTP/AVP 0 101', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000', 'a=sendrecv', ''].join('\r\n');
 export const G729_ONLY = SDP.replace('RTP/AVP 0 101', 'RTP/AVP 18').replace('a=rtpmap:0 PCMU/8000', 'a=rtpmap:18 G729/8000');
 
-export function config(extra = '') {
+export function config(extra = '', gatewayExtra = '') {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vagw-manager-'));
   const file = path.join(dir, 'gateway.yaml');
   writeFileSync(
     file,
-    `gateway: { name: unit, http: { host: 127.0.0.1, port: 0 }, logLevel: silent }
+    `gateway: { name: unit, http: { host: 127.0.0.1, port: 0 }, logLevel: silent${gatewayExtra} }
 media: { host: 127.0.0.1, rtpPortMin: 30000, rtpPortMax: 30199 }
 profiles:
   - name: unit
@@ -97,8 +97,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-export async function setup(opts: { profile?: string; answer?: ContactCenterPolicy['answer'] } = {}) {
-  const cfg = config(opts.profile ?? '');
+export async function setup(opts: { profile?: string; answer?: ContactCenterPolicy['answer']; gateway?: string; eventLoopDelayMs?: () => number } = {}) {
+  const cfg = config(opts.profile ?? '', opts.gateway ?? '');
   const clock = new FakeClock();
   const net = new MemoryNetwork();
   const media = new FakeMediaPlane();
@@ -108,7 +108,7 @@ export async function setup(opts: { profile?: string; answer?: ContactCenterPoli
   const link: ContactCenterLink = { vendor: 'test', adapter, policy: testPolicy(opts.answer), cc };
   let manager!: CallManager;
   const wrapUp = new WrapUpRunner(new MemoryOutbox<WrapStep>(), () => adapter, { maxAttempts: 3, retryMs: 100 }, { ready: (id) => manager.agentReady(id), failed: () => undefined }, log, clock);
-  manager = new CallManager(cfg, pool, media, log, { contactCenters: { links: new Map([['unit', link]]), wrapUp }, clock, datagram: net.factory });
+  manager = new CallManager(cfg, pool, media, log, { contactCenters: { links: new Map([['unit', link]]), wrapUp }, clock, datagram: net.factory, ...(opts.eventLoopDelayMs ? { eventLoopDelayMs: opts.eventLoopDelayMs } : {}) });
   await manager.start();
   cleanups.push(async () => {
     wrapUp.stop();

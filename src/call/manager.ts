@@ -24,6 +24,7 @@ import { applyPlatformAction } from './platform-actions.js';
 import type { ProfileRuntime } from './profile-runtime.js';
 import { startRegistrar, type Registrar } from './registrar.js';
 import { admit, route, type Lease, type Refusal } from './router.js';
+import { overloaded } from './overload.js';
 import { setUpCall } from './setup.js';
 import type { EndReason } from './state.js';
 import { WebRtcFarEnds } from './webrtc/sources.js';
@@ -35,6 +36,8 @@ export class CallStats {
   refusals = new Map<number, number>();
   ended = new Map<EndReason, number>();
   answered = 0;
+  /** Calls refused early for overload, by the signal over its limit. */
+  shed = new Map<string, number>();
   /** Summed final media counters of ended calls (the media plane's last word on each). */
   media = { packetsIn: 0, packetsOut: 0, dtmfIn: 0, dtmfOut: 0, engineFramesIn: 0, engineFramesOut: 0 };
 }
@@ -53,6 +56,8 @@ export interface CallManagerOptions {
   idsFromInvite?: IdsFromInvite;
   /** Latency observers (the /metrics histograms): INVITE -> 200, hang-up -> Ready. */
   latency?: { answered(ms: number): void; readyAgain(ms: number): void };
+  /** The main thread's event-loop delay (p99 of the last window, ms) for overload shedding. */
+  eventLoopDelayMs?: () => number;
 }
 
 export class CallManager {
@@ -68,6 +73,7 @@ export class CallManager {
   readonly webrtc: WebRtcFarEnds;
   private bucket: TokenBucket;
   private seq = 0;
+  private settingUp = 0;
   private readonly clock: Clock;
   private readonly contactCenters: { links: Map<string, ContactCenterLink>; wrapUp?: WrapUpRunner };
 
@@ -208,6 +214,14 @@ export class CallManager {
 
     // From here on the Call owns the lease: every exit is call.end().
     const call = this.newCall(rt, inv, routed, fromTag, log);
+    const over = this.overload();
+    if (over) {
+      this.callStats.shed.set(over.signal, (this.callStats.shed.get(over.signal) ?? 0) + 1);
+      call.log.warn(over, 'overloaded: call refused early');
+      const retry = { 'Retry-After': String(limits.retryAfterSeconds) };
+      return void call.end('overload', { status: 503, reason: `Gateway overloaded (${over.signal} ${Math.round(over.value)} over ${over.limit})`, headers: retry });
+    }
+    this.settingUp++;
     const link = this.contactCenters.links.get(rt.profile.name);
     const seq = ++this.seq;
     try {
@@ -236,7 +250,25 @@ export class CallManager {
     } catch (e) {
       faults.record('call.setup', e, { callId: inv.callId, profile: rt.profile.name }, call.log);
       await call.end('internal-error');
+    } finally {
+      this.settingUp--;
     }
+  }
+
+  /** Calls routed and not yet answered (or refused): INVITEs queueing inside the gateway. */
+  get callsInSetup(): number {
+    return this.settingUp;
+  }
+
+  /** The overload signal over its limit now, if any (src/call/overload.ts). */
+  private overload(): ReturnType<typeof overloaded> {
+    return overloaded(this.config.gateway.overload, {
+      // This call included: the limit is how many may be in setup at once.
+      callsInSetup: () => this.settingUp + 1,
+      pendingWrapUps: () => this.contactCenters.wrapUp?.pendingTotal ?? 0,
+      eventLoopDelayMs: () => this.opts.eventLoopDelayMs?.() ?? 0,
+      mediaLatenessMs: () => this.media.lateMs?.() ?? 0,
+    });
   }
 
   private newCall(rt: ProfileRuntime, inv: IncomingInvite, routed: Lease, fromTag: string, log: Logger): Call {
@@ -294,7 +326,12 @@ export class CallManager {
     if (!routedByPlatform && !call.isAnswered) return lease.release();
     if (!routedByPlatform) call.log.warn('no contact-center call id for this SIP call: no disposition, agent back to Ready');
     const agentId = lease.agent.id;
-    const steps = link.policy.wrapUpPlan({ callId: call.info.key, agentId, ids, termCode: termCodeFor(call.endReason ?? 'drain', link.cc, call.termCode), answered: call.isAnswered });
+    let steps = link.policy.wrapUpPlan({ callId: call.info.key, agentId, ids, termCode: termCodeFor(call.endReason ?? 'drain', link.cc, call.termCode), answered: call.isAnswered });
+    if (call.endReason === 'overload') {
+      // The platform gets the agent back after Retry-After: its offered load falls while we recover.
+      const notBefore = this.clock.wall() + this.config.gateway.limits.retryAfterSeconds * 1000;
+      steps = steps.map((s) => (s.kind === 'ready' ? { ...s, notBefore } : s));
+    }
     call.log.info({ steps: steps.map((s) => s.kind), answered: call.isAnswered }, 'wrap-up at the contact center');
     this.holdThroughWrapUp(wrapUp, lease, steps, call.log);
   }

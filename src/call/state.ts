@@ -50,7 +50,9 @@ export type EndReason =
   /** The contact center released the call on its side, or never accepted it. */
   | 'platform-ended'
   /** RELEASE_CALL through the REST API (Call.endedBy names the API's caller). */
-  | 'api-release';
+  | 'api-release'
+  /** Refused early because the gateway is overloaded (src/call/overload.ts): 503 + Retry-After. */
+  | 'overload';
 
 /** Who ended a call, by reason (the REST API's caller and the platform are named where known). */
 export function endedByFor(reason: EndReason): string {
@@ -87,6 +89,8 @@ export function refusalFor(reason: EndReason): Refusal {
       return { status: 487, reason: 'Request Terminated' };
     case 'drain':
       return { status: 503, reason: 'Gateway draining for shutdown' };
+    case 'overload':
+      return { status: 503, reason: 'Gateway overloaded' };
     case 'internal-error':
       return { status: 500, reason: 'Internal error while setting up the call' };
     case 'engine-failed':

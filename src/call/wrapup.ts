@@ -29,6 +29,8 @@ export interface WrapUpStats {
   reconciled: number;
 }
 
+const MAX_READY_DELAY_MS = 5 * 60_000;
+
 export class WrapUpRunner {
   readonly stats: WrapUpStats = { confirmed: 0, retries: 0, failures: 0, rejected: 0, reconciled: 0 };
   private running = new Set<string>();
@@ -68,6 +70,13 @@ export class WrapUpRunner {
     return this.outbox.size;
   }
 
+  /** Age of the oldest step not yet confirmed (0 when none; MemoryOutbox entries have no age). */
+  oldestPendingMs(): number {
+    let oldest = Infinity;
+    for (const e of this.outbox.pending()) if (e.createdAt > 0 && e.createdAt < oldest) oldest = e.createdAt;
+    return oldest === Infinity ? 0 : Math.max(0, Date.now() - oldest);
+  }
+
   pendingFor(agentId: string): number {
     return this.outbox.pending().filter((e) => e.step.agentId === agentId).length;
   }
@@ -95,6 +104,12 @@ export class WrapUpRunner {
 
   private async attempt(id: string, step: WrapStep): Promise<boolean> {
     const log = this.log.child({ callId: step.callId, agent: step.agentId, step: step.kind });
+    // A Ready held back (overload's Retry-After): the platform routes this agent no call until then.
+    // Bounded, so a clock jump or a stale journal entry cannot keep an agent out for long.
+    if (step.kind === 'ready' && step.notBefore !== undefined) {
+      const wait = Math.min(MAX_READY_DELAY_MS, step.notBefore - this.clock.wall());
+      if (wait > 0) await sleep(this.clock, wait);
+    }
     for (let n = 1; n <= this.opts.maxAttempts && !this.stopped; n++) {
       try {
         const adapter = this.adapterFor(step.agentId);

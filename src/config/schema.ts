@@ -80,6 +80,14 @@ const GatewaySection = obj({
     maxCallsPerSecond: intIn(1, 1_000_000).default(2500),
     retryAfterSeconds: intIn(0, 86_400).default(5),
   }).prefault({}),
+  // Early 503 before goodput falls (src/call/overload.ts): a new call is refused while one of
+  // these is over its limit; 0 turns that signal off.
+  overload: obj({
+    eventLoopDelayMs: intIn(0, 10_000, 'an integer 0..10000 (0 = off)').default(150),
+    mediaLatenessMs: intIn(0, 10_000, 'an integer 0..10000 (0 = off)').default(60),
+    pendingWrapUps: intIn(0, 1_000_000, 'an integer 0..1000000 (0 = off)').default(0),
+    callsInSetup: intIn(0, 1_000_000, 'an integer 0..1000000 (0 = off)').default(300),
+  }).prefault({}),
   drainTimeoutSeconds: intIn(0, 3600).default(30),
   logLevel: oneOf(LOG_LEVELS).default('info'),
   // Bearer token server-side WebRTC engines present on /webrtc (use ${ENV}); unset: /webrtc refuses all.

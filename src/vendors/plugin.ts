@@ -40,6 +40,11 @@ export interface ContactCenterPlugin {
   readonly name: string;
   start(ctx: PluginContext): Promise<ContactCenterRuntime>;
   /**
+   * The platform's sandbox alone (simulator and call placer), for `vagw sandbox`: run in a
+   * process of its own, with the gateway pointed at its URL as at a remote platform.
+   */
+  startSandbox?(ctx: PluginContext): Promise<SandboxHandle>;
+  /**
    * The platform's call ids in an INVITE, read even on a profile with no contact center: a
    * platform that routes calls to the gateway without an API integration still gets its ids to
    * the engine (`customParameters`).

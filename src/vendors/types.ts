@@ -110,7 +110,8 @@ export interface VendorAdapter {
 export type WrapStep =
   | { kind: 'termCode'; agentId: string; callId: string; ids: VendorCallIds; termCode: string }
   | { kind: 'contact'; agentId: string; callId: string; account: string; fields: Record<string, string> }
-  | { kind: 'ready'; agentId: string; callId: string };
+  /** `notBefore` (epoch ms): not sent earlier (an overload refusal's Retry-After). */
+  | { kind: 'ready'; agentId: string; callId: string; notBefore?: number };
 
 /** A call action a platform asks for (CCaaS adapter callbacks, Huawei events, agent-session commands). */
 export type PlatformAction =

@@ -54,6 +54,7 @@ async function startSandbox(cfg: AgentSessionConfig, profiles: SipProfile[], log
 export const agentSessionPlugin: ContactCenterPlugin = {
   name: 'agent-session',
   idsFromInvite,
+  startSandbox: ({ config, profiles, log }) => startSandbox(config.agentSession, profiles, log.child({ component: 'agent-session-sandbox' })),
   async start({ config, profiles, log }): Promise<ContactCenterRuntime> {
     const cfg = config.agentSession;
     const logger = log.child({ component: 'agent-session' });

@@ -77,6 +77,7 @@ async function startSandbox(lv: LiveVoxConfig, profiles: SipProfile[], log: Logg
 export const livevoxPlugin: ContactCenterPlugin = {
   name: 'livevox',
   idsFromInvite,
+  startSandbox: ({ config, profiles, log }) => startSandbox(config.livevox, profiles, log),
   async start({ config, profiles, log }): Promise<ContactCenterRuntime> {
     const lv = config.livevox;
     const sandbox = lv.baseUrl === 'sandbox' ? await startSandbox(lv, profiles, log) : undefined;

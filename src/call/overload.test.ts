@@ -1,0 +1,70 @@
+/**
+ * Overload shedding: which signal trips, and what a shed call does at the SIP edge and at the
+ * contact center (503 + Retry-After before any media; its term code at once, its Ready only
+ * Retry-After later, so the platform offers the gateway less while it recovers). Fake clock,
+ * in-memory SIP, fake media plane.
+ */
+import { describe, expect, it } from 'vitest';
+import { invite, setup } from './manager-harness.js';
+import { overloaded } from './overload.js';
+
+const limits = { eventLoopDelayMs: 100, mediaLatenessMs: 50, pendingWrapUps: 10, callsInSetup: 2 };
+const calm = { eventLoopDelayMs: () => 5, mediaLatenessMs: () => 1, pendingWrapUps: () => 0, callsInSetup: () => 0 };
+
+describe('overloaded()', () => {
+  it('names the first signal over its limit, with its value', () => {
+    expect(overloaded(limits, calm)).toBeNull();
+    expect(overloaded(limits, { ...calm, eventLoopDelayMs: () => 180 })).toEqual({ signal: 'eventLoopDelayMs', value: 180, limit: 100 });
+    expect(overloaded(limits, { ...calm, mediaLatenessMs: () => 51 })).toMatchObject({ signal: 'mediaLatenessMs' });
+    expect(overloaded(limits, { ...calm, pendingWrapUps: () => 11 })).toMatchObject({ signal: 'pendingWrapUps' });
+    expect(overloaded(limits, { ...calm, callsInSetup: () => 3, eventLoopDelayMs: () => 500 })).toMatchObject({ signal: 'callsInSetup' });
+  });
+
+  it('a limit of 0 turns its signal off', () => {
+    expect(overloaded({ ...limits, eventLoopDelayMs: 0 }, { ...calm, eventLoopDelayMs: () => 10_000 })).toBeNull();
+  });
+});
+
+describe('a call refused for overload', () => {
+  it('gets 503 with Retry-After and the signal in the reason, opens no media, and its agent is wrapped up: term code now, Ready after Retry-After', async () => {
+    let delay = 400;
+    const env = await setup({ gateway: ', overload: { eventLoopDelayMs: 150 }', eventLoopDelayMs: () => delay });
+    const inv = invite({ platformId: 'T-OV1' });
+    await env.send(inv.text);
+    const final = env.finalOf(inv.callId)!;
+    expect(final.status).toBe(503);
+    expect(final.reason).toBe('Gateway overloaded (eventLoopDelayMs 400 over 150)');
+    expect(final.headers.get('Retry-After')).toBe('5');
+    expect(env.media.sessions).toHaveLength(0);
+    expect(env.adapter.calls).toEqual([`termCode va-01 T-OV1 ${env.link.cc.termCodes.failed}`]);
+    expect(env.agent('va-01').state).not.toBe('ready');
+    await env.clock.run(4900);
+    await env.settle();
+    expect(env.adapter.calls).toHaveLength(1);
+    await env.clock.run(200);
+    await env.settle();
+    expect(env.adapter.calls).toEqual([`termCode va-01 T-OV1 ${env.link.cc.termCodes.failed}`, 'ready va-01']);
+    expect(env.agent('va-01').state).toBe('ready');
+    expect(env.manager.callStats.shed.get('eventLoopDelayMs')).toBe(1);
+    // Headroom back: the next call is taken.
+    delay = 5;
+    const next = invite({ platformId: 'T-OV2' });
+    await env.send(next.text);
+    expect(env.finalOf(next.callId)?.status).toBe(200);
+  });
+
+  it('calls in setup over the limit: the next INVITE is shed while the first is still being set up', async () => {
+    const env = await setup({ gateway: ', overload: { callsInSetup: 1, eventLoopDelayMs: 0 }' });
+    env.media.mode = 'hold';
+    const a = invite({ platformId: 'T-S1' });
+    const b = invite({ to: '+18990000002', platformId: 'T-S2' });
+    await env.send(a.text);
+    await env.send(b.text);
+    expect(env.finalOf(b.callId)?.status).toBe(503);
+    expect(env.manager.callStats.shed.get('callsInSetup')).toBe(1);
+    env.media.releaseOpen();
+    await env.settle();
+    expect(env.finalOf(a.callId)?.status).toBe(200);
+    expect(env.manager.callsInSetup).toBe(0);
+  });
+});
