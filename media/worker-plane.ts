@@ -106,8 +106,9 @@ class MediaWorker {
   private stopping = false;
   portsInUse = 0;
   portsFree: number;
-  /** The worst pacer lateness of the worker's last load report, ms. */
+  /** The worst pacer lateness of the worker's last two load reports (the lower: one spike is not overload), ms. */
   lateMs = 0;
+  private lastLateMs = 0;
 
   constructor(
     private readonly init: WorkerInit,
@@ -230,7 +231,8 @@ class MediaWorker {
         this.pendingStats.delete(m.reqId);
         return;
       case 'load':
-        this.lateMs = m.maxLateMs;
+        this.lateMs = Math.min(this.lastLateMs, m.maxLateMs);
+        this.lastLateMs = m.maxLateMs;
         return;
       case 'live':
         this.pendingLive.get(m.reqId)?.(m.calls);

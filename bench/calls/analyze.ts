@@ -62,6 +62,10 @@ export interface StepRecords {
   failedAfterReady: Dist;
   /** Calls whose agent was READY again inside [w0, w1]. */
   completedInWindow: number;
+  /** Goodput: answered calls the customer ended (the good term code) whose agent was READY again inside [w0, w1]. */
+  goodInWindow: number;
+  /** Calls the gateway refused (the refusal's term code): shed for overload. */
+  shed: number;
   /** Calls the simulator routed inside [w0, w1]. */
   startedInWindow: number;
   /** Agents not READY in this snapshot, with state. */
@@ -82,7 +86,7 @@ function readyAfter(history: { state: string; at: number }[], from: number): num
   return null;
 }
 
-export function analyzeStep(snap: Snapshot, placed: PlacedRef[], w0: number, w1: number): StepRecords {
+export function analyzeStep(snap: Snapshot, placed: PlacedRef[], w0: number, w1: number, names = { good: 'Caller Hung Up', shed: '' }): StepRecords {
   const calls = new Map(snap.calls.map((c) => [c.transactionId, c]));
   const agents = new Map(snap.agents.map((a) => [a.user, a]));
   const r: StepRecords = {
@@ -99,6 +103,8 @@ export function analyzeStep(snap: Snapshot, placed: PlacedRef[], w0: number, w1:
     readyToNextCall: dist([]),
     failedAfterReady: dist([]),
     completedInWindow: 0,
+    goodInWindow: 0,
+    shed: 0,
     startedInWindow: 0,
     notReady: [],
     examples: [],
@@ -123,6 +129,8 @@ export function analyzeStep(snap: Snapshot, placed: PlacedRef[], w0: number, w1:
     if (c.status !== 'ended' || c.endedAt === undefined) {
       r.notEnded++;
       example(`${p.tid} (${p.agent}): status ${c.status}`);
+    } else if (c.endedBy !== 'customer' && names.shed && c.termCodes.length === 1 && c.termCodes[0]!.termCodeName === names.shed) {
+      r.shed++;
     } else if (c.endedBy !== 'customer') {
       r.endedByAgent++;
       const before = agents.get(c.agentUser)?.history.filter((h) => h.state === 'READY' && h.at <= c.startedAt).pop();
@@ -151,7 +159,10 @@ export function analyzeStep(snap: Snapshot, placed: PlacedRef[], w0: number, w1:
     readyOf.set(p.tid, ready);
     inviteToReady.push(ready - c.startedAt);
     if (c.endedAt !== undefined) hangupToReady.push(ready - c.endedAt);
-    if (ready >= w0 && ready <= w1) r.completedInWindow++;
+    if (ready >= w0 && ready <= w1) {
+      r.completedInWindow++;
+      if (c.endedBy === 'customer' && c.termCodes.length === 1 && c.termCodes[0]!.termCodeName === names.good) r.goodInWindow++;
+    }
   }
   // READY -> the same agent's next call of the step: how long the driver left a free agent idle.
   const byAgent = new Map<string, { ready: number | undefined; started: number }[]>();

@@ -266,6 +266,7 @@ export class CallManager {
       // This call included: the limit is how many may be in setup at once.
       callsInSetup: () => this.settingUp + 1,
       pendingWrapUps: () => this.contactCenters.wrapUp?.pendingTotal ?? 0,
+      wrapUpAgeMs: () => this.contactCenters.wrapUp?.oldestPendingMs() ?? 0,
       eventLoopDelayMs: () => this.opts.eventLoopDelayMs?.() ?? 0,
       mediaLatenessMs: () => this.media.lateMs?.() ?? 0,
     });

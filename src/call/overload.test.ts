@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { invite, setup } from './manager-harness.js';
 import { overloaded } from './overload.js';
 
-const limits = { eventLoopDelayMs: 100, mediaLatenessMs: 50, pendingWrapUps: 10, callsInSetup: 2 };
-const calm = { eventLoopDelayMs: () => 5, mediaLatenessMs: () => 1, pendingWrapUps: () => 0, callsInSetup: () => 0 };
+const limits = { eventLoopDelayMs: 100, mediaLatenessMs: 50, pendingWrapUps: 10, wrapUpAgeMs: 2000, callsInSetup: 2 };
+const calm = { eventLoopDelayMs: () => 5, mediaLatenessMs: () => 1, pendingWrapUps: () => 0, wrapUpAgeMs: () => 0, callsInSetup: () => 0 };
 
 describe('overloaded()', () => {
   it('names the first signal over its limit, with its value', () => {
@@ -17,6 +17,7 @@ describe('overloaded()', () => {
     expect(overloaded(limits, { ...calm, eventLoopDelayMs: () => 180 })).toEqual({ signal: 'eventLoopDelayMs', value: 180, limit: 100 });
     expect(overloaded(limits, { ...calm, mediaLatenessMs: () => 51 })).toMatchObject({ signal: 'mediaLatenessMs' });
     expect(overloaded(limits, { ...calm, pendingWrapUps: () => 11 })).toMatchObject({ signal: 'pendingWrapUps' });
+    expect(overloaded(limits, { ...calm, wrapUpAgeMs: () => 2500 })).toEqual({ signal: 'wrapUpAgeMs', value: 2500, limit: 2000 });
     expect(overloaded(limits, { ...calm, callsInSetup: () => 3, eventLoopDelayMs: () => 500 })).toMatchObject({ signal: 'callsInSetup' });
   });
 

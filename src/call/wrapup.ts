@@ -70,11 +70,18 @@ export class WrapUpRunner {
     return this.outbox.size;
   }
 
-  /** Age of the oldest step not yet confirmed (0 when none; MemoryOutbox entries have no age). */
+  /**
+   * How long the oldest step has waited for the contact center, ms (0 when none): a Ready held
+   * back on purpose counts from its `notBefore`. Outbox entries carry wall-clock times.
+   */
   oldestPendingMs(): number {
-    let oldest = Infinity;
-    for (const e of this.outbox.pending()) if (e.createdAt > 0 && e.createdAt < oldest) oldest = e.createdAt;
-    return oldest === Infinity ? 0 : Math.max(0, Date.now() - oldest);
+    const now = this.clock.wall();
+    let oldest = now;
+    for (const e of this.outbox.pending()) {
+      const since = Math.max(e.createdAt, e.step.kind === 'ready' ? (e.step.notBefore ?? 0) : 0);
+      if (since > 0 && since < oldest) oldest = since;
+    }
+    return now - oldest;
   }
 
   pendingFor(agentId: string): number {
