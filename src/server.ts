@@ -8,6 +8,7 @@ import { faults } from './util/faults.js';
 import { CallManager } from './call/manager.js';
 import { startContactCenters, type ContactCenters } from './contact-center.js';
 import { idsFromAnyInvite } from './vendors/registry.js';
+import { readdirSync } from 'node:fs';
 import { Latency } from './api/latency.js';
 import { EventLoopDelay } from './call/overload.js';
 import type { GatewayConfig } from './config/types.js';
@@ -80,6 +81,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       mediaLatenessMs: media.lateMs?.() ?? 0,
       oldestWrapUpSeconds: cc.wrapUp ? cc.wrapUp.oldestPendingMs() / 1000 : 0,
     },
+    process: processFigures(),
     sip: calls.sipStats,
     internalErrors: faults.counts,
     agents: agents.counts(),
@@ -209,4 +211,16 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       return stopping;
     },
   };
+}
+
+/** Memory and open descriptors of this process (/proc/self/fd on Linux; null elsewhere). */
+function processFigures(): { rss: number; heapUsed: number; openFds: number | null } {
+  const m = process.memoryUsage();
+  let openFds: number | null = null;
+  try {
+    openFds = readdirSync('/proc/self/fd').length;
+  } catch {
+    // not Linux
+  }
+  return { rss: m.rss, heapUsed: m.heapUsed, openFds };
 }

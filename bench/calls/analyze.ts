@@ -129,7 +129,8 @@ export function analyzeStep(snap: Snapshot, placed: PlacedRef[], w0: number, w1:
     if (c.status !== 'ended' || c.endedAt === undefined) {
       r.notEnded++;
       example(`${p.tid} (${p.agent}): status ${c.status}`);
-    } else if (c.endedBy !== 'customer' && names.shed && c.termCodes.length === 1 && c.termCodes[0]!.termCodeName === names.shed) {
+    } else if (names.shed && c.termCodes.length === 1 && c.termCodes[0]!.termCodeName === names.shed) {
+      // Refused (503) for overload: the placer's leg failed, or the customer's hang-up came first.
       r.shed++;
     } else if (c.endedBy !== 'customer') {
       r.endedByAgent++;

@@ -153,6 +153,9 @@ export class Driver {
     const loop = async (agent: string): Promise<void> => {
       let notBefore = 0;
       let lastEndDone: number | null = null;
+      // A call the gateway refused (overload: Ready comes back after Retry-After) says nothing about
+      // how soon a wrapped-up agent is READY: it must not slow the polling of every loop.
+      let lastShed = false;
       const pollInterval = (): number =>
         lastEndDone !== null && Date.now() - lastEndDone > STUCK_AFTER_MS ? STUCK_POLL_MS : Math.max(5, Math.min(50, this.ewmaMs / 4));
       while (!stopping) {
@@ -202,7 +205,7 @@ export class Driver {
           continue;
         }
         const postDoneAt = Date.now();
-        if (lastEndDone !== null) this.ewmaMs = 0.9 * this.ewmaMs + 0.1 * (postAt - lastEndDone);
+        if (lastEndDone !== null && !lastShed) this.ewmaMs = 0.9 * this.ewmaMs + 0.1 * (postAt - lastEndDone);
         const rec = JSON.parse(r.text) as { startedAt: number };
         const call: PlacedCall = { tid, agent, step, postAt, postDoneAt, startedAt: rec.startedAt };
         calls.push(call);
@@ -217,6 +220,7 @@ export class Driver {
           else {
             call.endedBy = (JSON.parse(e.text) as { endedBy?: string }).endedBy;
             if (call.endedBy !== 'customer') stats.endedByAgent++;
+            lastShed = call.endedBy !== 'customer';
           }
         } catch (e) {
           error(`POST /__sim/calls/end ${tid}: ${(e as Error).message}`);

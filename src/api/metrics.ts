@@ -33,6 +33,8 @@ export interface MetricsSource {
   wrapUp?: { confirmed: number; retries: number; failures: number; rejected: number; reconciled: number; pending: number };
   /** Overload: calls refused early by signal, and the signals now (src/call/overload.ts). */
   overload?: { shed: Map<string, number>; callsInSetup: number; eventLoopDelayMs: number; mediaLatenessMs: number; oldestWrapUpSeconds: number };
+  /** The gateway process: memory and open file descriptors (for soak runs and leaks). */
+  process?: { rss: number; heapUsed: number; openFds: number | null };
   /** Per platform: its link's counters (requests, failures, timeouts, reconnects, ignored messages). */
   contactCenters?: Record<string, Record<string, number>>;
 }
@@ -55,6 +57,11 @@ export function renderMetrics(s: MetricsSource): string {
   const o: string[] = [];
   family(o, 'vagw_calls_active', 'gauge', 'Calls in progress.', [[{}, s.activeCalls]]);
   family(o, 'vagw_calls_answered_total', 'counter', 'Calls answered with 200 OK.', [[{}, s.answered]]);
+  if (s.process) {
+    family(o, 'vagw_process_resident_memory_bytes', 'gauge', 'Resident set size of the gateway process.', [[{}, s.process.rss]]);
+    family(o, 'vagw_process_heap_used_bytes', 'gauge', "V8 heap in use in the gateway's main thread.", [[{}, s.process.heapUsed]]);
+    if (s.process.openFds !== null) family(o, 'vagw_process_open_fds', 'gauge', 'Open file descriptors of the gateway process (sockets included).', [[{}, s.process.openFds]]);
+  }
   if (s.overload) {
     const v = s.overload;
     family(o, 'vagw_overload_shed_total', 'counter', 'Calls refused early (503 + Retry-After) because a headroom signal was over its limit, by signal.', fromMap(v.shed, 'signal'));
