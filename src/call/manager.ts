@@ -24,7 +24,7 @@ import { applyPlatformAction } from './platform-actions.js';
 import type { ProfileRuntime } from './profile-runtime.js';
 import { startRegistrar, type Registrar } from './registrar.js';
 import { admit, route, type Lease, type Refusal } from './router.js';
-import { overloaded } from './overload.js';
+import { ShedController, type overloaded } from './overload.js';
 import { setUpCall } from './setup.js';
 import type { EndReason } from './state.js';
 import { WebRtcFarEnds } from './webrtc/sources.js';
@@ -74,6 +74,7 @@ export class CallManager {
   private bucket: TokenBucket;
   private seq = 0;
   private settingUp = 0;
+  private shedder?: ShedController;
   private readonly clock: Clock;
   private readonly contactCenters: { links: Map<string, ContactCenterLink>; wrapUp?: WrapUpRunner };
 
@@ -260,16 +261,22 @@ export class CallManager {
     return this.settingUp;
   }
 
-  /** The overload signal over its limit now, if any (src/call/overload.ts). */
+  /** Refuse this call for overload? (src/call/overload.ts: the shed share and its signal). */
   private overload(): ReturnType<typeof overloaded> {
-    return overloaded(this.config.gateway.overload, {
+    this.shedder ??= new ShedController(() => this.config.gateway.overload, {
       // This call included: the limit is how many may be in setup at once.
       callsInSetup: () => this.settingUp + 1,
       pendingWrapUps: () => this.contactCenters.wrapUp?.pendingTotal ?? 0,
       wrapUpAgeMs: () => this.contactCenters.wrapUp?.oldestPendingMs() ?? 0,
       eventLoopDelayMs: () => this.opts.eventLoopDelayMs?.() ?? 0,
       mediaLatenessMs: () => this.media.lateMs?.() ?? 0,
-    });
+    }, () => this.clock.now());
+    return this.shedder.decide();
+  }
+
+  /** The share of new calls refused for overload now (0..1). */
+  get shedShare(): number {
+    return this.shedder?.shedShare ?? 0;
   }
 
   private newCall(rt: ProfileRuntime, inv: IncomingInvite, routed: Lease, fromTag: string, log: Logger): Call {

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { invite, setup } from './manager-harness.js';
-import { overloaded } from './overload.js';
+import { overloaded, ShedController } from './overload.js';
 
 const limits = { eventLoopDelayMs: 100, mediaLatenessMs: 50, pendingWrapUps: 10, wrapUpAgeMs: 2000, callsInSetup: 2 };
 const calm = { eventLoopDelayMs: () => 5, mediaLatenessMs: () => 1, pendingWrapUps: () => 0, wrapUpAgeMs: () => 0, callsInSetup: () => 0 };
@@ -23,6 +23,43 @@ describe('overloaded()', () => {
 
   it('a limit of 0 turns its signal off', () => {
     expect(overloaded({ ...limits, eventLoopDelayMs: 0 }, { ...calm, eventLoopDelayMs: () => 10_000 })).toBeNull();
+  });
+});
+
+describe('ShedController: the share of calls refused', () => {
+  it('doubles every 500 ms while a soft signal is over, refuses calls evenly, and falls back by 1/16 per 500 ms once under', () => {
+    let t = 0;
+    let age = 2200;
+    const c = new ShedController(() => limits, { ...calm, wrapUpAgeMs: () => age }, () => t);
+    const refusedOf = (n: number): number => Array.from({ length: n }, () => c.decide()).filter(Boolean).length;
+    expect(refusedOf(8)).toBe(1);
+    expect(c.shedShare).toBe(0.125);
+    t += 500;
+    expect(refusedOf(8)).toBe(2);
+    t += 500;
+    expect(refusedOf(8)).toBe(4);
+    t += 500;
+    expect(refusedOf(8)).toBe(8);
+    expect(c.decide()).toEqual({ signal: 'wrapUpAgeMs', value: 2200, limit: 2000 });
+    age = 100;
+    t += 500;
+    c.decide();
+    expect(c.shedShare).toBe(0.9375);
+    t += 2000;
+    c.decide();
+    expect(c.shedShare).toBe(0.6875);
+    t += 20_000;
+    c.decide();
+    expect(c.shedShare).toBe(0);
+    expect(refusedOf(8)).toBe(0);
+  });
+
+  it('far over a limit refuses at once (twice the limit: every call); calls in setup is a hard limit', () => {
+    const c = new ShedController(() => limits, { ...calm, eventLoopDelayMs: () => 300 }, () => 0);
+    expect(c.decide()).toMatchObject({ signal: 'eventLoopDelayMs' });
+    expect(c.shedShare).toBe(1);
+    const h = new ShedController(() => limits, { ...calm, callsInSetup: () => 3 }, () => 0);
+    expect([h.decide(), h.decide()]).toEqual([{ signal: 'callsInSetup', value: 3, limit: 2 }, { signal: 'callsInSetup', value: 3, limit: 2 }]);
   });
 });
 
@@ -47,8 +84,9 @@ describe('a call refused for overload', () => {
     expect(env.adapter.calls).toEqual([`termCode va-01 T-OV1 ${env.link.cc.termCodes.failed}`, 'ready va-01']);
     expect(env.agent('va-01').state).toBe('ready');
     expect(env.manager.callStats.shed.get('eventLoopDelayMs')).toBe(1);
-    // Headroom back: the next call is taken.
+    // Headroom back: the share falls by 1/16 per 500 ms, then the next call is taken.
     delay = 5;
+    await env.clock.run(16 * 500);
     const next = invite({ platformId: 'T-OV2' });
     await env.send(next.text);
     expect(env.finalOf(next.callId)?.status).toBe(200);

@@ -84,3 +84,62 @@ export class EventLoopDelay {
     this.h.disable();
   }
 }
+
+/** How often the shed share is adjusted. */
+const ADJUST_MS = 500;
+
+/**
+ * Which share of new calls to refuse: on/off shedding refuses every call while a signal is over
+ * and none once it is back under, and the bursts it admits push the signal over again (in
+ * bench:calls goodput swung with it). Instead, while a soft signal is over its limit the share
+ * doubles every 500 ms (from 1/8, or at once to how far over it is: at twice the limit, all), and
+ * it falls back by 1/16 per 500 ms once all are under:
+ * multiplicative increase, additive decrease. Calls are refused evenly (a credit counter, no
+ * randomness). Calls in setup is a hard limit: over it, every call is refused at once.
+ */
+export class ShedController {
+  private share = 0;
+  private credit = 0;
+  private lastAdjust = -Infinity;
+  private last: ReturnType<typeof overloaded> = null;
+
+  constructor(
+    private readonly limits: () => OverloadLimits,
+    private readonly signals: OverloadSignals,
+    private readonly now: () => number,
+  ) {}
+
+  /** The share of calls refused now (0..1). */
+  get shedShare(): number {
+    return this.share;
+  }
+
+  /** Null to take this call; otherwise the signal (over its limit now or lately) it is refused for. */
+  decide(): ReturnType<typeof overloaded> {
+    const limits = this.limits();
+    const hard = overloaded({ ...limits, eventLoopDelayMs: 0, mediaLatenessMs: 0, pendingWrapUps: 0, wrapUpAgeMs: 0 }, this.signals);
+    if (hard) return hard;
+    const t = this.now();
+    if (t - this.lastAdjust >= ADJUST_MS) {
+      // Windows with no call in them count too: a quiet gateway recovers while nobody calls.
+      const windows = this.lastAdjust === -Infinity ? 1 : Math.min(16, Math.floor((t - this.lastAdjust) / ADJUST_MS));
+      this.lastAdjust = t;
+      const over = overloaded({ ...limits, callsInSetup: 0 }, this.signals);
+      if (over) {
+        this.last = over;
+        // Doubling, but at once to how far over the limit the signal is (twice the limit: all).
+        this.share = Math.min(1, Math.max(this.share === 0 ? 0.125 : this.share * 2, (over.value - over.limit) / over.limit));
+      } else {
+        this.share = Math.max(0, this.share - 0.0625 * windows);
+      }
+    }
+    if (this.share === 0) {
+      this.credit = 0;
+      return null;
+    }
+    this.credit += this.share;
+    if (this.credit < 1) return null;
+    this.credit -= 1;
+    return this.last;
+  }
+}

@@ -74,3 +74,42 @@ describe('WrapUpRunner: a refused term code is reconciled, never followed by a b
     expect(runner.stats).toMatchObject({ rejected: 1, reconciled: 0 });
   });
 });
+
+describe('WrapUpRunner: a Ready refused after an attempt that may have taken effect', () => {
+  async function readyRun(state: VendorAgentState) {
+    const sent: string[] = [];
+    let attempts = 0;
+    const adapter: VendorAdapter = {
+      ...platform(state).adapter,
+      // The first Ready timed out on our side but reached the platform; the retry is refused.
+      ready: async () => {
+        attempts++;
+        if (attempts === 1) throw new VendorError('timeout after 5000 ms', 'ready', true);
+        throw new VendorError(`agent is ${state}`, 'ready', false, 409);
+      },
+      notReady: async (a, r) => void sent.push(`notReady ${a} ${r}`),
+    };
+    const clock = new FakeClock();
+    const failed: string[] = [];
+    const runner = new WrapUpRunner(new MemoryOutbox<WrapStep>(), () => adapter, { maxAttempts: 3, retryMs: 10 }, { ready: () => undefined, failed: (a) => failed.push(a) }, log, clock);
+    await runner.add([{ kind: 'ready', agentId: 'va-1', callId: 'c1' }]);
+    await clock.run(100);
+    for (let i = 0; i < 5; i++) await flush();
+    return { runner, sent, failed };
+  }
+
+  it('the platform has the agent on its next call: the Ready took effect, confirmed, nobody set NotReady', async () => {
+    const { runner, sent, failed } = await readyRun('in-call');
+    expect(runner.pendingTotal).toBe(0);
+    expect(runner.stats).toMatchObject({ reconciled: 1, failures: 0 });
+    expect(sent).toEqual([]);
+    expect(failed).toEqual([]);
+  });
+
+  it('the platform still holds the agent in wrap-up: kept out of service and reported', async () => {
+    const { runner, failed } = await readyRun('wrap-up');
+    expect(runner.pendingTotal).toBe(1);
+    expect(failed).toEqual(['va-1']);
+    runner.stop();
+  });
+});

@@ -140,6 +140,11 @@ export class WrapUpRunner {
           else this.stats.rejected++;
           return true;
         }
+        if (!retryable && step.kind === 'ready' && (await this.readyTookEffect(step, (e as Error).message, log))) {
+          await this.outbox.done(id);
+          this.stats.reconciled++;
+          return true;
+        }
         if (!retryable && step.kind !== 'ready') {
           // Refused for good (e.g. a term code for a call the contact center never routed to
           // this agent): retrying cannot succeed and must not keep the agent out of service.
@@ -193,6 +198,22 @@ export class WrapUpRunner {
     }
     log.error({ err: refusal, platformState: st.state, platformCall: theirs?.transactionId }, 'term code refused while the contact center holds the agent on the call: agent kept out of service');
     return 'hold';
+  }
+
+  /**
+   * A Ready refused: an earlier attempt that timed out may have reached the platform, which has
+   * the agent Ready (or on its next call) already. Its status decides; an agent the platform
+   * still holds in wrap-up stays out of service.
+   */
+  private async readyTookEffect(step: WrapStep, refusal: string, log: Logger): Promise<boolean> {
+    try {
+      const st = await this.adapterFor(step.agentId)!.status(step.agentId);
+      if (st.state !== 'ready' && st.state !== 'in-call') return false;
+      log.warn({ err: refusal, platformState: st.state }, 'Ready refused, but the contact center has the agent taking calls: an earlier attempt took effect');
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private execute(adapter: VendorAdapter, s: WrapStep): Promise<void> {
