@@ -57,8 +57,8 @@ const RTP_MIN = 20000; // below Linux's ephemeral range, where the placer's RTP 
 const RTP_MAX = 29999;
 /** Goodput at 2x and 4x the peak step's load must stay at least this share of the peak. */
 const TARGETS = { overloadGoodputShare: 0.9 };
-/** The gateway's default: a shed agent comes back to the platform 5 s later. */
-const RETRY_AFTER_S = 5;
+/** A shed agent comes back to the platform 1 s later (the gateway's default is 5 s). */
+const RETRY_AFTER_S = 1;
 const GOOD_TERM_CODE = 'Caller Hung Up';
 /** The term code of a call the gateway refused (overload 503): the profile's `failed`. */
 const SHED_TERM_CODE = 'Gateway Refused';

@@ -27,7 +27,7 @@ describe('overloaded()', () => {
 });
 
 describe('ShedController: the share of calls refused', () => {
-  it('doubles every 500 ms while a soft signal is over, refuses calls evenly, and falls back by 1/16 per 500 ms once under', () => {
+  it('doubles every 500 ms while a soft signal is over, refuses calls evenly, and halves every 500 ms once under', () => {
     let t = 0;
     let age = 2200;
     const c = new ShedController(() => limits, { ...calm, wrapUpAgeMs: () => age }, () => t);
@@ -44,10 +44,10 @@ describe('ShedController: the share of calls refused', () => {
     age = 100;
     t += 500;
     c.decide();
-    expect(c.shedShare).toBe(0.9375);
-    t += 2000;
+    expect(c.shedShare).toBe(0.5);
+    t += 1000;
     c.decide();
-    expect(c.shedShare).toBe(0.6875);
+    expect(c.shedShare).toBe(0.125);
     t += 20_000;
     c.decide();
     expect(c.shedShare).toBe(0);
@@ -84,9 +84,9 @@ describe('a call refused for overload', () => {
     expect(env.adapter.calls).toEqual([`termCode va-01 T-OV1 ${env.link.cc.termCodes.failed}`, 'ready va-01']);
     expect(env.agent('va-01').state).toBe('ready');
     expect(env.manager.callStats.shed.get('eventLoopDelayMs')).toBe(1);
-    // Headroom back: the share falls by 1/16 per 500 ms, then the next call is taken.
+    // Headroom back: the share halves every 500 ms, then the next call is taken.
     delay = 5;
-    await env.clock.run(16 * 500);
+    await env.clock.run(6 * 500);
     const next = invite({ platformId: 'T-OV2' });
     await env.send(next.text);
     expect(env.finalOf(next.callId)?.status).toBe(200);

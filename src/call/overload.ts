@@ -130,7 +130,8 @@ export class ShedController {
         // Doubling, but at once to how far over the limit the signal is (twice the limit: all).
         this.share = Math.min(1, Math.max(this.share === 0 ? 0.125 : this.share * 2, (over.value - over.limit) / over.limit));
       } else {
-        this.share = Math.max(0, this.share - 0.0625 * windows);
+        this.share /= 2 ** windows;
+        if (this.share < 1 / 32) this.share = 0;
       }
     }
     if (this.share === 0) {

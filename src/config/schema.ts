@@ -87,7 +87,7 @@ const GatewaySection = obj({
     mediaLatenessMs: intIn(0, 10_000, 'an integer 0..10000 (0 = off)').default(60),
     pendingWrapUps: intIn(0, 1_000_000, 'an integer 0..1000000 (0 = off)').default(0),
     // The oldest wrap-up step the contact center has not confirmed: its API is too slow.
-    wrapUpAgeMs: intIn(0, 3_600_000, 'an integer 0..3600000 (0 = off)').default(2000),
+    wrapUpAgeMs: intIn(0, 3_600_000, 'an integer 0..3600000 (0 = off)').default(3000),
     callsInSetup: intIn(0, 1_000_000, 'an integer 0..1000000 (0 = off)').default(300),
   }).prefault({}),
   drainTimeoutSeconds: intIn(0, 3600).default(30),
