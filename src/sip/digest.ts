@@ -90,13 +90,10 @@ export interface DigestCredentials {
   opaque?: string;
 }
 
-/**
- * Parse `Digest k=v, k="v", ...` (RFC 3261 §25.1 digest-response, RFC 7616 §3.4). Throws
- * DigestError with a reason fit for a 400 reason phrase. Returns null for another scheme.
- */
-export function parseAuthorization(value: string): DigestCredentials | null {
+/** RFC 3261 §25.1 digest-response / challenge syntax (RFC 7616 §3.3, §3.4): `Digest k=v, k="v", ...` as a map of lower-case names, or null for another scheme (`what` names the header in errors). */
+function parseDigestParams(value: string, what: string): Map<string, string> | null {
   const m = /^\s*([A-Za-z0-9!#$%&'*+.^_`|~-]+)\s*/.exec(value);
-  if (!m) throw new DigestError('Authorization without a scheme');
+  if (!m) throw new DigestError(`${what} without a scheme`);
   if (m[1]!.toLowerCase() !== 'digest') return null;
   const params = new Map<string, string>();
   let i = m[0].length;
@@ -105,7 +102,7 @@ export function parseAuthorization(value: string): DigestCredentials | null {
     while (i < s.length && /[\s,]/.test(s[i]!)) i++;
     if (i >= s.length) break;
     const nm = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+)\s*=\s*/.exec(s.slice(i));
-    if (!nm) throw new DigestError(`Malformed Authorization parameter at '${s.slice(i, i + 20)}'`);
+    if (!nm) throw new DigestError(`Malformed ${what} parameter at '${s.slice(i, i + 20)}'`);
     const name = nm[1]!.toLowerCase();
     i += nm[0].length;
     let v = '';
@@ -130,9 +127,19 @@ export function parseAuthorization(value: string): DigestCredentials | null {
       v = tm[0];
       i += v.length;
     }
-    if (params.has(name)) throw new DigestError(`Repeated Authorization parameter ${name.slice(0, 20)}`);
+    if (params.has(name)) throw new DigestError(`Repeated ${what} parameter ${name.slice(0, 20)}`);
     params.set(name, v);
   }
+  return params;
+}
+
+/**
+ * Parse an Authorization value into credentials (see parseDigestParams). Throws DigestError with a
+ * reason fit for a 400 reason phrase. Returns null for another scheme.
+ */
+export function parseAuthorization(value: string): DigestCredentials | null {
+  const params = parseDigestParams(value, 'Authorization');
+  if (!params) return null;
   const need = (k: string): string => {
     const v = params.get(k);
     if (v === undefined || v === '') throw new DigestError(`Authorization without ${k}`);
@@ -220,4 +227,49 @@ export function verifyDigest(c: DigestCredentials, v: VerifyInput): Verdict {
 /** The digest uri is the Request-URI as the client wrote it; tolerate only case and whitespace. */
 function sameUri(a: string, b: string): boolean {
   return a.trim().toLowerCase() === b.trim().toLowerCase();
+}
+
+// ------------------------------------------------------------------ client side
+
+/** A challenge we can answer, from WWW-Authenticate or Proxy-Authenticate (RFC 3261 §22.2, §22.3). */
+export interface ClientChallenge {
+  realm: string;
+  nonce: string;
+  algorithm: DigestAlgorithm;
+  opaque?: string;
+  qopAuth: boolean;
+  stale: boolean;
+}
+
+/** The challenge, or why it cannot be answered (another scheme, an algorithm we lack, qop without auth). */
+export function parseChallenge(value: string): ClientChallenge | string {
+  let p: Map<string, string> | null;
+  try {
+    p = parseDigestParams(value, 'challenge');
+  } catch (e) {
+    return (e as Error).message;
+  }
+  if (!p) return `unsupported scheme in ${value.slice(0, 30)}`;
+  const realm = p.get('realm');
+  const nonce = p.get('nonce');
+  if (realm === undefined || !nonce) return 'challenge without realm or nonce';
+  const algorithm = algorithmOf(p.get('algorithm') ?? 'MD5');
+  if (!algorithm) return `unsupported digest algorithm ${p.get('algorithm')}`;
+  const qop = p.get('qop');
+  const qops = qop === undefined ? [] : qop.split(',').map((q) => q.trim().toLowerCase());
+  if (qop !== undefined && !qops.includes('auth')) return `unsupported qop ${qop}`;
+  const c: ClientChallenge = { realm, nonce, algorithm, qopAuth: qops.includes('auth'), stale: (p.get('stale') ?? '').toLowerCase() === 'true' };
+  const opaque = p.get('opaque');
+  if (opaque !== undefined) c.opaque = opaque;
+  return c;
+}
+
+/** The Authorization / Proxy-Authorization value answering `c` for one request (RFC 7616 §3.4). */
+export function authorize(c: ClientChallenge, o: { username: string; password: string; method: string; uri: string; nc: number; cnonce: string }): string {
+  const nc = o.nc.toString(16).padStart(8, '0');
+  const response = computeResponse({ algorithm: c.algorithm, username: o.username, realm: c.realm, password: o.password, method: o.method, uri: o.uri, nonce: c.nonce, ...(c.qopAuth ? { qop: 'auth' as const, nc, cnonce: o.cnonce } : {}) });
+  const parts = [`username=${quote(o.username)}`, `realm=${quote(c.realm)}`, `nonce=${quote(c.nonce)}`, `uri=${quote(o.uri)}`, `response=${quote(response)}`, `algorithm=${c.algorithm}`];
+  if (c.qopAuth) parts.push('qop=auth', `nc=${nc}`, `cnonce=${quote(o.cnonce)}`);
+  if (c.opaque !== undefined) parts.push(`opaque=${quote(c.opaque)}`);
+  return `Digest ${parts.join(', ')}`;
 }
