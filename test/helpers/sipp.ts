@@ -27,8 +27,9 @@ export type SippTransport = 'udp' | 'tcp';
 export interface SippOptions {
   /** File name in test/sipp (or a path), or 'uas' for SIPp's built-in UAS. */
   scenario: string;
-  /** host:port to call; default 127.0.0.1:5070. Not used for 'uas'. */
-  target?: string;
+  /** host:port to call; default 127.0.0.1:5070. Not used for 'uas'; null for a scenario that only
+   *  answers (SIPp would send its responses to the remote host instead of the request's source). */
+  target?: string | null;
   /** Request-URI user ([service], -s). */
   service?: string;
   transport?: SippTransport;
@@ -147,7 +148,7 @@ function scenarioArgs(scenario: string): string[] {
 
 function buildArgs(opts: SippOptions, port: number, controlPort: number, dir: string, timeoutSec: number): string[] {
   const args: string[] = [];
-  if (opts.scenario !== 'uas') args.push(opts.target ?? '127.0.0.1:5070');
+  if (opts.scenario !== 'uas' && opts.target !== null) args.push(opts.target ?? '127.0.0.1:5070');
   args.push(...scenarioArgs(opts.scenario));
   args.push('-i', '127.0.0.1', '-bind_local', '-p', String(port), '-cp', String(controlPort));
   args.push('-t', opts.transport === 'tcp' ? 't1' : 'u1');
