@@ -10,14 +10,15 @@
  */
 import { randomInt } from 'node:crypto';
 import type { RemoteInfo } from 'node:dgram';
-import { readFileSync } from 'node:fs';
 import { aLawToMuLaw, decodeMuLaw, encodeMuLaw, muLawToALaw, MULAW_SILENCE } from './codec/g711.js';
 import { Downsampler16to8, Upsampler8to16 } from './codec/resample.js';
+import { engineToMuLaw, pcm8ToEngine } from './engine/formats.js';
 import type { EngineFormat } from './engine/link.js';
 import { TelephoneEventReceiver, TelephoneEventSender } from './dtmf/rfc4733.js';
 import { dtmfToneMuLaw } from './engine/builtin.js';
 import { EngineSupervisor, type EngineOpener } from './engine/supervisor.js';
 import type { EngineControl } from './engine/types.js';
+import { readAnnouncement } from './announcement.js';
 import { JitterBuffer, type JitterOut } from './jitter.js';
 import { OutboundQueue } from './outbound.js';
 import { RealtimeTrim } from './realtime-trim.js';
@@ -171,14 +172,8 @@ export class CallMedia implements Paced {
 
   private fromEngine(payload: Buffer, format?: EngineFormat): void {
     const link = this.engine.up;
-    const f = format ?? link?.replyFormat ?? link?.format ?? 'mulaw8k';
-    let mulaw = payload;
-    if (f !== 'mulaw8k') {
-      if (payload.length % 2) return;
-      const pcm = new Int16Array(payload.length / 2);
-      for (let i = 0; i < pcm.length; i++) pcm[i] = payload.readInt16LE(2 * i);
-      mulaw = Buffer.from(encodeMuLaw(f === 'l16-16k' ? this.down.process(pcm) : pcm));
-    }
+    const mulaw = engineToMuLaw(payload, format ?? link?.replyFormat ?? link?.format ?? 'mulaw8k', this.down);
+    if (!mulaw) return;
     this.stats.engineFramesIn++;
     const dropped = this.out.pushAudio(mulaw);
     this.deps.pacer.runDue();
@@ -273,13 +268,7 @@ export class CallMedia implements Paced {
     if (!e) return;
     const tsMs = Math.round(this.now() - this.startedAt);
     if (e.format === 'mulaw8k') e.sendAudio(mulaw, tsMs);
-    else {
-      const pcm8 = this.prevPcm ?? decodeMuLaw(mulaw);
-      const pcm16 = e.format === 'l16-16k' ? this.up.process(pcm8) : pcm8;
-      const buf = Buffer.allocUnsafe(pcm16.length * 2);
-      for (let i = 0; i < pcm16.length; i++) buf.writeInt16LE(pcm16[i]!, 2 * i);
-      e.sendAudio(buf, tsMs);
-    }
+    else e.sendAudio(pcm8ToEngine(this.prevPcm ?? decodeMuLaw(mulaw), e.format, this.up), tsMs);
     this.stats.engineFramesOut++;
   }
 
@@ -420,26 +409,4 @@ const SILENCE = Buffer.alloc(FRAME, MULAW_SILENCE);
 /** Does the peer send us RTP in this negotiation (so silence from it means trouble)? */
 function expectsInbound(p: MediaParams): boolean {
   return p.direction === 'sendrecv' || p.direction === 'recvonly';
-}
-
-/** The failure announcement: a WAV (PCM16 or mu-law, 8 kHz mono) or raw mu-law file. */
-export function readAnnouncement(file: string): Buffer {
-  const data = readFileSync(file);
-  if (data.subarray(0, 4).toString('latin1') !== 'RIFF') return data;
-  let off = 12;
-  let format = 0;
-  while (off + 8 <= data.length) {
-    const id = data.subarray(off, off + 4).toString('latin1');
-    const size = data.readUInt32LE(off + 4);
-    if (id === 'fmt ') format = data.readUInt16LE(off + 8);
-    if (id === 'data') {
-      const body = data.subarray(off + 8, off + 8 + size);
-      if (format === 7) return Buffer.from(body);
-      const pcm = new Int16Array(body.length >> 1);
-      for (let i = 0; i < pcm.length; i++) pcm[i] = body.readInt16LE(2 * i);
-      return Buffer.from(encodeMuLaw(pcm));
-    }
-    off += 8 + size + (size & 1);
-  }
-  return Buffer.alloc(0);
 }
