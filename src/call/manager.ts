@@ -218,7 +218,8 @@ export class CallManager {
     const over = this.overload();
     if (over) {
       this.callStats.shed.set(over.signal, (this.callStats.shed.get(over.signal) ?? 0) + 1);
-      call.log.warn(over, 'overloaded: call refused early');
+      // Counted in vagw_overload_shed_total; a line per refused call would add load when there is too much.
+      call.log.debug(over, 'overloaded: call refused early');
       const retry = { 'Retry-After': String(limits.retryAfterSeconds) };
       return void call.end('overload', { status: 503, reason: `Gateway overloaded (${over.signal} ${Math.round(over.value)} over ${over.limit})`, headers: retry });
     }
