@@ -1,0 +1,62 @@
+/**
+ * The CC-Gateway's wire rules (Huawei Cloud CEC API reference, "Agent Integration--CC-Gateway"):
+ * every answer is `{message, retcode, result}` with retcode "0" for success; the event poll
+ * (`GET agentevent/{agentid}`, held ~10 s when there is none) answers `{message, retcode, event}`
+ * with `event: {eventType, workNo, content}`. Sign-in answers carry the session in a `Set-GUID`
+ * header that every later request sends back as `Guid`. Pure functions; the client does the I/O.
+ */
+
+/** A retcode other than "0", naming the operation and the platform's code and message. */
+export class CcGatewayError extends Error {
+  override readonly name = 'CcGatewayError';
+  constructor(
+    readonly op: string,
+    readonly retcode: string,
+    readonly platformMessage: string,
+  ) {
+    super(`huawei-aicc ${op} failed: retcode ${retcode}${platformMessage ? ` (${platformMessage})` : ''}`);
+  }
+}
+
+/** retcode of a sign-in refused because the account is signed in elsewhere (forcelogin repairs it). */
+export const RETCODE_SIGNED_IN_ELSEWHERE = '100-002';
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The `result` of a successful answer; throws CcGatewayError for a refusal, or for a body that is not the envelope. */
+export function resultOf(op: string, body: unknown): unknown {
+  if (!isObject(body) || typeof body.retcode !== 'string') throw new CcGatewayError(op, 'malformed', 'the answer is not {message, retcode, result}');
+  if (body.retcode !== '0') throw new CcGatewayError(op, body.retcode, typeof body.message === 'string' ? body.message : '');
+  return body.result;
+}
+
+/** The Guid of a sign-in answer's `Set-GUID` header (`JSESSIONID=<guid>; ...` or the bare value). */
+export function guidOf(setGuid: string | undefined): string | undefined {
+  if (!setGuid) return undefined;
+  const first = setGuid.split(';')[0]!.trim();
+  const v = first.includes('=') ? first.slice(first.indexOf('=') + 1).trim() : first;
+  return v || undefined;
+}
+
+export interface AgentEvent {
+  eventType: string;
+  workNo: string;
+  content: Record<string, unknown>;
+}
+
+export type PollAnswer = { kind: 'none' } | { kind: 'event'; event: AgentEvent } | { kind: 'invalid'; reason: string };
+
+/** One poll answer for `agentId`: no event (the 10 s passed), one event, or why it cannot be used. */
+export function parsePoll(agentId: string, body: unknown): PollAnswer {
+  if (!isObject(body) || typeof body.retcode !== 'string') return { kind: 'invalid', reason: 'the poll answer is not {message, retcode, event}' };
+  if (body.retcode !== '0') return { kind: 'invalid', reason: `poll refused: retcode ${body.retcode}${typeof body.message === 'string' && body.message ? ` (${body.message})` : ''}` };
+  const ev = body.event;
+  if (ev === undefined || ev === null || (isObject(ev) && Object.keys(ev).length === 0)) return { kind: 'none' };
+  if (!isObject(ev) || typeof ev.eventType !== 'string' || ev.eventType === '') return { kind: 'invalid', reason: 'event without a string eventType' };
+  const workNo = typeof ev.workNo === 'number' ? String(ev.workNo) : ev.workNo;
+  if (typeof workNo !== 'string' || workNo === '') return { kind: 'invalid', reason: `${ev.eventType} without workNo` };
+  if (workNo !== agentId) return { kind: 'invalid', reason: `${ev.eventType} for agent ${workNo} on agent ${agentId}'s poll` };
+  const content = ev.content === undefined || ev.content === null ? {} : ev.content;
+  if (!isObject(content)) return { kind: 'invalid', reason: `${ev.eventType}: content is not an object` };
+  return { kind: 'event', event: { eventType: ev.eventType, workNo, content } };
+}
