@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CcGatewayError, guidOf, parsePoll, resultOf, RETCODE_SIGNED_IN_ELSEWHERE } from './wire.js';
+import { CcGatewayError, guidOf, parsePoll, resultOf, RETCODE_SIGNED_IN_ELSEWHERE, signInBody, validAgentId } from './wire.js';
 
 describe('CC-Gateway wire rules', () => {
   it('retcode "0" is success; any other retcode is an error naming the operation, the code and the message', () => {
@@ -34,5 +34,14 @@ describe('CC-Gateway wire rules', () => {
     expect(parsePoll('1001', { retcode: '100-006', message: 'not signed in' })).toEqual({ kind: 'invalid', reason: 'poll refused: retcode 100-006 (not signed in)' });
     expect(parsePoll('1001', { retcode: '0', event: { workNo: '1001' } })).toEqual({ kind: 'invalid', reason: 'event without a string eventType' });
     expect(parsePoll('1001', 'oops')).toMatchObject({ kind: 'invalid' });
+  });
+
+  it('the sign-in body and its limits; agent ids 101-999999; `msg` as well as `message`', () => {
+    expect(signInBody({ password: 'pw', phonenum: '6001', autoanswer: true, status: 4 })).toEqual({ password: 'pw', phonenum: '6001', autoanswer: true, status: 4 });
+    expect(() => signInBody({ password: 'x'.repeat(33), phonenum: '6001' })).toThrow(/password must be 1-32/);
+    expect(() => signInBody({ password: 'pw', phonenum: '' })).toThrow(/phonenum must be 1-24/);
+    expect([validAgentId('101'), validAgentId('999999'), validAgentId('100'), validAgentId('1000000'), validAgentId('0101')]).toEqual([true, true, false, false, false]);
+    expect(resultOf('login', { retcode: '0', msg: '', result: { workno: '6001', mediatype: 'TTT' } })).toEqual({ workno: '6001', mediatype: 'TTT' });
+    expect(() => resultOf('login', { retcode: '100-002', msg: 'signed in elsewhere' })).toThrow('huawei-aicc login failed: retcode 100-002 (signed in elsewhere)');
   });
 });
