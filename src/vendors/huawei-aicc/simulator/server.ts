@@ -1,0 +1,154 @@
+/**
+ * The CC-Gateway simulator's HTTP side: `/agentgateway/resource/...` as the interfaces give it
+ * (JSON bodies `{message, retcode, result}`, the Guid in `Set-GUID` on sign-in and in `Guid` on
+ * every later request), the event poll held until an event or `pollHoldMs` (10 s, as the platform
+ * does), and `GET /__sim/state`. Seeded faults: a share of requests answered HTTP 503, latency.
+ * Bad input never ends it: a malformed body or an unknown path gets an answer that says why.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { guard } from '../../../util/faults.js';
+import { CcGatewayState, RET, SimRefusal } from './state.js';
+
+export interface CcSimFaults {
+  /** Share of API requests (not polls) answered HTTP 503. */
+  errorRate?: number;
+  /** Added before every API answer, ms. */
+  latencyMs?: number;
+  seed?: number;
+}
+
+export interface CcSimServer {
+  url: string;
+  port: number;
+  setFaults(f: CcSimFaults): void;
+  close(): Promise<void>;
+}
+
+const BASE = '/agentgateway/resource/';
+
+function random(seed: number): () => number {
+  let a = seed >>> 0 || 1;
+  return () => {
+    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
+    return a / 4294967296;
+  };
+}
+
+export async function startCcSimServer(state: CcGatewayState, o: { port?: number; pollHoldMs?: number; log: Logger }): Promise<CcSimServer> {
+  const holdMs = o.pollHoldMs ?? 10_000;
+  const waiting = new Map<string, Set<() => void>>();
+  state.onEvent = (id) => {
+    for (const wake of waiting.get(id) ?? []) wake();
+  };
+  let faults: CcSimFaults = {};
+  let rnd = Math.random;
+
+  const answer = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
+    if (res.writableEnded) return;
+    res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', ...headers });
+    res.end(JSON.stringify(body));
+  };
+  const refuse = (res: http.ServerResponse, e: unknown): void => {
+    if (e instanceof SimRefusal) return answer(res, 200, { message: e.message, retcode: e.retcode });
+    throw e;
+  };
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse, text: string): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://sim');
+    if (req.method === 'GET' && url.pathname === '/__sim/state') return answer(res, 200, { agents: state.snapshot() });
+    if (!url.pathname.startsWith(BASE)) return answer(res, 404, { message: `no interface at ${url.pathname}`, retcode: RET.badParameter });
+    const parts = url.pathname.slice(BASE.length).split('/');
+    const guid = req.headers['guid'] as string | undefined;
+    let body: unknown;
+    if (text !== '') {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        return answer(res, 200, { message: 'the body is not JSON', retcode: RET.badParameter });
+      }
+    }
+    const [kind, id, op] = parts as [string, string | undefined, string | undefined];
+    if (!id) return answer(res, 404, { message: 'no agent id in the path', retcode: RET.badParameter });
+    try {
+      if (kind === 'agentevent' && req.method === 'GET' && parts.length === 2) {
+        let ev = state.poll(id, guid);
+        if (!ev) {
+          // Held until an event or the hold time, as the CC-Gateway holds an empty poll.
+          await new Promise<void>((resolve) => {
+            const set = waiting.get(id) ?? new Set();
+            waiting.set(id, set);
+            const done = (): void => {
+              clearTimeout(t);
+              set.delete(done);
+              resolve();
+            };
+            const t = setTimeout(done, holdMs);
+            set.add(done);
+            // The client gave up on the poll: stop holding it (req's 'close' fires once its body is read).
+            res.once('close', done);
+          });
+          ev = state.poll(id, guid);
+        }
+        return answer(res, 200, { message: '', retcode: RET.ok, event: ev });
+      }
+      if (faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
+      if (faults.errorRate && rnd() < faults.errorRate) return answer(res, 503, { message: 'injected fault', retcode: '503' });
+      if (kind !== 'onlineagent') return answer(res, 404, { message: `no interface ${kind}`, retcode: RET.badParameter });
+      const route = `${req.method} ${op ?? ''}`;
+      switch (route) {
+        case 'PUT ':
+        case 'PUT forcelogin': {
+          const r = state.signIn(id, body, op === 'forcelogin');
+          return answer(res, 200, { message: 'success', retcode: RET.ok, result: r.result }, { 'Set-GUID': `JSESSIONID=${r.guid}; Path=/` });
+        }
+        case 'DELETE logout':
+          state.logout(id, guid);
+          return answer(res, 200, { message: 'success', retcode: RET.ok });
+        case 'POST sayfree':
+        case 'POST saybusy':
+        case 'POST cancelbusy':
+        case 'POST work':
+        case 'POST cancelwork':
+          state.setStatus(id, guid, op as 'sayfree');
+          return answer(res, 200, { message: 'success', retcode: RET.ok });
+        case 'GET agentstatus':
+          return answer(res, 200, { message: 'success', retcode: RET.ok, result: state.agentStatus(id, guid) });
+        default:
+          return answer(res, 404, { message: `no interface ${req.method} onlineagent/{agentid}/${op ?? ''}`, retcode: RET.badParameter });
+      }
+    } catch (e) {
+      refuse(res, e);
+    }
+  };
+
+  const server = http.createServer(guard('sandbox.huawei-aicc.http', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > 64 * 1024) req.destroy();
+      else chunks.push(c);
+    });
+    req.on('end', () => void handle(req, res, Buffer.concat(chunks).toString('utf8')).catch((e: Error) => {
+      o.log.error({ err: e.message }, 'huawei-aicc sim: request failed');
+      answer(res, 500, { message: 'simulator error', retcode: '500' });
+    }));
+  }, { log: o.log }));
+  await new Promise<void>((resolve) => server.listen(o.port ?? 0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    setFaults: (f) => {
+      faults = f;
+      rnd = f.seed === undefined ? Math.random : random(f.seed);
+    },
+    close: () => new Promise((resolve) => {
+      for (const set of waiting.values()) for (const wake of set) wake();
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
