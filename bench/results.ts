@@ -1,4 +1,4 @@
-/** Where every bench leaves its raw figures: bench/results/<bench>-<ISO time>.json (gitignored). */
+/** Where every bench leaves its raw figures: bench/results/<bench>-<ISO time>.json and the like (gitignored; a run worth keeping is copied to docs/benchmarks/). */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
