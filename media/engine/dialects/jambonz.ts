@@ -13,6 +13,7 @@
  *   `playDone` once played.
  * jambonz defines no error message: anything else is rejected (counted and logged), not answered.
  */
+import { wavChunks } from '../../codec/wav.js';
 import type { EngineFormat } from '../link.js';
 import type { StreamMeta } from '../types.js';
 import { customParameters } from '../wire.js';
@@ -36,22 +37,13 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 /** A WAV file's PCM16 mono samples and rate, or why it cannot be played. */
 export function parseWav(data: Buffer): { pcm: Buffer; rate: number } | string {
-  if (data.length < 12 || data.toString('latin1', 0, 4) !== 'RIFF' || data.toString('latin1', 8, 12) !== 'WAVE') return 'not a RIFF/WAVE file';
-  let off = 12;
-  let fmt: { format: number; channels: number; rate: number; bits: number } | undefined;
-  while (off + 8 <= data.length) {
-    const id = data.toString('latin1', off, off + 4);
-    const size = data.readUInt32LE(off + 4);
-    const body = data.subarray(off + 8, Math.min(data.length, off + 8 + size));
-    if (id === 'fmt ' && body.length >= 16) fmt = { format: body.readUInt16LE(0), channels: body.readUInt16LE(2), rate: body.readUInt32LE(4), bits: body.readUInt16LE(14) };
-    if (id === 'data') {
-      if (!fmt) return 'data chunk before fmt chunk';
-      if (fmt.format !== 1 || fmt.bits !== 16 || fmt.channels !== 1) return `WAV must be 16-bit PCM mono (format ${fmt.format}, ${fmt.bits} bits, ${fmt.channels} channel(s))`;
-      return { pcm: body.subarray(0, body.length & ~1), rate: fmt.rate };
-    }
-    off += 8 + size + (size & 1);
-  }
-  return 'no data chunk';
+  const wav = wavChunks(data);
+  if (!wav || data.toString('latin1', 8, 12) !== 'WAVE') return 'not a RIFF/WAVE file';
+  if (!wav.data) return 'no data chunk';
+  const fmt = wav.fmt;
+  if (!fmt || fmt.length < 16) return 'data chunk before fmt chunk';
+  if (fmt.format !== 1 || fmt.bits !== 16 || fmt.channels !== 1) return `WAV must be 16-bit PCM mono (format ${fmt.format}, ${fmt.bits} bits, ${fmt.channels} channel(s))`;
+  return { pcm: wav.data.subarray(0, wav.data.length & ~1), rate: fmt.rate };
 }
 
 export class JambonzDialect implements Dialect {
