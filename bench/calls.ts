@@ -30,12 +30,13 @@
 // stop); BENCH_CALLS_GATEWAY_ROOT=<checkout> runs that checkout's build as the gateway (an A/B of two
 // builds with the same driver, one after the other on the same machine); BENCH_CALLS_ROUTE_DELAY_MS=<ms> routes each call only that long after the agent turned READY
 // (the driver then polls the agent's line through the LiveVox API instead of asking for the call).
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { writeResults } from './results.js';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/sipp.js';
+import { writeSplitConfigs } from './calls/split-config.js';
 import { analyzeStep, settled, type Snapshot } from './calls/analyze.js';
 import { Driver } from './calls/driver.js';
 import { HttpClient, readMetrics } from './calls/http.js';
@@ -83,43 +84,6 @@ function parseDelay(text: string | undefined): number | null {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0 || n > 5000) throw new Error(`BENCH_CALLS_ROUTE_DELAY_MS must be 0..5000 ms, got ${JSON.stringify(text)}`);
   return n;
-}
-
-/**
- * The gateway's configuration, and the sandbox process's (the same agents and service, the
- * simulator on `simPort`): the gateway reaches the simulator as a remote LiveVox.
- */
-function gatewayConfig(sipPort: number, httpPort: number, simPort: number, dataDir: string, role: 'gateway' | 'sandbox'): string {
-  return `gateway:
-  name: bench-calls
-  http: { host: 127.0.0.1, port: ${role === 'gateway' ? httpPort : 0} }
-  limits: { maxCalls: 100000, maxCallsPerSecond: 100000, retryAfterSeconds: ${RETRY_AFTER_S} }
-  drainTimeoutSeconds: 2
-  logLevel: warn
-media: { host: 127.0.0.1, rtpPortMin: ${RTP_MIN}, rtpPortMax: ${RTP_MAX}, workers: 0, rtpTimeoutSeconds: 0 }
-livevox:
-  baseUrl: ${role === 'gateway' ? `http://127.0.0.1:${simPort}` : 'sandbox'}
-  accessToken: ${LV.accessToken}
-  clientName: ${LV.clientName}
-  sandboxPort: ${simPort}
-dataDir: ${JSON.stringify(dataDir)}
-profiles:
-  - name: livevox
-    listen: { host: 127.0.0.1, port: ${sipPort}, transports: [udp] }
-    trustedSources: [127.0.0.0/8]
-    # The load generator is one trusted address whose job is to find capacity: no per-source cap.
-    edge: { perSourceRequestsPerSecond: 0 }
-    engine: builtin:echo
-    contactCenter:
-      vendor: livevox
-      serviceId: "1001"
-      password: ${LV.password}
-      screenPopWaitMs: 200
-      termCodes: { completed: Bot Completed, callerHungUp: ${GOOD_TERM_CODE}, transferred: Transferred, failed: ${SHED_TERM_CODE} }
-      wrapUp: { maxAttempts: 8, retryMs: 50 }
-    agents:
-      - { range: { from: "+18990000001", count: ${AGENTS} }, idPrefix: va-, idWidth: 3 }
-`;
 }
 
 interface Ctx {
@@ -269,15 +233,20 @@ async function main(): Promise<number> {
     const sipPort = await freePort();
     const httpPort = await freePort();
     const simPort = await freePort();
-    const configPath = join(dir, 'gateway.yaml');
-    const sandboxConfig = join(dir, 'sandbox.yaml');
-    await writeFile(configPath, gatewayConfig(sipPort, httpPort, simPort, join(dir, 'data'), 'gateway'));
-    await writeFile(sandboxConfig, gatewayConfig(sipPort, httpPort, simPort, join(dir, 'sandbox-data'), 'sandbox'));
+    const files = await writeSplitConfigs({
+      dir, name: 'bench-calls', sipPort, httpPort, simPort, lv: LV, agents: { count: AGENTS, idPrefix: 'va-' },
+      rtp: { min: RTP_MIN, max: RTP_MAX, timeoutSeconds: 0 },
+      gatewayLines: [`  limits: { maxCalls: 100000, maxCallsPerSecond: 100000, retryAfterSeconds: ${RETRY_AFTER_S} }`, '  drainTimeoutSeconds: 2'],
+      contactCenterLines: [
+        `      termCodes: { completed: Bot Completed, callerHungUp: ${GOOD_TERM_CODE}, transferred: Transferred, failed: ${SHED_TERM_CODE} }`,
+        '      wrapUp: { maxAttempts: 8, retryMs: 50 }',
+      ],
+    });
     const gatewayRoot = process.env['BENCH_CALLS_GATEWAY_ROOT'] ? resolve(process.env['BENCH_CALLS_GATEWAY_ROOT']) : ROOT;
     if (gatewayRoot !== ROOT) console.log(`gateway build under test: ${gatewayRoot}`);
     // The simulator and its call placer are the load: their own process (this checkout's build).
-    sandbox = await startSandboxProcess(ROOT, sandboxConfig, simPort);
-    gateway = await startGateway(gatewayRoot, configPath, httpPort, false);
+    sandbox = await startSandboxProcess(ROOT, files.sandbox, simPort);
+    gateway = await startGateway(gatewayRoot, files.gateway, httpPort, false);
     const gw = new HttpClient('127.0.0.1', httpPort);
     const sim = new HttpClient('127.0.0.1', simPort);
     clients.push(gw, sim);

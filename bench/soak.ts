@@ -20,6 +20,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/sipp.js';
 import { analyzeStep, type Snapshot } from './calls/analyze.js';
+import { writeSplitConfigs } from './calls/split-config.js';
 import { Driver } from './calls/driver.js';
 import { HttpClient, readMetrics } from './calls/http.js';
 import { guardRun, rssKb, startGateway, startSandboxProcess, stopChild, type Gateway } from './media/procs.js';
@@ -34,34 +35,6 @@ const SEGMENT_MS = 60_000;
 const SAMPLE_MS = 10_000;
 const LV = { accessToken: 'soak-access-token', clientName: 'soak', password: 'soak' };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function config(sipPort: number, httpPort: number, simPort: number, dataDir: string, role: 'gateway' | 'sandbox'): string {
-  return `gateway:
-  name: soak
-  http: { host: 127.0.0.1, port: ${role === 'gateway' ? httpPort : 0} }
-  logLevel: warn
-media: { host: 127.0.0.1, rtpPortMin: 20000, rtpPortMax: 29999, workers: 0, rtpTimeoutSeconds: 10 }
-livevox:
-  baseUrl: ${role === 'gateway' ? `http://127.0.0.1:${simPort}` : 'sandbox'}
-  accessToken: ${LV.accessToken}
-  clientName: ${LV.clientName}
-  sandboxPort: ${simPort}
-dataDir: ${JSON.stringify(dataDir)}
-profiles:
-  - name: soak
-    listen: { host: 127.0.0.1, port: ${sipPort}, transports: [udp] }
-    trustedSources: [127.0.0.0/8]
-    edge: { perSourceRequestsPerSecond: 0 }
-    engine: builtin:echo
-    contactCenter:
-      vendor: livevox
-      serviceId: "1001"
-      password: ${LV.password}
-      screenPopWaitMs: 200
-    agents:
-      - { range: { from: "+18990000001", count: ${BUSY} }, idPrefix: sk-, idWidth: 3 }
-`;
-}
 
 interface Sample { t: number; rssMB: number; heapMB: number; fds: number; loopP99Ms: number; answeredPerS: number; active: number; failedSoFar: number }
 
@@ -82,10 +55,9 @@ async function main(): Promise<number> {
   guardRun('soak', (MINUTES + 5) * 60_000, cleanup);
   try {
     const [sipPort, httpPort, simPort] = [await freePort(), await freePort(), await freePort()];
-    await writeFile(join(dir, 'gateway.yaml'), config(sipPort, httpPort, simPort, join(dir, 'data'), 'gateway'));
-    await writeFile(join(dir, 'sandbox.yaml'), config(sipPort, httpPort, simPort, join(dir, 'sandbox-data'), 'sandbox'));
-    sandbox = await startSandboxProcess(ROOT, join(dir, 'sandbox.yaml'), simPort);
-    gateway = await startGateway(ROOT, join(dir, 'gateway.yaml'), httpPort, false);
+    const files = await writeSplitConfigs({ dir, name: 'soak', sipPort, httpPort, simPort, lv: LV, agents: { count: BUSY, idPrefix: 'sk-' }, rtp: { min: 20000, max: 29999, timeoutSeconds: 10 } });
+    sandbox = await startSandboxProcess(ROOT, files.sandbox, simPort);
+    gateway = await startGateway(ROOT, files.gateway, httpPort, false);
     const gw = new HttpClient('127.0.0.1', httpPort);
     const sim = new HttpClient('127.0.0.1', simPort);
     gwc.push(gw, sim);

@@ -54,27 +54,8 @@ export async function startGateway(root: string, configPath: string, httpPort: n
   const child = internal
     ? fork(join(root, 'dist', 'bench', 'media', 'gateway.js'), [configPath], { cwd: root, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
     : spawn(process.execPath, [join(root, 'dist', 'src', 'cli.js'), 'start', '--config', configPath], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  const out: Output = { tail: '', warnings: 0, errors: 0, lines: [] };
   const rpc = internal ? new Rpc(child, 'gateway') : null;
-  child.on('error', (e) => (out.tail += `\n[spawn error] ${e.message}`));
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  capture(child, out);
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`gateway exited (${child.exitCode}) before it started\n${out.tail.trim()}`);
-    try {
-      const r = await fetch(`http://127.0.0.1:${httpPort}/healthz`);
-      if (r.status === 200) return { child, out, rpc };
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`gateway did not answer /healthz within 20 s\n${out.tail.trim()}`);
-    }
-    await sleep(100);
-  }
+  return { child, out: await watchUntilUp(child, 'gateway', `http://127.0.0.1:${httpPort}/healthz`), rpc };
 }
 
 /**
@@ -83,6 +64,11 @@ export async function startGateway(root: string, configPath: string, httpPort: n
  */
 export async function startSandboxProcess(root: string, configPath: string, simPort: number): Promise<Gateway> {
   const child = spawn(process.execPath, [join(root, 'dist', 'src', 'cli.js'), 'sandbox', '--config', configPath], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  return { child, out: await watchUntilUp(child, 'sandbox', `http://127.0.0.1:${simPort}/__sim/state`), rpc: null };
+}
+
+/** Track a started child (its output, kill at exit) and wait, at most 20 s, until `url` answers 200. */
+async function watchUntilUp(child: ChildProcess, what: string, url: string): Promise<Output> {
   const out: Output = { tail: '', warnings: 0, errors: 0, lines: [] };
   child.on('error', (e) => (out.tail += `\n[spawn error] ${e.message}`));
   live.add(child);
@@ -90,17 +76,17 @@ export async function startSandboxProcess(root: string, configPath: string, simP
   capture(child, out);
   const deadline = Date.now() + 20_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`sandbox exited (${child.exitCode}) before it started\n${out.tail.trim()}`);
+    if (child.exitCode !== null) throw new Error(`${what} exited (${child.exitCode}) before it started\n${out.tail.trim()}`);
     try {
-      const r = await fetch(`http://127.0.0.1:${simPort}/__sim/state`);
+      const r = await fetch(url);
       await r.arrayBuffer();
-      if (r.status === 200) return { child, out, rpc: null };
+      if (r.status === 200) return out;
     } catch {
       // not listening yet
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`sandbox did not answer within 20 s\n${out.tail.trim()}`);
+      throw new Error(`${what} did not answer ${new URL(url).pathname} within 20 s\n${out.tail.trim()}`);
     }
     await sleep(100);
   }

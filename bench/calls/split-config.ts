@@ -1,0 +1,60 @@
+/**
+ * The two configurations of a bench that runs the LiveVox sandbox in a process of its own: the
+ * gateway's (`livevox.baseUrl` = the simulator's URL) and the sandbox's (`vagw sandbox`, the same
+ * agents and service, `baseUrl: sandbox`, the simulator on `simPort`). builtin:echo engine, UDP
+ * on loopback, service 1001. Written into `dir` as gateway.yaml and sandbox.yaml.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface SplitConfig {
+  dir: string;
+  name: string;
+  sipPort: number;
+  httpPort: number;
+  simPort: number;
+  lv: { accessToken: string; clientName: string; password: string };
+  agents: { count: number; idPrefix: string };
+  rtp: { min: number; max: number; timeoutSeconds: number };
+  /** Extra lines of the `gateway:` section (indented two spaces). */
+  gatewayLines?: string[];
+  /** Extra lines of the profile's `contactCenter:` section (indented six spaces). */
+  contactCenterLines?: string[];
+}
+
+function text(o: SplitConfig, role: 'gateway' | 'sandbox'): string {
+  return `gateway:
+  name: ${o.name}
+  http: { host: 127.0.0.1, port: ${role === 'gateway' ? o.httpPort : 0} }
+${(o.gatewayLines ?? []).map((l) => `${l}\n`).join('')}  logLevel: warn
+media: { host: 127.0.0.1, rtpPortMin: ${o.rtp.min}, rtpPortMax: ${o.rtp.max}, workers: 0, rtpTimeoutSeconds: ${o.rtp.timeoutSeconds} }
+livevox:
+  baseUrl: ${role === 'gateway' ? `http://127.0.0.1:${o.simPort}` : 'sandbox'}
+  accessToken: ${o.lv.accessToken}
+  clientName: ${o.lv.clientName}
+  sandboxPort: ${o.simPort}
+dataDir: ${JSON.stringify(join(o.dir, role === 'gateway' ? 'data' : 'sandbox-data'))}
+profiles:
+  - name: ${o.name}
+    listen: { host: 127.0.0.1, port: ${o.sipPort}, transports: [udp] }
+    trustedSources: [127.0.0.0/8]
+    # The load generator is one trusted address whose job is to find capacity: no per-source cap.
+    edge: { perSourceRequestsPerSecond: 0 }
+    engine: builtin:echo
+    contactCenter:
+      vendor: livevox
+      serviceId: "1001"
+      password: ${o.lv.password}
+      screenPopWaitMs: 200
+${(o.contactCenterLines ?? []).map((l) => `${l}\n`).join('')}    agents:
+      - { range: { from: "+18990000001", count: ${o.agents.count} }, idPrefix: ${o.agents.idPrefix}, idWidth: 3 }
+`;
+}
+
+/** Writes both files; returns their paths. */
+export async function writeSplitConfigs(o: SplitConfig): Promise<{ gateway: string; sandbox: string }> {
+  const files = { gateway: join(o.dir, 'gateway.yaml'), sandbox: join(o.dir, 'sandbox.yaml') };
+  await writeFile(files.gateway, text(o, 'gateway'));
+  await writeFile(files.sandbox, text(o, 'sandbox'));
+  return files;
+}
