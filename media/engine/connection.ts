@@ -4,7 +4,7 @@
  * everything the engine sends and answers malformed messages with an `error` event.
  */
 import { WebSocket } from 'ws';
-import { closeReason, openEngineSocket, protocolErrorClose, toBuffer } from './socket.js';
+import { EngineSocketEnd, openEngineSocket, toBuffer } from './socket.js';
 import { signEngineToken } from './token.js';
 import type { EngineCloseInfo, EngineControl, EngineErrorCode, EngineOptions, EngineStats } from './types.js';
 import { MediaFrameWriter, parseEngineMessage, startBody, type EngineInbound, type JsonObject } from './wire.js';
@@ -13,8 +13,6 @@ import { guard } from '../../src/util/faults.js';
 const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
 const DEFAULT_MAX_FRAME_BYTES = 65536;
 const DEFAULT_MAX_BUFFERED_BYTES = 1 << 20;
-/** Audio dropped for this long without relief closes the socket (1008). */
-const STALL_MS = 10_000;
 /** Messages the gateway itself defines; sendEvent may not use these names. */
 const RESERVED = new Set(['connected', 'start', 'media', 'dtmf', 'mark', 'stop', 'error', 'clear']);
 
@@ -32,12 +30,7 @@ export class EngineConnection {
 
   private seq = 0;
   private chunk = 0;
-  private stopped = false;
-  private closingByUs = false;
-  /** Why we closed, when the close event will not say it (ws stops reading after its own close). */
-  private override: { code: number; reason: string } | null = null;
-  private info: EngineCloseInfo | null = null;
-  private stalledSince = 0;
+  private readonly end: EngineSocketEnd;
   private resolveClosed!: (info: EngineCloseInfo) => void;
   private readonly maxBuffered: number;
   private readonly media: MediaFrameWriter;
@@ -47,11 +40,7 @@ export class EngineConnection {
     this.media = new MediaFrameWriter(opts.meta.streamSid);
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     ws.on('message', guard('media.engine.message', (data: WebSocket.RawData, isBinary: boolean) => this.receive(toBuffer(data), isBinary), { context: () => ({ callId: opts.meta.callSid }) }));
-    ws.on('error', (err: Error & { code?: string }) => {
-      // ws closes the socket itself after a protocol error; remember why.
-      this.override ??= protocolErrorClose(err, opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
-    });
-    ws.on('close', (code, reason) => this.closedWith(code, reason.toString('utf8')));
+    this.end = new EngineSocketEnd(ws, opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, (info) => this.closedWith(info));
   }
 
   /** Connects, then sends the opening messages. Rejects with an Error naming the URL and the cause. */
@@ -72,22 +61,18 @@ export class EngineConnection {
 
   get protocol(): EngineOptions['protocol'] { return this.opts.protocol; }
   get streamSid(): string { return this.opts.meta.streamSid; }
-  get isOpen(): boolean { return this.ws.readyState === WebSocket.OPEN && !this.stopped; }
+  get isOpen(): boolean { return this.end.isOpen; }
   /** Bytes queued in the socket, not yet written. */
   get bufferedAmount(): number { return this.ws.bufferedAmount; }
-  get closeInfo(): EngineCloseInfo | null { return this.info; }
+  get closeInfo(): EngineCloseInfo | null { return this.end.closeInfo; }
 
   /** twilio: one mu-law frame (8 kHz); l16: 16-bit LE PCM at 16 kHz. False when dropped. */
   sendAudio(frame: Uint8Array, timestampMs: number): boolean {
     if (!this.isOpen) return false;
-    if (this.ws.bufferedAmount > this.maxBuffered) {
+    if (!this.end.audioRoom(this.maxBuffered)) {
       this.stats.backpressure++;
-      const now = Date.now();
-      if (this.stalledSince === 0) this.stalledSince = now;
-      else if (now - this.stalledSince >= STALL_MS) this.abort(1008, `engine too slow: not reading for ${STALL_MS} ms`);
       return false;
     }
-    this.stalledSince = 0;
     if (this.opts.protocol === 'l16') return this.write(frame, true);
     // Same JSON as sendJson('media', {media: {track, chunk, timestamp, payload}}), built without it.
     return this.write(this.media.write(++this.seq, ++this.chunk, Math.max(0, Math.round(timestampMs)), frame), false);
@@ -110,13 +95,7 @@ export class EngineConnection {
 
   /** Sends `stop` and closes with 1000. Idempotent. */
   stop(reason = 'call ended'): void {
-    if (this.stopped) return;
-    const wasOpen = this.ws.readyState === WebSocket.OPEN;
-    if (wasOpen) this.sendJson('stop', { stop: { accountSid: this.opts.meta.accountSid, callSid: this.opts.meta.callSid, reason } });
-    this.stopped = true;
-    this.closingByUs = true;
-    if (wasOpen) this.ws.close(1000, closeReason(reason));
-    else if (this.ws.readyState !== WebSocket.CLOSED) this.ws.terminate();
+    this.end.stop(reason, () => void this.sendJson('stop', { stop: { accountSid: this.opts.meta.accountSid, callSid: this.opts.meta.callSid, reason } }));
   }
 
   private sendOpening(): void {
@@ -127,7 +106,7 @@ export class EngineConnection {
   private sendJson(event: string, body: JsonObject): boolean {
     if (!this.isOpen) return false;
     if (this.ws.bufferedAmount > 4 * this.maxBuffered) {
-      this.abort(1008, `engine too slow: ${this.ws.bufferedAmount} bytes unsent`);
+      this.end.abort(1008, `engine too slow: ${this.ws.bufferedAmount} bytes unsent`);
       return false;
     }
     const msg = { event, sequenceNumber: String(++this.seq), streamSid: this.opts.meta.streamSid, ...body };
@@ -145,7 +124,7 @@ export class EngineConnection {
   private receive(data: Buffer, isBinary: boolean): void {
     this.stats.framesIn++;
     this.stats.bytesIn += data.length;
-    if (this.stopped) return;
+    if (this.end.ended) return;
     let msg: EngineInbound;
     try {
       msg = parseEngineMessage(data, isBinary, this.opts.protocol, this.opts.meta.streamSid);
@@ -173,19 +152,8 @@ export class EngineConnection {
     }
   }
 
-  /** Drops the socket at once (it cannot drain); onClose reports `code` and `reason`. */
-  private abort(code: number, reason: string): void {
-    this.override ??= { code, reason };
-    this.stopped = true;
-    this.ws.terminate();
-  }
-
-  private closedWith(code: number, reason: string): void {
-    if (this.info) return;
-    this.stopped = true;
-    const o = this.override;
-    this.info = o ? { code: o.code, reason: o.reason, byUs: true } : { code, reason, byUs: this.closingByUs };
-    this.resolveClosed(this.info);
-    try { this.onClose?.(this.info); } catch (err) { this.handlerError(err); }
+  private closedWith(info: EngineCloseInfo): void {
+    this.resolveClosed(info);
+    try { this.onClose?.(info); } catch (err) { this.handlerError(err); }
   }
 }

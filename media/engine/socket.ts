@@ -3,6 +3,7 @@
  * URL and the cause), and the helpers every engine link needs around ws's close and error events.
  */
 import { WebSocket, type RawData } from 'ws';
+import type { EngineCloseInfo } from './types.js';
 
 export interface EngineSocketOptions {
   url: string;
@@ -92,4 +93,85 @@ export function openEngineSocket(o: EngineSocketOptions): Promise<WebSocket> {
       resolve(ws);
     });
   });
+}
+
+/** Audio dropped for this long without relief closes the socket (1008). */
+const STALL_MS = 10_000;
+
+/**
+ * The end of an engine's socket, the same for every protocol: stopped by us (a last message, then
+ * 1000), dropped by us (a limit broken: terminate, the close reports our code and reason), or
+ * closed by the engine; and audio backpressure, which closes a socket the engine stopped reading.
+ */
+export class EngineSocketEnd {
+  private stopped = false;
+  private closingByUs = false;
+  /** Why we closed, when the close event will not say it (ws stops reading after its own close). */
+  private override: { code: number; reason: string } | null = null;
+  private info: EngineCloseInfo | null = null;
+  private stalledSince = 0;
+
+  constructor(
+    private readonly ws: WebSocket,
+    maxPayload: number,
+    onClose: (info: EngineCloseInfo) => void,
+  ) {
+    ws.on('error', (err: Error & { code?: string }) => {
+      // ws closes the socket itself after a protocol error; remember why.
+      this.override ??= protocolErrorClose(err, maxPayload);
+    });
+    ws.on('close', (code, reason) => {
+      if (this.info) return;
+      this.stopped = true;
+      const o = this.override;
+      this.info = o ? { code: o.code, reason: o.reason, byUs: true } : { code, reason: reason.toString('utf8'), byUs: this.closingByUs };
+      onClose(this.info);
+    });
+  }
+
+  /** Stopped or dropped by us, or closed: nothing is received or sent any more. */
+  get ended(): boolean {
+    return this.stopped;
+  }
+
+  get isOpen(): boolean {
+    return !this.stopped && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  get closeInfo(): EngineCloseInfo | null {
+    return this.info;
+  }
+
+  /**
+   * May a frame of audio be written now? Not while more than `maxBuffered` bytes are unsent (the
+   * frame is dropped); after STALL_MS of that the socket is dropped (1008).
+   */
+  audioRoom(maxBuffered: number): boolean {
+    if (this.ws.bufferedAmount <= maxBuffered) {
+      this.stalledSince = 0;
+      return true;
+    }
+    const now = Date.now();
+    if (this.stalledSince === 0) this.stalledSince = now;
+    else if (now - this.stalledSince >= STALL_MS) this.abort(1008, `engine too slow: not reading for ${STALL_MS} ms`);
+    return false;
+  }
+
+  /** Idempotent: `last` (the protocol's goodbye) while the socket is open, then close with 1000. */
+  stop(reason: string, last: () => void): void {
+    if (this.stopped) return;
+    const wasOpen = this.ws.readyState === WebSocket.OPEN;
+    if (wasOpen) last();
+    this.stopped = true;
+    this.closingByUs = true;
+    if (wasOpen) this.ws.close(1000, closeReason(reason));
+    else if (this.ws.readyState !== WebSocket.CLOSED) this.ws.terminate();
+  }
+
+  /** Drops the socket at once (it cannot drain); the close reports `code` and `reason`. */
+  abort(code: number, reason: string): void {
+    this.override ??= { code, reason };
+    this.stopped = true;
+    this.ws.terminate();
+  }
 }

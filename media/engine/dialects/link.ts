@@ -6,9 +6,9 @@
 import { WebSocket } from 'ws';
 import { guard } from '../../../src/util/faults.js';
 import type { EngineHandlers, EngineLink } from '../link.js';
-import { closeReason, openEngineSocket, protocolErrorClose, toBuffer } from '../socket.js';
+import { EngineSocketEnd, openEngineSocket, toBuffer } from '../socket.js';
 import { signEngineToken } from '../token.js';
-import type { EngineCloseInfo, StreamMeta } from '../types.js';
+import type { StreamMeta } from '../types.js';
 import { AsteriskDialect, type AsteriskOptions } from './asterisk.js';
 import { JambonzDialect, type JambonzOptions } from './jambonz.js';
 import type { Dialect, DialectAction, WireOut } from './types.js';
@@ -32,18 +32,12 @@ export interface DialectLinkOptions {
 
 /** Rejections are logged once per reason per call; all of them are counted. */
 const MAX_REASONS_LOGGED = 10;
-/** Audio dropped for this long without relief closes the socket (1008). */
-const STALL_MS = 10_000;
 
 export class DialectLink implements EngineLink {
   readonly format;
   readonly replyFormat;
   rejected = 0;
-  private stopped = false;
-  private closingByUs = false;
-  private override: { code: number; reason: string } | null = null;
-  private closedInfo: EngineCloseInfo | null = null;
-  private stalledSince = 0;
+  private readonly end: EngineSocketEnd;
   private readonly logged = new Set<string>();
 
   private constructor(
@@ -55,10 +49,7 @@ export class DialectLink implements EngineLink {
     this.format = dialect.format;
     this.replyFormat = dialect.replyFormat;
     ws.on('message', guard('media.engine.message', (data: WebSocket.RawData, isBinary: boolean) => this.receive(toBuffer(data), isBinary), { context: () => ({ callId: o.meta.callSid }) }));
-    ws.on('error', (err: Error & { code?: string }) => {
-      this.override ??= protocolErrorClose(err, dialect.maxFrameBytes);
-    });
-    ws.on('close', (code, reason) => this.closed(code, reason.toString('utf8')));
+    this.end = new EngineSocketEnd(ws, dialect.maxFrameBytes, (info) => h.closed(info));
   }
 
   static async open(spec: DialectSpec, o: DialectLinkOptions, h: EngineHandlers): Promise<DialectLink> {
@@ -77,7 +68,7 @@ export class DialectLink implements EngineLink {
   }
 
   private get open(): boolean {
-    return !this.stopped && this.ws.readyState === WebSocket.OPEN;
+    return this.end.isOpen;
   }
 
   private write(m: WireOut | null): void {
@@ -85,14 +76,7 @@ export class DialectLink implements EngineLink {
   }
 
   sendAudio(frame: Uint8Array): void {
-    if (!this.open) return;
-    if (this.ws.bufferedAmount > (this.o.maxBufferedBytes ?? 1 << 20)) {
-      const now = Date.now();
-      if (this.stalledSince === 0) this.stalledSince = now;
-      else if (now - this.stalledSince >= STALL_MS) this.abort(1008, `engine too slow: not reading for ${STALL_MS} ms`);
-      return;
-    }
-    this.stalledSince = 0;
+    if (!this.open || !this.end.audioRoom(this.o.maxBufferedBytes ?? 1 << 20)) return;
     this.write(this.dialect.audio(frame));
   }
 
@@ -113,17 +97,11 @@ export class DialectLink implements EngineLink {
   sendError(): void {}
 
   stop(reason = 'call ended'): void {
-    if (this.stopped) return;
-    const wasOpen = this.ws.readyState === WebSocket.OPEN;
-    if (wasOpen) this.write(this.dialect.closing(reason));
-    this.stopped = true;
-    this.closingByUs = true;
-    if (wasOpen) this.ws.close(1000, closeReason(reason));
-    else if (this.ws.readyState !== WebSocket.CLOSED) this.ws.terminate();
+    this.end.stop(reason, () => this.write(this.dialect.closing(reason)));
   }
 
   private receive(data: Buffer, isBinary: boolean): void {
-    if (this.stopped) return;
+    if (this.end.ended) return;
     for (const a of this.dialect.receive(data, isBinary)) this.act(a);
   }
 
@@ -141,19 +119,5 @@ export class DialectLink implements EngineLink {
         this.logged.add(a.reason);
         return;
     }
-  }
-
-  private abort(code: number, reason: string): void {
-    this.override ??= { code, reason };
-    this.stopped = true;
-    this.ws.terminate();
-  }
-
-  private closed(code: number, reason: string): void {
-    if (this.closedInfo) return;
-    this.stopped = true;
-    const o = this.override;
-    this.closedInfo = o ? { code: o.code, reason: o.reason, byUs: true } : { code, reason, byUs: this.closingByUs };
-    this.h.closed(this.closedInfo);
   }
 }
