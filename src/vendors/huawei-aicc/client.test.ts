@@ -93,4 +93,17 @@ describe('CcGatewayClient against the strict simulator', () => {
     sim.setFaults({});
     expect(client.stats.retries).toBeGreaterThan(0);
   });
+
+  it('the simulator itself refuses what the interfaces refuse, and keeps serving', async () => {
+    const { sim } = await setup();
+    const put = async (body: string) => {
+      const r = await fetch(`${sim.url}/agentgateway/resource/onlineagent/1001`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body });
+      return { status: r.status, body: (await r.json()) as { retcode: string; message: string } };
+    };
+    expect(await put(JSON.stringify({ password: 'x'.repeat(33), phonenum: '70001' }))).toMatchObject({ status: 200, body: { retcode: '000-002' } });
+    expect(await put(JSON.stringify({ password: 'pw-1001', phonenum: '7'.repeat(25) }))).toMatchObject({ status: 200, body: { retcode: '000-002' } });
+    expect(await put('{not json')).toMatchObject({ status: 200, body: { retcode: '000-002', message: 'the body is not JSON' } });
+    expect(await put('x'.repeat(70_000))).toMatchObject({ status: 413 });
+    expect(await put(JSON.stringify({ password: 'pw-1001', phonenum: '70001' }))).toMatchObject({ status: 200, body: { retcode: '0' } });
+  });
 });

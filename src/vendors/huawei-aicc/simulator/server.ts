@@ -128,10 +128,11 @@ export async function startCcSimServer(state: CcGatewayState, o: { port?: number
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > 64 * 1024) req.destroy();
+      // Over 64 KiB: answered 413 at once, the rest is read and dropped.
+      if (size > 64 * 1024) answer(res, 413, { message: 'the body is over 64 KiB', retcode: RET.badParameter }, { connection: 'close' });
       else chunks.push(c);
     });
-    req.on('end', () => void handle(req, res, Buffer.concat(chunks).toString('utf8')).catch((e: Error) => {
+    req.on('end', () => void (size > 64 * 1024 ? Promise.resolve() : handle(req, res, Buffer.concat(chunks).toString('utf8'))).catch((e: Error) => {
       o.log.error({ err: e.message }, 'huawei-aicc sim: request failed');
       answer(res, 500, { message: 'simulator error', retcode: '500' });
     }));

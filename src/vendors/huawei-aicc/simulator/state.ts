@@ -92,8 +92,8 @@ export class CcGatewayState {
     const a = this.agent(id);
     this.expire(a);
     const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-    if (typeof b.password !== 'string' || typeof b.phonenum !== 'string' || b.phonenum === '' || b.phonenum.length > 24) {
-      throw new SimRefusal(RET.badParameter, 'password and phonenum (1-24 characters) are required');
+    if (typeof b.password !== 'string' || b.password === '' || b.password.length > 32 || typeof b.phonenum !== 'string' || b.phonenum === '' || b.phonenum.length > 24) {
+      throw new SimRefusal(RET.badParameter, 'password (1-32 characters) and phonenum (1-24 characters) are required');
     }
     if (b.password !== a.cfg.password) throw new SimRefusal(RET.badParameter, 'wrong password');
     if (a.session && !force) throw new SimRefusal(RET.signedInElsewhere, `agent ${id} has signed in`);
