@@ -69,6 +69,8 @@ export class CallMedia implements Paced {
   private readonly engine: EngineSupervisor;
   private draining = false;
   private engineHold = false;
+  /** The platform muted its agent: the engine's audio is consumed but the caller hears silence. */
+  private engineMuted = false;
   /** The engine paused its audio (silence, queue kept: chan_websocket PAUSE_MEDIA). */
   private enginePaused = false;
   private lastRtpAt = 0;
@@ -200,9 +202,10 @@ export class CallMedia implements Paced {
     for (const d of digits) this.dtmfOut.digits.push(d);
   }
 
-  hold(on: boolean): void {
-    this.engineHold = on;
-    this.engine.up?.sendEvent(on ? 'hold' : 'unhold', { by: 'gateway' });
+  hold(on: boolean, kind: 'hold' | 'mute' = 'hold'): void {
+    if (kind === 'mute') this.engineMuted = on;
+    else this.engineHold = on;
+    this.engine.up?.sendEvent(kind === 'mute' ? (on ? 'mute' : 'unmute') : on ? 'hold' : 'unhold', { by: 'gateway' });
   }
 
   engineError(code: string, message: string): void {
@@ -295,7 +298,7 @@ export class CallMedia implements Paced {
     if (!this.sendDtmfPacket(maySend)) {
       const frame = this.enginePaused ? undefined : this.out.takeFrame();
       // Silence keeps carriers' media timers happy while the engine has nothing to say.
-      const payload = frame && !this.engineHold ? frame : SILENCE;
+      const payload = frame && !this.engineHold && !this.engineMuted ? frame : SILENCE;
       if (maySend) this.sendRtp(p.codec.payloadType, p.codec.name === 'PCMA' ? Buffer.from(muLawToALaw(payload)) : payload, false, this.ts);
       if (this.engine.up?.realtime) {
         const drop = this.trim.observe(this.out.queuedFrames);

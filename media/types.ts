@@ -152,8 +152,12 @@ export interface MediaSession extends MediaEvents {
   engineEvent(name: string, data: Record<string, unknown>): void;
   /** Play digits to the caller (what an engine's `dtmf` control does). */
   dtmfToCaller(digits: string): void;
-  /** Hold from our side: the caller hears silence instead of the engine; the engine is told. */
-  hold(on: boolean): void;
+  /**
+   * Hold from our side: the caller hears silence instead of the engine; the engine is told
+   * (`hold`/`unhold`). `mute` (a platform muting its agent) silences the engine toward the caller
+   * the same way while the engine keeps hearing the caller, and is told `mute`/`unmute`.
+   */
+  hold(on: boolean, kind?: 'hold' | 'mute'): void;
   /** Tell the engine an action it asked for was refused (`error` event with code and reason). */
   engineError(code: string, message: string): void;
   /**

@@ -74,8 +74,8 @@ class SessionProxy implements MediaSession {
   dtmfToCaller(digits: string): void {
     this.w.post({ op: 'dtmf-out', callId: this.callId, digits });
   }
-  hold(on: boolean): void {
-    this.w.post({ op: 'hold', callId: this.callId, on });
+  hold(on: boolean, kind: 'hold' | 'mute' = 'hold'): void {
+    this.w.post({ op: 'hold', callId: this.callId, on, kind });
   }
   engineError(code: string, message: string): void {
     this.w.post({ op: 'engine-error', callId: this.callId, code, message });

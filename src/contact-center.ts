@@ -13,7 +13,7 @@ import type { ContactCenterLink } from './call/lockstep.js';
 import { WrapUpRunner, type WrapStep } from './call/wrapup.js';
 import type { GatewayConfig, SipProfile } from './config/types.js';
 import { Outbox } from './store/outbox.js';
-import type { ContactCenterRuntime, SandboxHandle } from './vendors/plugin.js';
+import type { ContactCenterRuntime, ProfileSip, SandboxHandle } from './vendors/plugin.js';
 import { pluginFor, pluginNames } from './vendors/registry.js';
 import type { InboundEvent } from './vendors/types.js';
 
@@ -26,8 +26,8 @@ export interface ContactCenters {
   lifecycles: AgentLifecycle[];
   /** Platforms run as their sandbox (strict simulator + call placer), by platform name. */
   sandboxes: Map<string, SandboxHandle>;
-  /** Called by the call layer once the SIP side is listening (the placers need its port). */
-  attachSip(sipPorts: Record<string, number>): Promise<void>;
+  /** Called by the call layer once the SIP side is listening (the placers need its port; phones register from it). */
+  attachSip(sipPorts: Record<string, number>, sip?: Record<string, ProfileSip>): Promise<void>;
   /**
    * Log agents in, replay the outbox (its steps need sessions), keep agents in step, and deliver
    * the platforms' call events to `inbound` (agent-state events go to the lifecycles).
@@ -88,12 +88,13 @@ export async function startContactCenters(config: GatewayConfig, pool: AgentPool
     cc.lifecycles.push(new AgentLifecycle(p, link.adapter, link.policy, pool, log.child({ component: 'agents', profile: p.name }), { pendingWrapUp: (id) => cc.wrapUp!.pendingFor(id), resumeWrapUp: (id) => cc.wrapUp!.retryNow(id) }));
   }
 
-  cc.attachSip = async (sipPorts) => {
+  cc.attachSip = async (sipPorts, sip) => {
     for (const [vendor, sandbox] of cc.sandboxes) {
       // The sandbox calls the first profile that names its platform.
       const target = byVendor.get(vendor)![0]!;
       await sandbox.attachSip({ host: target.listen.advertisedHost, port: sipPorts[target.name]! });
     }
+    if (sip) for (const rt of runtimes.values()) await rt.sipReady?.(sip);
   };
 
   const unsubscribe: (() => void)[] = [];

@@ -187,7 +187,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     throw e;
   }
   const sipPorts = Object.fromEntries(calls.profiles.map((p) => [p.profile.name, p.endpoint.port]));
-  await cc.attachSip(sipPorts);
+  await cc.attachSip(sipPorts, Object.fromEntries(calls.profiles.map((p) => [p.profile.name, { endpoint: p.endpoint, host: p.profile.listen.advertisedHost, port: p.endpoint.port }])));
   await cc.start({
     agentReady: (id) => calls.agentReady(id),
     inbound: (ev, link) => calls.platformEvent(ev, link),

@@ -45,7 +45,11 @@ export class FakeSession implements MediaSession {
     this.events.push({ name, data });
   }
   dtmfToCaller(): void {}
-  hold(): void {}
+  /** Each hold/mute the call layer asked for, in order. */
+  readonly holds: string[] = [];
+  hold(on: boolean, kind: 'hold' | 'mute' = 'hold'): void {
+    this.holds.push(`${kind} ${on}`);
+  }
   engineError(code: string, message: string): void {
     this.errors.push({ code, message });
   }

@@ -46,7 +46,7 @@ port.on('message', guard('media.worker.control', (m: ToWorker) => {
       sessions.get(m.callId)?.dtmfToCaller(m.digits);
       return;
     case 'hold':
-      sessions.get(m.callId)?.hold(m.on);
+      sessions.get(m.callId)?.hold(m.on, m.kind);
       return;
     case 'engine-error':
       sessions.get(m.callId)?.engineError(m.code, m.message);

@@ -19,7 +19,7 @@ export type ToWorker =
   | { op: 'dtmf'; callId: string; digit: string }
   | { op: 'event'; callId: string; name: string; data: Record<string, unknown> }
   | { op: 'engine-error'; callId: string; code: string; message: string }
-  | { op: 'hold'; callId: string; on: boolean }
+  | { op: 'hold'; callId: string; on: boolean; kind?: 'hold' | 'mute' }
   | { op: 'dtmf-out'; callId: string; digits: string }
   | { op: 'close'; callId: string; reason: string }
   /** WebRTC engines: the far end's answer, candidates or failure. */

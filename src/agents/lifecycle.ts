@@ -110,8 +110,11 @@ export class AgentLifecycle {
     const agent = this.pool.list().find((a) => a.id === id);
     const idle = agent?.state !== 'busy' && (this.opts.pendingWrapUp?.(id) ?? 0) === 0;
     if (state === 'logged-out' && st.phase !== 'logging-in') {
+      const wasIn = st.phase === 'ready';
       st.phase = 'logged-out';
       this.pool.setIdleState(id, 'not-ready');
+      // Signed out by the platform while in service: repaired now, not at the next periodic check.
+      if (wasIn && this.timer) this.clock.set(0, guard('agents.lifecycle', () => this.checkAgent(id, isOpen(this.cc.openHours, new Date(this.now())))));
     } else if (idle && st.phase === 'ready' && !this.policy.mayTakeCall(state) && state !== 'in-call' && state !== 'wrap-up') {
       st.phase = 'failed';
       st.lastError = `the contact center set the agent ${state}${reason ? ` (${reason})` : ''}`;

@@ -96,6 +96,15 @@ export class Call {
     this.log.info({ on }, 'hold from the gateway side');
   }
 
+  /** The platform muted its agent: the caller stops hearing the engine, which still hears the caller. */
+  muted = false;
+
+  setMute(on: boolean): void {
+    this.muted = on;
+    this.media.hold(on, 'mute');
+    this.log.info({ on }, 'agent audio muted by the contact center');
+  }
+
   /** Play DTMF digits to the caller (RFC 4733, or in band without telephone-event). */
   sendDigits(digits: string): void {
     this.media.dtmfToCaller(digits);

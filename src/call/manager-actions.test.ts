@@ -126,6 +126,45 @@ describe('CallManager: actions a contact center asks for', () => {
     expect(env.adapter.calls).toEqual(['termCode va-01 TC Sale', 'ready va-01']);
   });
 
+  it('mute and unmute from the platform reach the media (engine silenced toward the caller); refused once the call ended', async () => {
+    const env = await setup();
+    const inv = invite({ platformId: 'TM' });
+    await env.send(inv.text);
+    await env.settle();
+    const ok = env.finalOf(inv.callId)!;
+    await env.send(inDialog('ACK', inv, ok, 1));
+    const session = env.media.sessions.find((s) => s.request.meta.sipCallId === inv.callId)!;
+    const outcomes: unknown[] = [];
+    const ask = (kind: 'mute' | 'unmute' | 'hold' | 'resume'): void => env.manager.platformEvent({ type: 'call-action', agentId: 'va-01', action: { kind }, respond: (o) => outcomes.push(o) }, env.link);
+    ask('mute');
+    ask('hold');
+    ask('resume');
+    ask('unmute');
+    expect(session.holds).toEqual(['mute true', 'hold true', 'hold false', 'mute false']);
+    expect(outcomes).toEqual([{ ok: true }, { ok: true }, { ok: true }, { ok: true }]);
+    env.manager.platformEvent({ type: 'call-action', agentId: 'va-01', action: { kind: 'end' } }, env.link);
+    await env.settle();
+    ask('mute');
+    expect(outcomes[4]).toEqual({ ok: false, status: 404, reason: expect.stringContaining('va-01') });
+  });
+
+  it("a release naming another of the platform's calls (the agent's previous one, delivered late) leaves the call alone", async () => {
+    const env = await setup();
+    const inv = invite({ platformId: 'TN' });
+    await env.send(inv.text);
+    await env.settle();
+    await env.send(inDialog('ACK', inv, env.finalOf(inv.callId)!, 1));
+    const outcomes: unknown[] = [];
+    env.manager.platformEvent({ type: 'call-released', agentId: 'va-01', ids: { transactionId: 'OLD' } }, env.link);
+    env.manager.platformEvent({ type: 'call-action', agentId: 'va-01', ids: { transactionId: 'OLD' }, action: { kind: 'mute' }, respond: (o) => outcomes.push(o) }, env.link);
+    await env.settle();
+    expect(env.manager.calls.size).toBe(1);
+    expect(outcomes).toEqual([{ ok: false, status: 409, reason: "transactionId OLD is not the agent's current call" }]);
+    env.manager.platformEvent({ type: 'call-released', agentId: 'va-01', ids: { transactionId: 'TN' } }, env.link);
+    await env.settle();
+    expect(env.received.some((m) => m.type === 'request' && m.method === 'BYE')).toBe(true);
+  });
+
   it("answer policy 'on-accept' and no accept: 480 after the bound, one wrap-up", async () => {
     const env = await setup({ answer: 'on-accept' });
     const inv = invite({ platformId: 'TD' });

@@ -18,10 +18,19 @@ export function applyPlatformAction(call: Call | undefined, ev: CallEvent, link:
   };
   const what = ev.type === 'call-action' ? ev.action.kind : ev.type;
   if (!call) {
-    log.warn({ vendor: link.vendor, agent: ev.agentId, event: what }, 'contact-center call event for an agent with no call: refused');
+    // A release for a call already over is the platform confirming the end we made: not a fault.
+    if (ev.type === 'call-released') log.debug({ vendor: link.vendor, agent: ev.agentId }, 'contact-center release for a call already ended');
+    else log.warn({ vendor: link.vendor, agent: ev.agentId, event: what }, 'contact-center call event for an agent with no call: refused');
     return respond({ ok: false, status: 404, reason: `virtual agent ${ev.agentId} has no call` });
   }
   const clog = call.log.child({ vendor: link.vendor, event: what });
+  // An event naming another call of the platform (a late release of the agent's previous call,
+  // delivered after the next one began) must never touch this one.
+  const other = Object.entries(ev.ids ?? {}).find(([k, v]) => v !== undefined && call.vendorIds?.[k] !== undefined && call.vendorIds[k] !== v);
+  if (other) {
+    clog.info({ [other[0]]: other[1], current: call.vendorIds?.[other[0]] }, 'contact-center event for another call of the agent: ignored');
+    return respond({ ok: false, status: 409, reason: `${other[0]} ${other[1]} is not the agent's current call` });
+  }
   const refuse = (status: 409 | 422 | 501, reason: string): void => {
     clog.warn({ reason }, 'contact-center action refused');
     respond({ ok: false, status, reason });
@@ -58,8 +67,9 @@ export function applyPlatformAction(call: Call | undefined, ev: CallEvent, link:
       }
       case 'mute':
       case 'unmute':
-        // The media plane has no one-way mute of the caller's audio yet (the CCaaS issue adds it).
-        return refuse(501, `${a.kind} is not supported by this gateway's media plane`);
+        if (call.state !== 'active' && call.state !== 'held') return refuse(409, `the call is ${call.state}: nothing to ${a.kind}`);
+        call.setMute(a.kind === 'mute');
+        break;
     }
   } catch (e) {
     if (e instanceof ActionNotPossible) return refuse(409, e.message);

@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { ContactCenterConfig, GatewayConfig, SipProfile } from '../config/types.js';
+import type { SipEndpoint } from '../sip/endpoint.js';
 import type { ContactCenterPolicy, VendorAdapter, VendorCallIds } from './types.js';
 
 /** The platform's strict simulator run in-process as the sandbox, with its call placer. */
@@ -25,7 +26,19 @@ export interface ContactCenterRuntime {
   /** The policy of one profile on this platform (keep-alive periods and the like come from it). */
   policy(cc: ContactCenterConfig): ContactCenterPolicy;
   readonly sandbox?: SandboxHandle;
+  /**
+   * The profiles' SIP sides are listening (by profile name): a platform whose agents' phones
+   * register with it (Huawei AICC) sends REGISTER from the profile's own endpoint.
+   */
+  sipReady?(sip: Record<string, ProfileSip>): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A profile's SIP endpoint and the address its Contact headers name. */
+export interface ProfileSip {
+  endpoint: SipEndpoint;
+  host: string;
+  port: number;
 }
 
 export interface PluginContext {

@@ -5,13 +5,14 @@
  * config layer imports (scripts/check-imports.mjs enforces it): zod schemas, nothing that runs.
  */
 import { AgentSessionSettings, type AgentSessionConfig } from './agent-session/settings.js';
+import { HuaweiAiccSettings, type HuaweiAiccConfig } from './huawei-aicc/settings.js';
 import { LiveVoxSettings, type LiveVoxConfig } from './livevox/settings.js';
 
 /** Section name in gateway.yaml -> schema; the platform's name for `contactCenter.vendor` is in NAMES. */
-export const VENDOR_SETTINGS = { livevox: LiveVoxSettings, agentSession: AgentSessionSettings } as const;
+export const VENDOR_SETTINGS = { livevox: LiveVoxSettings, agentSession: AgentSessionSettings, huaweiAicc: HuaweiAiccSettings } as const;
 
 /** `contactCenter.vendor` value of each section. */
-const NAMES = { livevox: 'livevox', agentSession: 'agent-session' } as const;
+const NAMES = { livevox: 'livevox', agentSession: 'agent-session', huaweiAicc: 'huawei-aicc' } as const;
 
 export type VendorName = (typeof NAMES)[keyof typeof NAMES];
 
@@ -24,4 +25,5 @@ export const VENDOR_SECTIONS = Object.keys(VENDOR_SETTINGS) as (keyof typeof VEN
 export interface VendorSettings {
   livevox: LiveVoxConfig;
   agentSession: AgentSessionConfig;
+  huaweiAicc: HuaweiAiccConfig;
 }

@@ -6,6 +6,7 @@ import { startGateway, type RunningGateway } from '../../src/server.js';
 import type { GatewayConfig } from '../../src/config/types.js';
 import type { LiveVoxSandbox } from '../../src/vendors/livevox/plugin.js';
 import type { AgentSessionSandbox } from '../../src/vendors/agent-session/plugin.js';
+import type { HuaweiAiccSandbox } from '../../src/vendors/huawei-aicc/plugin.js';
 
 export const FIXTURES = path.resolve(import.meta.dirname, '..', 'fixtures');
 
@@ -21,6 +22,13 @@ export function livevoxSandbox(gw: RunningGateway): LiveVoxSandbox {
   const s = gw.contactCenters.sandboxes.get('livevox');
   if (!s) throw new Error('this gateway runs no LiveVox sandbox');
   return s as LiveVoxSandbox;
+}
+
+/** The Huawei AICC sandbox (simulator, registrar and placer) of a gateway started on such a profile. */
+export function huaweiSandbox(gw: RunningGateway): HuaweiAiccSandbox {
+  const s = gw.contactCenters.sandboxes.get('huawei-aicc');
+  if (!s) throw new Error('this gateway runs no Huawei AICC sandbox');
+  return s as HuaweiAiccSandbox;
 }
 
 /** The agent-session sandbox (simulator + placer) of a gateway started on such a profile. */

@@ -30,6 +30,8 @@ export class CcGatewayClient {
   private readonly guids = new Map<string, string>();
   private readonly credentials = new Map<string, SignIn>();
   readonly stats = { requests: 0, retries: 0, signIns: 0, forceLogins: 0, reSignIns: 0 };
+  /** The platform had dropped the agent's session and it was signed in again (it is busy now, not idle). */
+  onSignedInAgain?: (agentId: string) => void;
 
   constructor(private readonly o: CcClientOptions) {}
 
@@ -109,6 +111,7 @@ export class CcGatewayClient {
         this.stats.reSignIns++;
         this.o.log.warn({ agent: agentId, op, retcode: e.retcode }, 'huawei-aicc: session gone; signing in again');
         await this.signIn(agentId, creds);
+        this.onSignedInAgain?.(agentId);
       }
     }
   }
@@ -127,6 +130,41 @@ export class CcGatewayClient {
 
   cancelWork(agentId: string): Promise<unknown> {
     return this.call(agentId, 'cancelWork', 'POST', `onlineagent/${encodeURIComponent(agentId)}/cancelwork`);
+  }
+
+  /** Whether the client holds a session (Guid) for the agent. */
+  signedIn(agentId: string): boolean {
+    return this.guids.has(agentId);
+  }
+
+  // ---- voice calls (voicecall/{agentid}/...)
+  private voice(agentId: string, op: string, method: 'POST' | 'PUT' | 'DELETE', tail: string, body?: unknown): Promise<unknown> {
+    return this.call(agentId, op, method, `voicecall/${encodeURIComponent(agentId)}/${tail}`, body);
+  }
+
+  answer(agentId: string, callid?: string): Promise<unknown> {
+    return this.voice(agentId, 'answer', 'PUT', `answer${callid ? `?callid=${encodeURIComponent(callid)}` : ''}`);
+  }
+
+  hold(agentId: string): Promise<unknown> {
+    return this.voice(agentId, 'hold', 'POST', 'hold');
+  }
+
+  getHold(agentId: string, callid: string): Promise<unknown> {
+    return this.voice(agentId, 'getHold', 'POST', `gethold?callid=${encodeURIComponent(callid)}`);
+  }
+
+  mute(agentId: string, on: boolean): Promise<unknown> {
+    return this.voice(agentId, on ? 'beginMute' : 'endMute', 'POST', on ? 'beginmute' : 'endmute');
+  }
+
+  /** devicetype: 1 skill queue, 2 agent, 3 IVR, 4 access code, 5 external number. */
+  transfer(agentId: string, t: { devicetype: 1 | 2 | 3 | 4 | 5; address: string; mode?: number }): Promise<unknown> {
+    return this.voice(agentId, 'transfer', 'POST', 'transfer', { devicetype: t.devicetype, address: t.address, mode: t.mode ?? 0 });
+  }
+
+  release(agentId: string): Promise<unknown> {
+    return this.voice(agentId, 'release', 'DELETE', 'release');
   }
 
   async agentStatus(agentId: string): Promise<number> {
@@ -153,6 +191,7 @@ export class CcGatewayClient {
       this.stats.reSignIns++;
       this.o.log.warn({ agent: agentId, retcode: code }, 'huawei-aicc: the poll found the session gone; signing in again');
       await this.signIn(agentId, creds);
+      this.onSignedInAgain?.(agentId);
     }
     return a;
   }

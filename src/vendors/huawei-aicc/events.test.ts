@@ -31,8 +31,13 @@ describe('toInbound', () => {
     expect(ev('AgentState_Ready')).toEqual({ type: 'agent-state', agentId: '1001', state: 'ready' });
     expect(ev('AgentState_Work')).toEqual({ type: 'agent-state', agentId: '1001', state: 'wrap-up' });
     expect(ev('AgentState_SetRest_Success')).toEqual({ type: 'agent-state', agentId: '1001', state: 'not-ready', reason: 'rest' });
-    expect(ev('AgentEvent_Customer_Release', { callid: '1700-12' })).toEqual({ type: 'call-released', agentId: '1001', ids: { callId: '1700-12' } });
-    expect(ev('AgentEvent_Hold', { callid: '1700-12' })).toEqual({ type: 'call-action', agentId: '1001', ids: { callId: '1700-12' }, action: { kind: 'hold' } });
+    expect(ev('AgentEvent_Customer_Release', { callid: '1700-12' })).toEqual({ type: 'call-released', agentId: '1001', ids: { callid: '1700-12' } });
+    expect(ev('AgentEvent_Hold', { callid: '1700-12' })).toEqual({ type: 'call-action', agentId: '1001', ids: { callid: '1700-12' }, action: { kind: 'hold' } });
+    // The phone-linkage events spell it callId (event reference, "Phone Linkage Events").
+    expect(ev('AgentEvent_linkagePhoneMute', { callId: '1700-12' })).toEqual({ type: 'call-action', agentId: '1001', ids: { callid: '1700-12' }, action: { kind: 'mute' } });
+    expect(ev('AgentEvent_linkagePhoneUnMute', { callId: '1700-12' })).toEqual({ type: 'call-action', agentId: '1001', ids: { callid: '1700-12' }, action: { kind: 'unmute' } });
+    expect(ev('AgentEvent_linkagePhoneHold', { callId: '1700-12' })?.type).toBe('call-action');
+    expect(ev('AgentEvent_linkagePhoneUnHold', { callId: '1700-12' })).toMatchObject({ action: { kind: 'resume' } });
     expect(ev('AgentEvent_Ringing', { callid: '1700-12' })).toBeNull();
   });
 });

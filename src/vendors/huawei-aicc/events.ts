@@ -13,8 +13,10 @@ import type { AgentEvent } from './wire.js';
 
 /** The boundary's view of one CC-Gateway event, or null for one that asks nothing of the gateway. */
 export function toInbound(agentId: string, ev: AgentEvent): InboundEvent | null {
-  const callid = typeof ev.content['callid'] === 'string' ? (ev.content['callid'] as string) : undefined;
-  const ids = callid ? { callId: callid } : undefined;
+  // `callid` in call events, `callId` in the phone-linkage events.
+  const raw = ev.content['callid'] ?? ev.content['callId'];
+  const callid = typeof raw === 'string' && raw !== '' ? raw : undefined;
+  const ids = callid ? { callid } : undefined;
   switch (ev.eventType) {
     case 'AgentState_Ready':
       return { type: 'agent-state', agentId, state: 'ready' };
@@ -27,7 +29,14 @@ export function toInbound(agentId: string, ev: AgentEvent): InboundEvent | null 
     case 'AgentEvent_Talking':
       return { type: 'agent-state', agentId, state: 'in-call' };
     case 'AgentEvent_Hold':
+    case 'AgentEvent_linkagePhoneHold':
       return { type: 'call-action', agentId, ...(ids ? { ids } : {}), action: { kind: 'hold' } };
+    case 'AgentEvent_linkagePhoneUnHold':
+      return { type: 'call-action', agentId, ...(ids ? { ids } : {}), action: { kind: 'resume' } };
+    case 'AgentEvent_linkagePhoneMute':
+      return { type: 'call-action', agentId, ...(ids ? { ids } : {}), action: { kind: 'mute' } };
+    case 'AgentEvent_linkagePhoneUnMute':
+      return { type: 'call-action', agentId, ...(ids ? { ids } : {}), action: { kind: 'unmute' } };
     case 'AgentEvent_Customer_Release':
     case 'AgentEvent_Call_Release':
       return { type: 'call-released', agentId, ...(ids ? { ids } : {}) };
@@ -54,6 +63,8 @@ export class AgentEventLoops {
     private readonly log: Logger,
     /** Pause between polls, ms (the interface asks for 200-500). */
     private readonly rePollMs: () => number = () => 200 + Math.floor(Math.random() * 300),
+    /** Every event as received, before it is mapped (the adapter reads the call id of Ringing). */
+    private readonly observe?: (agentId: string, ev: AgentEvent) => void,
   ) {}
 
   start(agentId: string): void {
@@ -87,6 +98,7 @@ export class AgentEventLoops {
         failures = 0;
         if (a.kind === 'event') {
           this.stats.events++;
+          this.observe?.(agentId, a.event);
           const ev = toInbound(agentId, a.event);
           if (ev) this.sink(ev);
         } else if (a.kind === 'invalid') {

@@ -34,6 +34,8 @@ describe('CC-Gateway wire rules', () => {
     expect(parsePoll('1001', { retcode: '100-006', message: 'not signed in' })).toEqual({ kind: 'invalid', reason: 'poll refused: retcode 100-006 (not signed in)' });
     expect(parsePoll('1001', { retcode: '0', event: { workNo: '1001' } })).toEqual({ kind: 'invalid', reason: 'event without a string eventType' });
     expect(parsePoll('1001', 'oops')).toMatchObject({ kind: 'invalid' });
+    // AgentEvent_Hold's content is the bare call id in the event reference's example.
+    expect(parsePoll('49999', { message: '', retcode: '0', event: { eventType: 'AgentEvent_Hold', workNo: '49999', content: '1456402370-7' } })).toEqual({ kind: 'event', event: { eventType: 'AgentEvent_Hold', workNo: '49999', content: { callid: '1456402370-7' } } });
   });
 
   it('the sign-in body and its limits; agent ids 101-999999; `msg` as well as `message`', () => {

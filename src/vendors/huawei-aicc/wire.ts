@@ -87,7 +87,8 @@ export function parsePoll(agentId: string, body: unknown): PollAnswer {
   const workNo = typeof ev.workNo === 'number' ? String(ev.workNo) : ev.workNo;
   if (typeof workNo !== 'string' || workNo === '') return { kind: 'invalid', reason: `${ev.eventType} without workNo` };
   if (workNo !== agentId) return { kind: 'invalid', reason: `${ev.eventType} for agent ${workNo} on agent ${agentId}'s poll` };
-  const content = ev.content === undefined || ev.content === null ? {} : ev.content;
+  // Some events carry the bare call id as their content (AgentEvent_Hold in the event reference).
+  const content = ev.content === undefined || ev.content === null ? {} : typeof ev.content === 'string' ? { callid: ev.content } : ev.content;
   if (!isObject(content)) return { kind: 'invalid', reason: `${ev.eventType}: content is not an object` };
   return { kind: 'event', event: { eventType: ev.eventType, workNo, content } };
 }

@@ -17,8 +17,14 @@ import type { SandboxPlacer } from './placer.js';
 import { answerDirection, buildSdp, DEFAULT_TELEPHONE_EVENT_PT, maySend, parseSdp, PT_PCMU, type Direction, type SdpSummary } from './sdp.js';
 
 export interface SandboxCallOptions {
-  /** The agent's number: the Request-URI user. */
+  /** The agent's number: the Request-URI user (and the To user). */
   number: string;
+  /**
+   * The Contact the agent's phone registered (a platform that rings a registered phone): the
+   * Request-URI and where the INVITE goes (RFC 3261 §10.2, §16.5). Default: the agent's number at
+   * the gateway's address.
+   */
+  contact?: string;
   /** The customer's number (E.164), the From user. Default +13125550100. */
   caller?: string;
   /** The platform's headers on the INVITE (its call ids). */
@@ -106,6 +112,8 @@ export class SandboxCall implements PlacedCall {
   private resolveEnded!: (e: CallEnd) => void;
   private readonly caller: string;
   private readonly remoteUri: string;
+  /** The agent's address of record (To). */
+  private readonly aor: string;
   private readonly ownRoutes: Set<string>;
   private readonly recordRoute: string[];
   private readonly source: AudioSource | null;
@@ -143,7 +151,9 @@ export class SandboxCall implements PlacedCall {
     this.options = o;
     this.callId = `${uniqueToken()}@${placer.host}`;
     const gw = placer.opts.gateway;
-    this.remoteUri = `sip:${o.number}@${gw.host}:${gw.port}`;
+    this.aor = `sip:${o.number}@${gw.host}:${gw.port}`;
+    if (o.contact !== undefined && !uriDest(o.contact)) throw new TypeError(`invalid contact '${o.contact}'`);
+    this.remoteUri = o.contact ?? this.aor;
     this.recordRoute = placer.opts.shape.recordRoute(placer.selfRoute);
     this.ownRoutes = new Set(this.recordRoute.map(routeKey));
     this.answered = new Promise<CallAnswer>((res, rej) => {
@@ -188,12 +198,12 @@ export class SandboxCall implements PlacedCall {
       // Hung up (or closed) before the INVITE could go out: nothing to cancel.
       return this.finishUnanswered(487, 'Request Terminated', 'cancelled before the INVITE was sent');
     }
-    const gw = this.placer.gateway;
+    const gw = (this.options.contact ? uriDest(this.options.contact) : undefined) ?? this.placer.gateway;
     this.out = invite(this.placer.ua, {
       destination: { transport: 'udp', address: gw.address, port: gw.port },
       uri: this.remoteUri,
       from: `<sip:${this.caller}@${this.placer.host}>`,
-      to: `<${this.remoteUri}>`,
+      to: `<${this.aor}>`,
       contact: this.contact,
       headers: { 'Record-Route': this.recordRoute, ...this.options.headers },
       sdp: this.localSdp(),

@@ -15,7 +15,7 @@
 import pino, { type Logger } from 'pino';
 import { isIPv4 } from 'node:net';
 import { SipEndpoint } from '../../sip/endpoint.js';
-import { UserAgent } from '../../sip/ua.js';
+import { UserAgent, type RegisterHandler } from '../../sip/ua.js';
 import { MediaClock } from './media.js';
 import { SandboxCall, type CallEnd, type PlacedCall, type SandboxCallOptions } from './placed-call.js';
 
@@ -93,6 +93,14 @@ export class SandboxPlacer {
     // A platform's SIP side that only places calls: an INVITE to it is refused.
     ua.on('invite', (inv) => inv.reject(403, 'The sandbox places calls; it takes none'));
     return new SandboxPlacer(opts, endpoint, ua, log);
+  }
+
+  /**
+   * A platform whose agents' phones register with it (RFC 3261 §10.3) answers REGISTER on the
+   * placer's SIP port: the address its calls come from is the one the phones know.
+   */
+  setRegistrar(handler: RegisterHandler): void {
+    this.ua.setRegistrar(handler);
   }
 
   get sipPort(): number {

@@ -2,13 +2,19 @@
  * The CC-Gateway simulator's HTTP side: `/agentgateway/resource/...` as the interfaces give it
  * (JSON bodies `{message, retcode, result}`, the Guid in `Set-GUID` on sign-in and in `Guid` on
  * every later request), the event poll held until an event or `pollHoldMs` (10 s, as the platform
- * does), and `GET /__sim/state`. Seeded faults: a share of requests answered HTTP 503, latency.
+ * does), the voice interfaces (`voicecall/{agentid}/...`) over the call side (./calls.ts), and the
+ * admin API the sandbox and the tests use: `GET /__sim/state`, `GET /__sim/calls`, `POST
+ * /__sim/calls {skill?, agent?, caller?}` (a customer call), `POST /__sim/calls/{callid}/{hangup|
+ * hold|unhold|mute|unmute}`, `POST /__sim/agents/{id}/signout`, `POST /__sim/faults`.
+ * Seeded faults: a share of requests answered HTTP 503, latency, a share of polls dropped.
  * Bad input never ends it: a malformed body or an unknown path gets an answer that says why.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { guard } from '../../../util/faults.js';
+import type { CcCalls } from './calls.js';
+import type { PhoneRegistrar } from './phones.js';
 import { CcGatewayState, RET, SimRefusal } from './state.js';
 
 export interface CcSimFaults {
@@ -16,6 +22,8 @@ export interface CcSimFaults {
   errorRate?: number;
   /** Added before every API answer, ms. */
   latencyMs?: number;
+  /** Share of event polls whose connection is cut without an answer. */
+  pollDropRate?: number;
   seed?: number;
 }
 
@@ -36,7 +44,7 @@ function random(seed: number): () => number {
   };
 }
 
-export async function startCcSimServer(state: CcGatewayState, o: { port?: number; pollHoldMs?: number; log: Logger }): Promise<CcSimServer> {
+export async function startCcSimServer(state: CcGatewayState, o: { port?: number; pollHoldMs?: number; log: Logger; calls?: CcCalls; phones?: PhoneRegistrar }): Promise<CcSimServer> {
   const holdMs = o.pollHoldMs ?? 10_000;
   const waiting = new Map<string, Set<() => void>>();
   state.onEvent = (id) => {
@@ -57,7 +65,7 @@ export async function startCcSimServer(state: CcGatewayState, o: { port?: number
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse, text: string): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://sim');
-    if (req.method === 'GET' && url.pathname === '/__sim/state') return answer(res, 200, { agents: state.snapshot() });
+    if (url.pathname.startsWith('/__sim/')) return admin(req, res, url, text);
     if (!url.pathname.startsWith(BASE)) return answer(res, 404, { message: `no interface at ${url.pathname}`, retcode: RET.badParameter });
     const parts = url.pathname.slice(BASE.length).split('/');
     const guid = req.headers['guid'] as string | undefined;
@@ -73,6 +81,10 @@ export async function startCcSimServer(state: CcGatewayState, o: { port?: number
     if (!id) return answer(res, 404, { message: 'no agent id in the path', retcode: RET.badParameter });
     try {
       if (kind === 'agentevent' && req.method === 'GET' && parts.length === 2) {
+        if (faults.pollDropRate && rnd() < faults.pollDropRate) {
+          res.destroy();
+          return;
+        }
         let ev = state.poll(id, guid);
         if (!ev) {
           // Held until an event or the hold time, as the CC-Gateway holds an empty poll.
@@ -95,6 +107,7 @@ export async function startCcSimServer(state: CcGatewayState, o: { port?: number
       }
       if (faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
       if (faults.errorRate && rnd() < faults.errorRate) return answer(res, 503, { message: 'injected fault', retcode: '503' });
+      if (kind === 'voicecall' && o.calls) return voice(req, res, url, id, op, guid, body, o.calls);
       if (kind !== 'onlineagent') return answer(res, 404, { message: `no interface ${kind}`, retcode: RET.badParameter });
       const route = `${req.method} ${op ?? ''}`;
       switch (route) {
@@ -120,6 +133,75 @@ export async function startCcSimServer(state: CcGatewayState, o: { port?: number
       }
     } catch (e) {
       refuse(res, e);
+    }
+  };
+
+  const ok = (res: http.ServerResponse, result?: unknown): void => answer(res, 200, { message: 'success', retcode: RET.ok, ...(result !== undefined ? { result } : {}) });
+
+  /** voicecall/{agentid}/...: the agent's call control. */
+  const voice = (req: http.IncomingMessage, res: http.ServerResponse, url: URL, id: string, op: string | undefined, guid: string | undefined, body: unknown, calls: CcCalls): void => {
+    const callid = url.searchParams.get('callid');
+    switch (`${req.method} ${op ?? ''}`) {
+      case 'PUT answer':
+        calls.answer(id, guid, callid);
+        return ok(res);
+      case 'POST hold':
+        calls.hold(id, guid);
+        return ok(res);
+      case 'POST gethold':
+        calls.getHold(id, guid, callid);
+        return ok(res);
+      case 'POST beginmute':
+      case 'POST endmute':
+        calls.mute(id, guid, op === 'beginmute');
+        return ok(res);
+      case 'POST transfer':
+        calls.transfer(id, guid, body);
+        return ok(res);
+      case 'DELETE release':
+        calls.releaseByAgent(id, guid);
+        return ok(res);
+      default:
+        return answer(res, 404, { message: `no interface ${req.method} voicecall/{agentid}/${op ?? ''}`, retcode: RET.badParameter });
+    }
+  };
+
+  /** The sandbox's own API (not the platform's): records, customer calls, faults. */
+  const admin = (req: http.IncomingMessage, res: http.ServerResponse, url: URL, text: string): void => {
+    const p = url.pathname.slice('/__sim/'.length).split('/');
+    let body: Record<string, unknown> = {};
+    try {
+      const v: unknown = text ? JSON.parse(text) : {};
+      if (typeof v === 'object' && v !== null && !Array.isArray(v)) body = v as Record<string, unknown>;
+    } catch {
+      return answer(res, 400, { error: 'the body is not JSON' });
+    }
+    const str = (k: string): string | undefined => (typeof body[k] === 'string' ? (body[k] as string) : undefined);
+    try {
+      if (req.method === 'GET' && p[0] === 'state') return answer(res, 200, { agents: state.snapshot(), phones: o.phones?.snapshot() ?? [] });
+      if (req.method === 'GET' && p[0] === 'calls' && p.length === 1) return answer(res, 200, { calls: [...(o.calls?.calls.values() ?? [])] });
+      if (req.method === 'POST' && p[0] === 'faults') {
+        faults = body as CcSimFaults;
+        rnd = faults.seed === undefined ? Math.random : random(faults.seed);
+        return answer(res, 200, faults);
+      }
+      if (req.method === 'POST' && p[0] === 'agents' && p[2] === 'signout' && p[1]) {
+        state.forceSignOut(p[1]);
+        return answer(res, 200, { agentId: p[1], status: state.statusOf(p[1]) });
+      }
+      if (req.method === 'POST' && p[0] === 'calls' && o.calls) {
+        const skill = str('skill');
+        const agent = str('agent');
+        const caller = str('caller');
+        if (p.length === 1) return answer(res, 200, o.calls.route({ ...(skill ? { skill } : {}), ...(agent ? { agent } : {}), ...(caller ? { caller } : {}) }));
+        const [, callid, what] = p;
+        if (what === 'hangup') return answer(res, 200, o.calls.customerHangup(callid!));
+        if (what === 'hold' || what === 'unhold' || what === 'mute' || what === 'unmute') return answer(res, 200, o.calls.linkage(callid!, what));
+      }
+      return answer(res, 404, { error: `no admin route ${req.method} ${url.pathname}` });
+    } catch (e) {
+      if (e instanceof SimRefusal) return answer(res, 409, { error: e.message, retcode: e.retcode });
+      throw e;
     }
   };
 

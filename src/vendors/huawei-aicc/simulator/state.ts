@@ -34,17 +34,22 @@ export class SimRefusal extends Error {
 }
 
 export type AgentStatus = 'idle' | 'busy' | 'work' | 'talking';
+export type StatusOp = 'sayfree' | 'saybusy' | 'cancelbusy' | 'work' | 'cancelwork';
 const STATUS_CODE: Record<AgentStatus, number> = { busy: 3, idle: 4, work: 5, talking: 7 };
 
 export interface SimAgentConfig {
   agentId: string;
   password: string;
+  /** The voice skill queues the agent is bound to (ids). */
+  skills?: string[];
 }
 
 interface SimAgent {
   cfg: SimAgentConfig;
   session?: { guid: string; phonenum: string; autoanswer: boolean; autoenteridle: boolean; lastPollAt: number };
   status: AgentStatus;
+  /** When the agent last became idle (longest-idle agent selection). */
+  idleSince: number;
   events: AgentEvent[];
   /** Sign-outs by the heartbeat rule. */
   heartbeatSignOuts: number;
@@ -58,11 +63,16 @@ export class CcGatewayState {
   /** Called when an agent has a new event (wakes its held poll). */
   onEvent?: (agentId: string) => void;
 
+  /** Called with each status operation that succeeded (the call records count wrap-ups by it). */
+  onStatusOp?: (agentId: string, op: StatusOp) => void;
+
   constructor(
     agents: SimAgentConfig[],
-    private readonly now: () => number,
+    readonly now: () => number,
+    /** The heartbeat rule's limit (2 minutes on the platform; shorter only in tests). */
+    private readonly heartbeatMs = HEARTBEAT_MS,
   ) {
-    for (const a of agents) this.agents.set(a.agentId, { cfg: a, status: 'busy', events: [], heartbeatSignOuts: 0 });
+    for (const a of agents) this.agents.set(a.agentId, { cfg: a, status: 'busy', idleSince: 0, events: [], heartbeatSignOuts: 0 });
   }
 
   private agent(id: string): SimAgent {
@@ -73,7 +83,7 @@ export class CcGatewayState {
 
   /** The heartbeat rule, applied lazily before every look at an agent. */
   private expire(a: SimAgent): void {
-    if (a.session && this.now() - a.session.lastPollAt > HEARTBEAT_MS) {
+    if (a.session && this.now() - a.session.lastPollAt > this.heartbeatMs) {
       delete a.session;
       a.status = 'busy';
       a.heartbeatSignOuts++;
@@ -81,10 +91,85 @@ export class CcGatewayState {
     }
   }
 
-  private push(a: SimAgent, eventType: string, content: Record<string, unknown> = {}): void {
+  private push(a: SimAgent, eventType: string, content: Record<string, unknown> | string = {}): void {
     if (a.events.length >= MAX_QUEUED_EVENTS) a.events.shift();
-    a.events.push({ eventType, workNo: a.cfg.agentId, content });
+    // The platform sends some events' content as the bare call id (AgentEvent_Hold); parsePoll
+    // reads both forms, the queue keeps what goes on the wire.
+    a.events.push({ eventType, workNo: a.cfg.agentId, content: content as Record<string, unknown> });
     this.onEvent?.(a.cfg.agentId);
+  }
+
+  private setAgentStatus(a: SimAgent, next: AgentStatus): void {
+    if (next === 'idle' && a.status !== 'idle') a.idleSince = this.now();
+    a.status = next;
+  }
+
+  /** An event for a signed-in agent (the call side's events); dropped when it is signed out. */
+  event(id: string, eventType: string, content: Record<string, unknown> | string): void {
+    const a = this.agent(id);
+    this.expire(a);
+    if (a.session) this.push(a, eventType, content);
+  }
+
+  /** Signed-in idle agents bound to `skill` (or the one named), longest idle first: who may be offered a call. */
+  idleAgents(skill?: string): { agentId: string; phonenum: string }[] {
+    return [...this.agents.values()]
+      .filter((a) => {
+        this.expire(a);
+        return a.session && a.status === 'idle' && (skill === undefined || (a.cfg.skills ?? []).includes(skill));
+      })
+      .sort((x, y) => x.idleSince - y.idleSince)
+      .map((a) => ({ agentId: a.cfg.agentId, phonenum: a.session!.phonenum }));
+  }
+
+  /** The platform offers the agent a call: it leaves idle at once (no second offer). */
+  occupy(id: string): void {
+    const a = this.agent(id);
+    if (a.status !== 'idle' || !a.session) throw new SimRefusal(RET.wrongState, `agent ${id} is not idle`);
+    this.setAgentStatus(a, 'talking');
+  }
+
+  /**
+   * The agent's call was released: it enters wrap-up (work, "arranging"); with auto-enter-idle the
+   * caller schedules its return to idle after the skill's wrap-up time. Returns whether it does.
+   */
+  callReleased(id: string): boolean {
+    const a = this.agent(id);
+    this.expire(a);
+    if (!a.session) return false;
+    this.setAgentStatus(a, 'work');
+    this.push(a, 'AgentState_Work');
+    return a.session.autoenteridle;
+  }
+
+  /** The wrap-up time ran out: back to idle, unless the agent left wrap-up by itself. */
+  wrapUpTimeOver(id: string): void {
+    const a = this.agent(id);
+    this.expire(a);
+    if (!a.session || a.status !== 'work') return;
+    this.setAgentStatus(a, 'idle');
+    this.push(a, 'AgentState_Ready');
+  }
+
+  /** The agent's session's Guid check, for the voice interfaces. */
+  check(id: string, guid: string | undefined): void {
+    this.session(id, guid);
+  }
+
+  /** Sign the agent out as the heartbeat rule would (tests of the repair without a 2-minute wait). */
+  forceSignOut(id: string): void {
+    const a = this.agent(id);
+    if (!a.session) return;
+    delete a.session;
+    a.status = 'busy';
+    a.heartbeatSignOuts++;
+    a.events = [];
+  }
+
+  statusOf(id: string): AgentStatus | 'signed-out' {
+    const a = this.agent(id);
+    this.expire(a);
+    return a.session ? a.status : 'signed-out';
   }
 
   /** PUT onlineagent/{id} (or .../forcelogin with `force`): a new session; returns its Guid. */
@@ -99,7 +184,7 @@ export class CcGatewayState {
     if (a.session && !force) throw new SimRefusal(RET.signedInElsewhere, `agent ${id} has signed in`);
     const status = b.status === 3 ? 'busy' : b.status === 5 ? 'work' : 'idle';
     a.session = { guid: randomUUID(), phonenum: b.phonenum, autoanswer: b.autoanswer !== false, autoenteridle: b.autoenteridle !== false, lastPollAt: this.now() };
-    a.status = status;
+    this.setAgentStatus(a, status);
     a.events = [];
     this.push(a, status === 'idle' ? 'AgentState_Ready' : status === 'work' ? 'AgentState_Work' : 'AgentState_Busy');
     return { guid: a.session.guid, result: { workno: id, mediatype: 'TFF' } };
@@ -122,14 +207,15 @@ export class CcGatewayState {
   }
 
   /** sayfree / saybusy / cancelbusy / work / cancelwork. */
-  setStatus(id: string, guid: string | undefined, op: 'sayfree' | 'saybusy' | 'cancelbusy' | 'work' | 'cancelwork'): void {
+  setStatus(id: string, guid: string | undefined, op: StatusOp): void {
     const a = this.session(id, guid);
     if (a.status === 'talking') throw new SimRefusal(RET.wrongState, `${op}: the agent is talking`);
     const next: AgentStatus = op === 'saybusy' ? 'busy' : op === 'work' ? 'work' : 'idle';
     if (op === 'cancelwork' && a.status !== 'work') throw new SimRefusal(RET.wrongState, 'cancelwork: the agent is not in the work state');
     if (op === 'cancelbusy' && a.status !== 'busy') throw new SimRefusal(RET.wrongState, 'cancelbusy: the agent is not busy');
+    this.onStatusOp?.(id, op);
     if (a.status === next) return;
-    a.status = next;
+    this.setAgentStatus(a, next);
     this.push(a, next === 'idle' ? 'AgentState_Ready' : next === 'work' ? 'AgentState_Work' : 'AgentState_Busy');
   }
 
