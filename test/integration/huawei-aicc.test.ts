@@ -125,6 +125,22 @@ describe('huawei-aicc: lockstep through the sandbox', () => {
     expect(gw.agents.list().filter((a) => a.state === 'ready')).toHaveLength(4);
   });
 
+  it('5xx bursts from the CC-Gateway during calls and wrap-ups: retried, every call still wrapped up exactly once', async () => {
+    await admin('faults', { errorRate: 0.4, seed: 11 });
+    const placed: ReturnType<ReturnType<typeof sim>["calls"]["route"]>[] = [];
+    for (const agent of ['1001', '1003']) {
+      const call = sim().calls.route({ agent });
+      const e = await engineCallFor(call.callid);
+      await waitFor(() => call.state === 'talking', 3000, 'talking');
+      e.sendControl({ type: 'hangup', termCode: 'Resolved' });
+      placed.push(call);
+    }
+    await waitFor(() => placed.every((c) => c.idleAt !== undefined), 10_000, 'both idle again');
+    await admin('faults', {});
+    expect(placed.map((c) => c.workRequests)).toEqual([1, 1]);
+    await waitFor(allIdle, 3000, 'every agent Ready');
+  });
+
   it('no idle agent: the platform refuses the call itself (nothing reaches the gateway)', async () => {
     const r = await fetch(`${sim().url}/__sim/calls`, { method: 'POST', body: JSON.stringify({ skill: '9' }) });
     expect(r.status).toBe(409);

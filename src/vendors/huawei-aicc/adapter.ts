@@ -161,8 +161,15 @@ export class HuaweiAiccAdapter implements VendorAdapter {
         expires: this.cfg.registerExpires,
         log: this.log.child({ agent: l.agent.id, phone: l.agent.number }),
       });
+      const agentId = l.agent.id;
       l.phone.onState = (s) => {
-        if (s.state === 'retrying') this.stats.phoneFailures++;
+        if (s.state !== 'retrying') return;
+        this.stats.phoneFailures++;
+        // The platform would ring a phone that cannot answer: busy there, out of service here; the
+        // lifecycle signs it in again (which waits for the phone) and makes it idle.
+        this.log.warn({ agent: agentId, phone: l.agent.number, err: s.lastError }, 'huawei-aicc: the agent phone lost its registration; agent set busy');
+        if (this.client.signedIn(l.workNo)) void this.client.sayBusy(l.workNo).catch(() => undefined);
+        this.emit({ type: 'agent-state', agentId, state: 'unknown', reason: `phone ${l.agent.number} not registered: ${s.lastError ?? 'registration failed'}` });
       };
       l.phone.start();
     }
