@@ -2,14 +2,14 @@
 //
 //   npm run bench:calls:platforms      (builds, then runs dist/bench/calls-platforms.js)
 //
-// For each platform with a sandbox (LiveVox, the agent session protocol) a gateway runs as its own
+// For each platform with a sandbox (LiveVox, the agent session protocol, Huawei AICC) a gateway runs as its own
 // process (`vagw start`, builtin:echo, log level warn) with that platform's strict simulator and the
 // shared call placer in-process. This process keeps BUSY agents busy through the simulator's admin
 // API: route a customer to the agent as soon as the platform has it ready (a 409 "not ready" is
 // "not yet", asked again 10 ms later), let it talk TALK_MS, the customer hangs up, repeat. After
 // WINDOW_MS it stops, waits for every agent to be ready again (bounded), and reads the simulator's
 // records: calls whose wrap-up finished (LiveVox: exactly one term code; agent session: exactly one
-// after-call work, then ready), hang-up -> disposition latency on the simulator's clock, and agents
+// after-call work, then ready; Huawei: exactly one `work`, then idle), hang-up -> disposition latency on the simulator's clock, and agents
 // not ready at the end. The figures are for the whole pipeline (gateway + simulator + placer share
 // one process), compared between platforms, not an absolute rate (machines here differ by 2x).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -34,6 +34,8 @@ interface Platform {
   /** gateway.yaml lines of the platform's section and the profile's contactCenter. */
   section(simPort: number): string;
   contactCenter: string;
+  /** The profile's agents line (default: +18990000001.. with ids va-NNN). */
+  agents?: string;
   route(sim: HttpClient, agent: string, seq: number): Promise<{ ok: true; id: string } | { ok: false; status: number; text: string }>;
   end(sim: HttpClient, id: string): Promise<number>;
   /** Agents the platform has ready, from GET /__sim/state. */
@@ -43,6 +45,7 @@ interface Platform {
 }
 
 type Lv = { agents: { user: string; state: string }[]; calls: { startedAt: number; endedAt?: number; termCodes: { at: number }[] }[] };
+type Hw = { agents: { agentId: string; status: string }[]; calls: { startedAt: number; releasedAt?: number; workRequests: number; workAt?: number; idleAt?: number }[] };
 type As = { sessions: { agent: string; channel?: { status: string } }[]; calls: { startedAt: number; endedAt?: number; acw: { at: number }[]; readyAt?: number }[] };
 
 const PLATFORMS: Platform[] = [
@@ -92,6 +95,31 @@ const PLATFORMS: Platform[] = [
       };
     },
   },
+  {
+    // Agents va-001.. are workNo 1001.. with softphone numbers 70001..; each phone registers with the simulator.
+    name: 'huawei-aicc',
+    section: (p) => `huaweiAicc: { baseUrl: sandbox, sandboxPort: ${p} }`,
+    contactCenter: '{ vendor: huawei-aicc, serviceId: "1", password: bench, wrapUp: { maxAttempts: 8, retryMs: 50 } }',
+    agents: `{ range: { from: "70001", count: ${AGENTS} }, idPrefix: va-, idWidth: 3, vendorUser: "1" }`,
+    route: async (sim, agent) => {
+      const r = await sim.request('POST', '/__sim/calls', { agent: agent.replace('va-', '1') });
+      return r.status === 200 ? { ok: true, id: (JSON.parse(r.text) as { callid: string }).callid } : { ok: false, status: r.status, text: r.text };
+    },
+    end: async (sim, id) => (await sim.request('POST', `/__sim/calls/${id}/hangup`)).status,
+    ready: (raw) => (raw as Hw).agents.filter((a) => a.status === 'idle').length,
+    read: (raw, from, to) => {
+      const s = raw as Hw;
+      const mine = s.calls.filter((c) => c.releasedAt !== undefined && c.startedAt >= from && c.releasedAt <= to);
+      return {
+        done: mine.filter((c) => c.workRequests === 1 && c.idleAt !== undefined).length,
+        exactlyOne: mine.filter((c) => c.workRequests === 1).length,
+        none: mine.filter((c) => c.workRequests === 0).length,
+        several: mine.filter((c) => c.workRequests > 1).length,
+        latencies: mine.filter((c) => c.workAt !== undefined).map((c) => c.workAt! - c.releasedAt!),
+        notReady: s.agents.filter((a) => a.status !== 'idle').map((a) => `${a.agentId} ${a.status}`),
+      };
+    },
+  },
 ];
 
 function config(p: Platform, sipPort: number, httpPort: number, simPort: number, dataDir: string): string {
@@ -107,7 +135,7 @@ profiles:
     engine: builtin:echo
     contactCenter: ${p.contactCenter}
     agents:
-      - { range: { from: "+18990000001", count: ${AGENTS} }, idPrefix: va-, idWidth: 3 }
+      - ${p.agents ?? `{ range: { from: "+18990000001", count: ${AGENTS} }, idPrefix: va-, idWidth: 3 }`}
 `;
 }
 
@@ -167,7 +195,7 @@ async function runPlatform(p: Platform, dir: string): Promise<Record<string, unk
 
 async function main(): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-platforms-'));
-  guardRun('bench:calls:platforms', 6 * 60_000, async () => rm(dir, { recursive: true, force: true }));
+  guardRun('bench:calls:platforms', 9 * 60_000, async () => rm(dir, { recursive: true, force: true }));
   const results: Record<string, unknown>[] = [];
   try {
     for (const p of PLATFORMS) {
@@ -178,8 +206,8 @@ async function main(): Promise<number> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  const [lv, as] = results;
-  if (lv && as) console.log(`agent-session / livevox calls/s: ${((as['callsPerSecond'] as number) / (lv['callsPerSecond'] as number)).toFixed(2)} (${BUSY} busy agents, talk ${TALK_MS} ms, ${WINDOW_MS / 1000} s each, same machine, same run)`);
+  const [lv, ...others] = results;
+  for (const o of others) if (lv) console.log(`${o['platform']} / livevox calls/s: ${((o['callsPerSecond'] as number) / (lv['callsPerSecond'] as number)).toFixed(2)} (${BUSY} busy agents, talk ${TALK_MS} ms, ${WINDOW_MS / 1000} s each, same machine, same run)`);
   console.log(`results written to ${await writeResults('calls-platforms', new Date(), results)}`);
   const clean = results.every((r) => r['none'] === 0 && r['several'] === 0 && (r['notReady'] as string[]).length === 0 && r['errors'] === 0);
   return clean ? 0 : 1;

@@ -103,7 +103,13 @@ export class HuaweiAiccAdapter implements VendorAdapter {
       this.emit(ours ? { ...mapped, ours } : mapped);
       return;
     }
-    if (mapped.type === 'call-released' && l.call?.callid === mapped.ids?.['callid']) delete l.call;
+    const callid = mapped.ids?.['callid'];
+    if (callid !== undefined && callid !== l.call?.callid) {
+      // Not the agent's current call: a late event of one already over.
+      this.log.debug({ agent: l.agent.id, callid, event: mapped.type }, 'huawei-aicc: event for an earlier call ignored');
+      return;
+    }
+    if (mapped.type === 'call-released') delete l.call;
     this.emit(mapped);
   }
 

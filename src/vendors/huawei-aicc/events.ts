@@ -1,6 +1,9 @@
 /**
  * The event loop of each signed-in agent: `GET agentevent/{agentid}`, held by the platform ~10 s
- * when there is nothing, then the next poll 200-500 ms later, as the interface asks. The poll is
+ * when there is nothing, then the next poll 200-500 ms later, as the interface asks. An answer
+ * with an event is followed by the next poll at once: each answer carries one event, and a call's
+ * events queue up (release, work, ready, the next Ringing); pausing after each would deliver the
+ * next call's Ringing seconds after its INVITE. The poll is
  * also the heartbeat (no poll for 2 minutes signs the agent out), so the loop never stops while
  * the agent is signed in: a failed or stalled poll is tried again at once, then with a short
  * backoff while it keeps failing; a session found gone is signed in again by the client.
@@ -97,6 +100,7 @@ export class AgentEventLoops {
         const a = await this.client.poll(agentId);
         failures = 0;
         if (a.kind === 'event') {
+          wait = 0;
           this.stats.events++;
           this.observe?.(agentId, a.event);
           const ev = toInbound(agentId, a.event);

@@ -37,6 +37,8 @@ export interface SimVoiceCall {
   releasedAt?: number;
   /** `work` requests for this call after its release (the wrap-up: exactly one expected). */
   workRequests: number;
+  /** When the first of them came. */
+  workAt?: number;
   /** When the agent left wrap-up for idle after this call (cancelwork, sayfree or the wrap-up time). */
   idleAt?: number;
 }
@@ -72,7 +74,10 @@ export class CcCalls {
   private statusOp(agentId: string, op: StatusOp): void {
     const c = this.last.get(agentId);
     if (!c || c.state !== 'released') return;
-    if (op === 'work' && c.idleAt === undefined) c.workRequests++;
+    if (op === 'work' && c.idleAt === undefined) {
+      c.workRequests++;
+      c.workAt ??= this.state.now();
+    }
     if ((op === 'cancelwork' || op === 'sayfree') && c.idleAt === undefined) c.idleAt = this.state.now();
   }
 

@@ -178,7 +178,7 @@ export async function startCcSimServer(state: CcGatewayState, o: { port?: number
     }
     const str = (k: string): string | undefined => (typeof body[k] === 'string' ? (body[k] as string) : undefined);
     try {
-      if (req.method === 'GET' && p[0] === 'state') return answer(res, 200, { agents: state.snapshot(), phones: o.phones?.snapshot() ?? [] });
+      if (req.method === 'GET' && p[0] === 'state') return answer(res, 200, { agents: state.snapshot(), phones: o.phones?.snapshot() ?? [], calls: [...(o.calls?.calls.values() ?? [])] });
       if (req.method === 'GET' && p[0] === 'calls' && p.length === 1) return answer(res, 200, { calls: [...(o.calls?.calls.values() ?? [])] });
       if (req.method === 'POST' && p[0] === 'faults') {
         faults = body as CcSimFaults;
