@@ -119,6 +119,8 @@ export class AgentLifecycle {
       st.phase = 'failed';
       st.lastError = `the contact center set the agent ${state}${reason ? ` (${reason})` : ''}`;
       this.pool.setIdleState(id, 'not-ready');
+      // Put back in service after a short pause (not at once: a platform that keeps refusing must not loop us).
+      if (this.timer) this.clock.set(1000, guard('agents.lifecycle', () => this.checkAgent(id, isOpen(this.cc.openHours, new Date(this.now())))));
     }
     this.log.info({ agent: id, state, reason }, 'contact center reported the agent state');
     return true;

@@ -134,7 +134,17 @@ export class CcCalls {
   legEnded(callid: string, by: 'phone' | 'customer' | 'failed'): void {
     const c = this.calls.get(callid);
     if (!c || c.state === 'released') return;
-    if (by === 'failed') return this.release(c, 'not-answered', 'AgentEvent_Call_Release');
+    if (by === 'failed') {
+      // Rung and not answered (refused, no answer): the platform stops offering calls to the agent
+      // (busy) instead of putting it in wrap-up for a call it never had.
+      c.state = 'released';
+      c.releasedBy = 'not-answered';
+      c.releasedAt = this.state.now();
+      this.current.delete(c.agentId);
+      this.state.event(c.agentId, 'AgentEvent_Call_Release', { callid: c.callid });
+      this.state.notAnswered(c.agentId);
+      return;
+    }
     this.release(c, by === 'customer' ? 'customer' : 'agent', by === 'customer' ? 'AgentEvent_Customer_Release' : 'AgentEvent_Call_Release');
   }
 

@@ -142,6 +142,15 @@ export class CcGatewayState {
     return a.session.autoenteridle;
   }
 
+  /** An offered call was not answered: the agent is set busy (no further offers until it says free). */
+  notAnswered(id: string): void {
+    const a = this.agent(id);
+    this.expire(a);
+    if (!a.session) return;
+    this.setAgentStatus(a, 'busy');
+    this.push(a, 'AgentState_Busy');
+  }
+
   /** The wrap-up time ran out: back to idle, unless the agent left wrap-up by itself. */
   wrapUpTimeOver(id: string): void {
     const a = this.agent(id);
