@@ -114,16 +114,24 @@ export class AgentLifecycle {
       st.phase = 'logged-out';
       this.pool.setIdleState(id, 'not-ready');
       // Signed out by the platform while in service: repaired now, not at the next periodic check.
-      if (wasIn && this.timer) this.clock.set(0, guard('agents.lifecycle', () => this.checkAgent(id, isOpen(this.cc.openHours, new Date(this.now())))));
+      if (wasIn) this.recheckSoon(id, 0);
     } else if (idle && st.phase === 'ready' && !this.policy.mayTakeCall(state) && state !== 'in-call' && state !== 'wrap-up') {
       st.phase = 'failed';
       st.lastError = `the contact center set the agent ${state}${reason ? ` (${reason})` : ''}`;
       this.pool.setIdleState(id, 'not-ready');
       // Put back in service after a short pause (not at once: a platform that keeps refusing must not loop us).
-      if (this.timer) this.clock.set(1000, guard('agents.lifecycle', () => this.checkAgent(id, isOpen(this.cc.openHours, new Date(this.now())))));
+      this.recheckSoon(id, 1000);
     }
     this.log.info({ agent: id, state, reason }, 'contact center reported the agent state');
     return true;
+  }
+
+  /** One agent checked again after `ms`, while the periodic checks run (never after stop()). */
+  private recheckSoon(id: string, ms: number): void {
+    if (!this.timer) return;
+    this.clock.set(ms, guard('agents.lifecycle', async () => {
+      if (this.timer) await this.checkAgent(id, isOpen(this.cc.openHours, new Date(this.now())));
+    }));
   }
 
   /** One pass over every agent: open/close, keep-alive. Exposed for tests with a fast clock. */
