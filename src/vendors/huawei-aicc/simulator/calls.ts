@@ -134,17 +134,7 @@ export class CcCalls {
   legEnded(callid: string, by: 'phone' | 'customer' | 'failed'): void {
     const c = this.calls.get(callid);
     if (!c || c.state === 'released') return;
-    if (by === 'failed') {
-      // Rung and not answered (refused, no answer): the platform stops offering calls to the agent
-      // (busy) instead of putting it in wrap-up for a call it never had.
-      c.state = 'released';
-      c.releasedBy = 'not-answered';
-      c.releasedAt = this.state.now();
-      this.current.delete(c.agentId);
-      this.state.event(c.agentId, 'AgentEvent_Call_Release', { callid: c.callid });
-      this.state.notAnswered(c.agentId);
-      return;
-    }
+    if (by === 'failed') return this.release(c, 'not-answered', 'AgentEvent_Call_Release');
     this.release(c, by === 'customer' ? 'customer' : 'agent', by === 'customer' ? 'AgentEvent_Customer_Release' : 'AgentEvent_Call_Release');
   }
 
@@ -165,6 +155,9 @@ export class CcCalls {
     c.releasedAt = this.state.now();
     this.current.delete(c.agentId);
     this.state.event(c.agentId, eventType, { callid: c.callid });
+    // Rung and not answered (refused, no answer): the platform stops offering calls to the agent
+    // (busy) instead of putting it in wrap-up for a call it never had.
+    if (by === 'not-answered') return this.state.notAnswered(c.agentId);
     if (!this.state.callReleased(c.agentId)) return;
     const secs = this.skills.find((s) => s.id === c.skill)?.wrapUpSeconds ?? 5;
     const t = setTimeout(() => {

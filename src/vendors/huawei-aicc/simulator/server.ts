@@ -52,6 +52,10 @@ export async function startCcSimServer(state: CcGatewayState, o: { port?: number
   };
   let faults: CcSimFaults = {};
   let rnd = Math.random;
+  const setFaults = (f: CcSimFaults): void => {
+    faults = f;
+    rnd = f.seed === undefined ? Math.random : random(f.seed);
+  };
 
   const answer = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
     if (res.writableEnded) return;
@@ -181,8 +185,7 @@ export async function startCcSimServer(state: CcGatewayState, o: { port?: number
       if (req.method === 'GET' && p[0] === 'state') return answer(res, 200, { agents: state.snapshot(), phones: o.phones?.snapshot() ?? [], calls: [...(o.calls?.calls.values() ?? [])] });
       if (req.method === 'GET' && p[0] === 'calls' && p.length === 1) return answer(res, 200, { calls: [...(o.calls?.calls.values() ?? [])] });
       if (req.method === 'POST' && p[0] === 'faults') {
-        faults = body as CcSimFaults;
-        rnd = faults.seed === undefined ? Math.random : random(faults.seed);
+        setFaults(body as CcSimFaults);
         return answer(res, 200, faults);
       }
       if (req.method === 'POST' && p[0] === 'agents' && p[2] === 'signout' && p[1]) {
@@ -224,10 +227,7 @@ export async function startCcSimServer(state: CcGatewayState, o: { port?: number
   return {
     url: `http://127.0.0.1:${port}`,
     port,
-    setFaults: (f) => {
-      faults = f;
-      rnd = f.seed === undefined ? Math.random : random(f.seed);
-    },
+    setFaults,
     close: () => new Promise((resolve) => {
       for (const set of waiting.values()) for (const wake of set) wake();
       server.closeAllConnections();

@@ -83,12 +83,15 @@ export class CcGatewayState {
 
   /** The heartbeat rule, applied lazily before every look at an agent. */
   private expire(a: SimAgent): void {
-    if (a.session && this.now() - a.session.lastPollAt > this.heartbeatMs) {
-      delete a.session;
-      a.status = 'busy';
-      a.heartbeatSignOuts++;
-      a.events = [];
-    }
+    if (a.session && this.now() - a.session.lastPollAt > this.heartbeatMs) this.signOut(a);
+  }
+
+  /** Signed out by the platform (the heartbeat rule): the session and its queued events are gone. */
+  private signOut(a: SimAgent): void {
+    delete a.session;
+    a.status = 'busy';
+    a.heartbeatSignOuts++;
+    a.events = [];
   }
 
   private push(a: SimAgent, eventType: string, content: Record<string, unknown> | string = {}): void {
@@ -168,11 +171,7 @@ export class CcGatewayState {
   /** Sign the agent out as the heartbeat rule would (tests of the repair without a 2-minute wait). */
   forceSignOut(id: string): void {
     const a = this.agent(id);
-    if (!a.session) return;
-    delete a.session;
-    a.status = 'busy';
-    a.heartbeatSignOuts++;
-    a.events = [];
+    if (a.session) this.signOut(a);
   }
 
   statusOf(id: string): AgentStatus | 'signed-out' {
