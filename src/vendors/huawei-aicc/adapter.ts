@@ -32,10 +32,28 @@ interface AgentLink {
   call?: { callid: string; content: Record<string, unknown>; claimed: boolean };
   /** Waiting for AgentEvent_Ringing (the INVITE came first). */
   ringing: (() => void)[];
+  /** Waiting for the phone's registration (login). */
+  phoneUp: (() => void)[];
   /** The state our last command asked for: its event is our own confirmation. */
   expect?: VendorAgentState;
 }
 
+
+/** Wait until a function put on `waiters` is called (true) or `ms` pass (false, and it is taken off). */
+function wakeOrTimeout(waiters: (() => void)[], ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const wake = (): void => {
+      clearTimeout(t);
+      resolve(true);
+    };
+    const t = setTimeout(() => {
+      const i = waiters.indexOf(wake);
+      if (i >= 0) waiters.splice(i, 1);
+      resolve(false);
+    }, ms);
+    waiters.push(wake);
+  });
+}
 
 export class HuaweiAiccAdapter implements VendorAdapter {
   readonly name = 'huawei-aicc';
@@ -128,7 +146,7 @@ export class HuaweiAiccAdapter implements VendorAdapter {
     if (!validAgentId(workNo)) throw new VendorError(`huawei-aicc login: agent ${agent.id}: vendorUser '${workNo}' is not an agent id (101-999999)`, 'huawei-aicc login', false);
     let l = this.agents.get(agent.id);
     if (!l) {
-      l = { agent, workNo, ringing: [] };
+      l = { agent, workNo, ringing: [], phoneUp: [] };
       this.agents.set(agent.id, l);
       this.byWorkNo.set(workNo, l);
     }
@@ -169,6 +187,7 @@ export class HuaweiAiccAdapter implements VendorAdapter {
       });
       const agentId = l.agent.id;
       l.phone.onState = (s) => {
+        if (s.state === 'registered') for (const wake of l.phoneUp.splice(0)) wake();
         if (s.state !== 'retrying') return;
         this.stats.phoneFailures++;
         // The platform would ring a phone that cannot answer: busy there, out of service here; the
@@ -180,13 +199,8 @@ export class HuaweiAiccAdapter implements VendorAdapter {
       l.phone.start();
     }
     const phone = l.phone;
-    const deadline = Date.now() + this.cfg.timeoutMs * 2;
-    while (phone.state.state !== 'registered') {
-      if (Date.now() > deadline) {
-        throw new VendorError(`huawei-aicc login: phone ${l.agent.number} of agent ${l.agent.id} is not registered${phone.state.lastError ? `: ${phone.state.lastError}` : ''}`, 'huawei-aicc register', true);
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    if (phone.state.state === 'registered') return;
+    if (!(await wakeOrTimeout(l.phoneUp, this.cfg.timeoutMs * 2))) throw new VendorError(`huawei-aicc login: phone ${l.agent.number} of agent ${l.agent.id} is not registered${phone.state.lastError ? `: ${phone.state.lastError}` : ''}`, 'huawei-aicc register', true);
   }
 
   async ready(agentId: string): Promise<void> {
@@ -233,14 +247,7 @@ export class HuaweiAiccAdapter implements VendorAdapter {
     if (!l) return hint;
     // A call id already given to an earlier INVITE is that call's (its release may still be on the way).
     if ((!l.call || l.call.claimed) && this.cfg.ringingWaitMs > 0) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(done, this.cfg.ringingWaitMs);
-        function done(): void {
-          clearTimeout(t);
-          resolve();
-        }
-        l.ringing.push(done);
-      });
+      await wakeOrTimeout(l.ringing, this.cfg.ringingWaitMs);
     }
     if (!l.call || l.call.claimed) return hint;
     l.call.claimed = true;
