@@ -5,7 +5,8 @@
  * routed it to a ready agent); the WebSocket session needs no state cycle to stay alive; `ready`
  * is the only status that takes a call.
  */
-import type { ContactCenterPolicy, VendorCallIds, WrapStep } from '../types.js';
+import type { ContactCenterPolicy, VendorCallIds } from '../types.js';
+import { dispositionThenReady } from '../wrap-plan.js';
 
 export function idsFromInvite(header: (name: string) => string | undefined): VendorCallIds {
   const id = header('X-Contact-Id');
@@ -14,11 +15,7 @@ export function idsFromInvite(header: (name: string) => string | undefined): Ven
 
 export const agentSessionPolicy = (): ContactCenterPolicy => ({
   idsFromInvite,
-  isPlatformCall: (ids) => !!ids['contactId'],
-  wrapUpPlan: ({ callId, agentId, ids, termCode }): WrapStep[] => {
-    const ready: WrapStep = { kind: 'ready', agentId, callId };
-    return ids['contactId'] ? [{ kind: 'termCode', agentId, callId, ids, termCode }, ready] : [ready];
-  },
+  ...dispositionThenReady('contactId'),
   answer: 'immediately',
   keepAlive: { kind: 'none' },
   mayTakeCall: (state) => state === 'ready',

@@ -5,17 +5,14 @@
  * once (auto-answer, as the agent signed in with); the event poll that never stops is the
  * heartbeat, so no state cycle is needed; only idle takes a call.
  */
-import type { ContactCenterPolicy, VendorCallIds, WrapStep } from '../types.js';
+import type { ContactCenterPolicy, VendorCallIds } from '../types.js';
+import { dispositionThenReady } from '../wrap-plan.js';
 
 export const idsFromInvite = (): VendorCallIds => ({});
 
 export const huaweiAiccPolicy = (): ContactCenterPolicy => ({
   idsFromInvite,
-  isPlatformCall: (ids) => !!ids['callid'],
-  wrapUpPlan: ({ callId, agentId, ids, termCode }): WrapStep[] => {
-    const ready: WrapStep = { kind: 'ready', agentId, callId };
-    return ids['callid'] ? [{ kind: 'termCode', agentId, callId, ids, termCode }, ready] : [ready];
-  },
+  ...dispositionThenReady('callid'),
   answer: 'immediately',
   keepAlive: { kind: 'none' },
   mayTakeCall: (state) => state === 'ready',

@@ -7,7 +7,8 @@
  */
 import type { ContactCenterConfig } from '../../config/types.js';
 import { parseNameAddr, parseUri } from '../../sip/grammar.js';
-import type { ContactCenterPolicy, VendorCallIds, WrapStep } from '../types.js';
+import type { ContactCenterPolicy, VendorCallIds } from '../types.js';
+import { dispositionThenReady } from '../wrap-plan.js';
 
 /** INVITE headers LiveVox sends with a routed call [unofficial, seen in practice]. */
 export const INVITE_HEADERS: Record<string, string> = {
@@ -45,17 +46,11 @@ export function customerNumber(value: string | undefined): string | undefined {
 }
 
 export function livevoxPolicy(cc: ContactCenterConfig): ContactCenterPolicy {
-  const isPlatformCall = (ids: VendorCallIds): boolean => !!ids.transactionId;
   return {
     idsFromInvite,
-    isPlatformCall,
-    wrapUpPlan: ({ callId, agentId, ids, termCode }): WrapStep[] => {
-      const ready: WrapStep = { kind: 'ready', agentId, callId };
-      // A call LiveVox never routed (SIPp straight at the gateway) has no call to take a term
-      // code: the agent only goes back to Ready. An unanswered routed call still needs one: LiveVox
-      // holds the agent in WRAPUP until it has it.
-      return isPlatformCall(ids) ? [{ kind: 'termCode', agentId, callId, ids, termCode }, ready] : [ready];
-    },
+    // The term code of a call LiveVox routed (X-transaction-id), then Ready; LiveVox holds the
+    // agent in WRAPUP until it has the term code, even for a call that was never answered.
+    ...dispositionThenReady('transactionId'),
     answer: 'immediately',
     keepAlive: { kind: 'state-cycle', everyMinutes: cc.keepAliveMinutes },
     mayTakeCall: (state) => state === 'ready',
