@@ -18,7 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/sipp.js';
 import { HttpClient } from './calls/http.js';
-import { guardRun, startGateway, stopChild, type Gateway } from './media/procs.js';
+import { guardRun, runMain, startGateway, stopChild, type Gateway } from './media/procs.js';
 import { writeResults } from './results.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -213,10 +213,4 @@ async function main(): Promise<number> {
   return clean ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: Error) => {
-    console.error(`bench:calls:platforms failed: ${e.stack ?? e.message}`);
-    process.exit(2);
-  },
-);
+runMain('bench:calls:platforms', main);

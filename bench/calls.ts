@@ -41,7 +41,7 @@ import { analyzeStep, settled, type Snapshot } from './calls/analyze.js';
 import { Driver } from './calls/driver.js';
 import { HttpClient, readMetrics } from './calls/http.js';
 import { checks, finalTable, stepLine, stepProblems, type StepResult, type Totals } from './calls/report.js';
-import { clockTicks, cpuTicks, guardRun, machineCpu, startGateway, startSandboxProcess, stopChild, type Gateway } from './media/procs.js';
+import { clockTicks, cpuTicks, guardRun, machineCpu, runMain, startGateway, startSandboxProcess, stopChild, type Gateway } from './media/procs.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const AGENTS = 800;
@@ -352,10 +352,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(`bench:calls failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    process.exit(2);
-  },
-);
+runMain('bench:calls', main);

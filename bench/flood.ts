@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { runSipp, type SippResult } from '../test/helpers/sipp.js';
 import { procCpuSeconds, procStat } from './fuzz/driver.js';
 import { metric, startGatewayChild } from './fuzz/gateway.js';
+import { runMain } from './media/procs.js';
 import { writeResults } from './results.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -107,7 +108,4 @@ async function main(): Promise<number> {
   return l.failed === 0 && l.successful === calls && q.failed === 0 && internal === 0 ? 0 : 1;
 }
 
-main().then((c) => process.exit(c), (e: Error) => {
-  process.stderr.write(`bench:flood failed: ${e.stack}\n`);
-  process.exit(2);
-});
+runMain('bench:flood', main);

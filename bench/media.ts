@@ -28,7 +28,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/sipp.js';
 import type { EngineHello, EngineStatus, EngineWindow, GatewayInternal, GeneratorWindow, HangupResult, PlaceResult } from './media/ipc.js';
-import { clockTicks, cpuTicks, forkHelper, guardRun, machineCpu, rssKb, startGateway, stopChild, type Gateway, type Helper } from './media/procs.js';
+import { clockTicks, cpuTicks, forkHelper, guardRun, runMain, machineCpu, rssKb, startGateway, stopChild, type Gateway, type Helper } from './media/procs.js';
 import { checks, clean, finalTable, stepLines, type Step, type TargetRun } from './media/report.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -296,10 +296,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(`bench:media failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-    process.exit(2);
-  },
-);
+runMain('bench:media', main);

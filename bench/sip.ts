@@ -20,7 +20,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, runSipp, startSippUas, type SippResult, type SippUas } from '../test/helpers/sipp.js';
-import { stopChild } from './media/procs.js';
+import { runMain, stopChild } from './media/procs.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const AGENTS = 5000;
@@ -222,10 +222,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(`bench:sip failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-    process.exit(2);
-  },
-);
+runMain('bench:sip', main);

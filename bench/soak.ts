@@ -23,7 +23,7 @@ import { analyzeStep, type Snapshot } from './calls/analyze.js';
 import { writeSplitConfigs } from './calls/split-config.js';
 import { Driver } from './calls/driver.js';
 import { HttpClient, readMetrics } from './calls/http.js';
-import { guardRun, rssKb, startGateway, startSandboxProcess, stopChild, type Gateway } from './media/procs.js';
+import { guardRun, rssKb, runMain, startGateway, startSandboxProcess, stopChild, type Gateway } from './media/procs.js';
 import { writeResults } from './results.js';
 import { writePlot } from './soak/plot.js';
 
@@ -154,10 +154,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(`soak failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    process.exit(2);
-  },
-);
+runMain('soak', main);

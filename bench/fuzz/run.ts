@@ -9,6 +9,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runSipp } from '../../test/helpers/sipp.js';
+import { runMain } from '../media/procs.js';
 import { writeResults } from '../results.js';
 import { runFuzz, procStat } from './driver.js';
 import { metric, startGatewayChild } from './gateway.js';
@@ -64,7 +65,4 @@ async function main(): Promise<number> {
   return ok ? 0 : 1;
 }
 
-main().then((c) => process.exit(c), (e: Error) => {
-  process.stderr.write(`fuzz:sip failed: ${e.stack}\n`);
-  process.exit(1);
-});
+runMain('fuzz:sip', main, 1);

@@ -152,6 +152,17 @@ export function machineCpu(): { busy: number; total: number } {
   return { busy: total - idle, total };
 }
 
+/** Run a bench's main and exit with its code; a throw is printed with its stack and exits `failCode`. */
+export function runMain(label: string, main: () => Promise<number>, failCode = 2): void {
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(`${label} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      process.exit(failCode);
+    },
+  );
+}
+
 /**
  * Make a bench stop by itself and clean up: SIGINT/SIGTERM run `cleanup` then exit 2, a process
  * exit kills what is left, and a watchdog kills everything after `limitMs`.
