@@ -30,18 +30,18 @@
 // stop); BENCH_CALLS_GATEWAY_ROOT=<checkout> runs that checkout's build as the gateway (an A/B of two
 // builds with the same driver, one after the other on the same machine); BENCH_CALLS_ROUTE_DELAY_MS=<ms> routes each call only that long after the agent turned READY
 // (the driver then polls the agent's line through the LiveVox API instead of asking for the call).
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { writeResults } from './results.js';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/sipp.js';
-import { writeSplitConfigs } from './calls/split-config.js';
+import { SplitProcesses, writeSplitConfigs } from './calls/split-config.js';
 import { analyzeStep, settled, type Snapshot } from './calls/analyze.js';
 import { Driver } from './calls/driver.js';
 import { HttpClient, readMetrics } from './calls/http.js';
 import { checks, finalTable, stepLine, stepProblems, type StepResult, type Totals } from './calls/report.js';
-import { clockTicks, cpuTicks, guardRun, machineCpu, runMain, startGateway, startSandboxProcess, stopChild, type Gateway } from './media/procs.js';
+import { clockTicks, cpuTicks, guardRun, machineCpu, runMain, type Gateway } from './media/procs.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const AGENTS = 800;
@@ -218,15 +218,8 @@ async function main(): Promise<number> {
   const STEPS = parseSteps(process.env['BENCH_CALLS_STEPS']);
   const ROUTE_DELAY = parseDelay(process.env['BENCH_CALLS_ROUTE_DELAY_MS']);
   const dir = await mkdtemp(join(tmpdir(), 'bench-calls-'));
-  let gateway: Gateway | undefined;
-  let sandbox: Gateway | undefined;
-  const clients: HttpClient[] = [];
-  const cleanup = async (): Promise<void> => {
-    for (const cl of clients) cl.close();
-    await stopChild(gateway?.child, 7000);
-    await stopChild(sandbox?.child, 5000);
-    await rm(dir, { recursive: true, force: true });
-  };
+  const procs = new SplitProcesses(dir);
+  const cleanup = (): Promise<void> => procs.stop();
   guardRun('bench:calls', HARD_LIMIT_MS, cleanup);
 
   try {
@@ -245,11 +238,7 @@ async function main(): Promise<number> {
     const gatewayRoot = process.env['BENCH_CALLS_GATEWAY_ROOT'] ? resolve(process.env['BENCH_CALLS_GATEWAY_ROOT']) : ROOT;
     if (gatewayRoot !== ROOT) console.log(`gateway build under test: ${gatewayRoot}`);
     // The simulator and its call placer are the load: their own process (this checkout's build).
-    sandbox = await startSandboxProcess(ROOT, files.sandbox, simPort);
-    gateway = await startGateway(gatewayRoot, files.gateway, httpPort, false);
-    const gw = new HttpClient('127.0.0.1', httpPort);
-    const sim = new HttpClient('127.0.0.1', simPort);
-    clients.push(gw, sim);
+    const { gateway, sandbox, gw, sim } = await procs.start({ root: ROOT, gatewayRoot, files, httpPort, simPort });
     const c: Ctx = { gateway, sandbox, gw, sim, driver: new Driver(sim, { talkMs: TALK_MS, capCalls: CAP_CALLS, routeDelayMs: ROUTE_DELAY, lv: LV }) };
     const tReady = Date.now();
     const requestsAtStart = await waitAgentsReady(c, 30_000);

@@ -14,16 +14,16 @@
 // Targets: 0 failed calls; RSS, heap and descriptors flat: the mean of the last 5 minutes within
 // 5 % of the mean of minutes 5-10 (after warm-up); for descriptors, the part the calls up at the
 // moment do not explain, within 5 % or 10.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/sipp.js';
 import { analyzeStep, type Snapshot } from './calls/analyze.js';
-import { writeSplitConfigs } from './calls/split-config.js';
+import { SplitProcesses, writeSplitConfigs } from './calls/split-config.js';
 import { Driver } from './calls/driver.js';
-import { HttpClient, readMetrics } from './calls/http.js';
-import { guardRun, rssKb, runMain, startGateway, startSandboxProcess, stopChild, type Gateway } from './media/procs.js';
+import { readMetrics } from './calls/http.js';
+import { guardRun, rssKb, runMain } from './media/procs.js';
 import { writeResults } from './results.js';
 import { writePlot } from './soak/plot.js';
 
@@ -43,24 +43,13 @@ const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0
 async function main(): Promise<number> {
   if (!(MINUTES >= 1 && MINUTES <= 240)) throw new Error(`SOAK_MINUTES must be 1..240, got ${MINUTES}`);
   const dir = await mkdtemp(join(tmpdir(), 'soak-'));
-  let gateway: Gateway | undefined;
-  let sandbox: Gateway | undefined;
-  const gwc: HttpClient[] = [];
-  const cleanup = async (): Promise<void> => {
-    for (const c of gwc) c.close();
-    await stopChild(gateway?.child, 7000);
-    await stopChild(sandbox?.child, 5000);
-    await rm(dir, { recursive: true, force: true });
-  };
+  const procs = new SplitProcesses(dir);
+  const cleanup = (): Promise<void> => procs.stop();
   guardRun('soak', (MINUTES + 5) * 60_000, cleanup);
   try {
     const [sipPort, httpPort, simPort] = [await freePort(), await freePort(), await freePort()];
     const files = await writeSplitConfigs({ dir, name: 'soak', sipPort, httpPort, simPort, lv: LV, agents: { count: BUSY, idPrefix: 'sk-' }, rtp: { min: 20000, max: 29999, timeoutSeconds: 10 } });
-    sandbox = await startSandboxProcess(ROOT, files.sandbox, simPort);
-    gateway = await startGateway(ROOT, files.gateway, httpPort, false);
-    const gw = new HttpClient('127.0.0.1', httpPort);
-    const sim = new HttpClient('127.0.0.1', simPort);
-    gwc.push(gw, sim);
+    const { gateway, sandbox, gw, sim } = await procs.start({ root: ROOT, gatewayRoot: ROOT, files, httpPort, simPort });
     const agents = Array.from({ length: BUSY }, (_, i) => `sk-${String(i + 1).padStart(3, '0')}`);
     for (const t0 = Date.now(); ; await sleep(250)) {
       const s = await sim.json<Snapshot>('GET', '/__sim/state');
@@ -82,7 +71,7 @@ async function main(): Promise<number> {
         const answered = m['vagw_calls_answered_total'] ?? 0;
         samples.push({
           t: (now - start) / 1000,
-          rssMB: (rssKb(gateway!.child.pid) ?? 0) / 1024,
+          rssMB: (rssKb(gateway.child.pid) ?? 0) / 1024,
           heapMB: (m['vagw_process_heap_used_bytes'] ?? 0) / 2 ** 20,
           fds: m['vagw_process_open_fds'] ?? 0,
           loopP99Ms: (m['vagw_event_loop_delay_p99_seconds'] ?? 0) * 1000,

@@ -2,10 +2,13 @@
  * The two configurations of a bench that runs the LiveVox sandbox in a process of its own: the
  * gateway's (`livevox.baseUrl` = the simulator's URL) and the sandbox's (`vagw sandbox`, the same
  * agents and service, `baseUrl: sandbox`, the simulator on `simPort`). builtin:echo engine, UDP
- * on loopback, service 1001. Written into `dir` as gateway.yaml and sandbox.yaml.
+ * on loopback, service 1001. Written into `dir` as gateway.yaml and sandbox.yaml; SplitProcesses
+ * runs the two.
  */
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { startGateway, startSandboxProcess, stopChild, type Gateway } from '../media/procs.js';
+import { HttpClient } from './http.js';
 
 export interface SplitConfig {
   dir: string;
@@ -57,4 +60,33 @@ export async function writeSplitConfigs(o: SplitConfig): Promise<{ gateway: stri
   await writeFile(files.gateway, text(o, 'gateway'));
   await writeFile(files.sandbox, text(o, 'sandbox'));
   return files;
+}
+
+/**
+ * The two processes of a split bench and the HTTP clients to them, with one stop for all of them
+ * and the bench's directory (safe at any point: before, during or after the start).
+ */
+export class SplitProcesses {
+  gateway?: Gateway;
+  sandbox?: Gateway;
+  private readonly clients: HttpClient[] = [];
+
+  constructor(private readonly dir: string) {}
+
+  /** The sandbox first (the gateway logs its agents in there), then the gateway from `gatewayRoot`'s build. */
+  async start(o: { root: string; gatewayRoot: string; files: { gateway: string; sandbox: string }; httpPort: number; simPort: number }): Promise<{ gateway: Gateway; sandbox: Gateway; gw: HttpClient; sim: HttpClient }> {
+    const sandbox = (this.sandbox = await startSandboxProcess(o.root, o.files.sandbox, o.simPort));
+    const gateway = (this.gateway = await startGateway(o.gatewayRoot, o.files.gateway, o.httpPort, false));
+    const gw = new HttpClient('127.0.0.1', o.httpPort);
+    const sim = new HttpClient('127.0.0.1', o.simPort);
+    this.clients.push(gw, sim);
+    return { gateway, sandbox, gw, sim };
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.clients) c.close();
+    await stopChild(this.gateway?.child, 7000);
+    await stopChild(this.sandbox?.child, 5000);
+    await rm(this.dir, { recursive: true, force: true });
+  }
 }
