@@ -6,6 +6,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, checkConfig, formatProblems, loadConfig } from './config/index.js';
+import type { Logger } from 'pino';
+import type { GatewayConfig } from './config/types.js';
 import { createLogger } from './log.js';
 import { startGateway } from './server.js';
 import { faults } from './util/faults.js';
@@ -44,25 +46,36 @@ function configArg(args: string[]): string {
 
 class UsageError extends Error {}
 
-async function start(args: string[]): Promise<number> {
-  const file = configArg(args);
-  let config;
+/** The configuration, or undefined once why it is invalid has been printed (the command exits 2). */
+function loadOrExplain(file: string): GatewayConfig | undefined {
   try {
-    config = loadConfig(file);
+    return loadConfig(file);
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`configuration is invalid, nothing started:\n${formatProblems(e.problems)}\n`);
-      return 2;
+      return undefined;
     }
     throw e;
   }
-  const log = createLogger(config.gateway.logLevel, config.gateway.name);
+}
+
+/**
+ * The last line of the fault boundary: every socket and timer callback has its own guard, and
+ * what still escapes one (a bug in a library callback) is logged and counted, never an exit:
+ * one message must not take every call of the gateway down with it.
+ */
+function processLogger(level: GatewayConfig['gateway']['logLevel'], name: string): Logger {
+  const log = createLogger(level, name);
   faults.setLogger(log);
-  // The last line of the fault boundary: every socket and timer callback has its own guard, and
-  // what still escapes one (a bug in a library callback) is logged and counted, never an exit:
-  // one message must not take every call of the gateway down with it.
   process.on('uncaughtException', (err) => faults.record('process.uncaughtException', err));
   process.on('unhandledRejection', (err) => faults.record('process.unhandledRejection', err));
+  return log;
+}
+
+async function start(args: string[]): Promise<number> {
+  const config = loadOrExplain(configArg(args));
+  if (!config) return 2;
+  const log = processLogger(config.gateway.logLevel, config.gateway.name);
   let gw;
   try {
     gw = await startGateway(config, log);
@@ -133,20 +146,9 @@ async function checkEngine(args: string[]): Promise<number> {
 }
 
 async function sandbox(args: string[]): Promise<number> {
-  let config;
-  try {
-    config = loadConfig(configArg(args));
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`configuration is invalid, nothing started:\n${formatProblems(e.problems)}\n`);
-      return 2;
-    }
-    throw e;
-  }
-  const log = createLogger(config.gateway.logLevel, `${config.gateway.name}-sandbox`);
-  faults.setLogger(log);
-  process.on('uncaughtException', (err) => faults.record('process.uncaughtException', err));
-  process.on('unhandledRejection', (err) => faults.record('process.unhandledRejection', err));
+  const config = loadOrExplain(configArg(args));
+  if (!config) return 2;
+  const log = processLogger(config.gateway.logLevel, `${config.gateway.name}-sandbox`);
   let running;
   try {
     running = await startSandboxes(config, log);
