@@ -158,10 +158,14 @@ describe('chaos while loaded (gateway and sandbox as processes)', () => {
     await allReady(20_000, 'agents READY after the restart');
   }, 60_000);
 
-  it('SIPp dropping 10 % of what it receives, 6 calls at a time over the 12 agents: every call completes', async () => {
-    const numbers = Array.from({ length: 24 }, (_, i) => `+189900000${String((i % AGENTS) + 1).padStart(2, '0')}`);
-    const r = await runSipp({ scenario: 'bench-call.xml', target: '127.0.0.1:25996', injection: numbers, calls: 24, rate: 4, limit: 6, lost: 10, timeoutSec: 90 });
-    expect(r.successful, describeSipp(r)).toBe(24);
-    await allReady(15_000, 'agents READY after the SIPp calls');
-  }, 120_000);
+  it('SIPp dropping 10 % of what it sends and receives, 6 calls at a time over the 12 agents, twice: every call completes', async () => {
+    // Each agent once per run: with losses one call can outlast the next one to its agent (BYE
+    // retransmissions back off to seconds), which would then be refused 486, rightly.
+    const numbers = Array.from({ length: AGENTS }, (_, i) => `+189900000${String(i + 1).padStart(2, '0')}`);
+    for (const run of [1, 2]) {
+      const r = await runSipp({ scenario: 'bench-call.xml', target: '127.0.0.1:25996', injection: numbers, calls: AGENTS, rate: 4, limit: 6, lost: 10, timeoutSec: 90 });
+      expect(r.successful, `run ${run}: ${describeSipp(r)}`).toBe(AGENTS);
+      await allReady(15_000, `agents READY after SIPp run ${run}`);
+    }
+  }, 150_000);
 });
