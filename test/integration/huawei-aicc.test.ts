@@ -145,5 +145,7 @@ describe('huawei-aicc: lockstep through the sandbox', () => {
     const r = await fetch(`${sim().url}/__sim/calls`, { method: 'POST', body: JSON.stringify({ skill: '9' }) });
     expect(r.status).toBe(409);
     expect(await r.json()).toMatchObject({ error: 'no skill queue 9' });
+    const bad = await fetch(`${sim().url}/__sim/calls`, { method: 'POST', body: JSON.stringify({ skill: 1 }) });
+    expect([bad.status, await bad.json()]).toEqual([400, { error: 'skill must be a string' }]);
   });
 });

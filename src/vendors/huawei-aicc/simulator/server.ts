@@ -181,6 +181,8 @@ export async function startCcSimServer(state: CcGatewayState, o: { port?: number
       return answer(res, 400, { error: 'the body is not JSON' });
     }
     const str = (k: string): string | undefined => (typeof body[k] === 'string' ? (body[k] as string) : undefined);
+    const notString = ['skill', 'agent', 'caller'].find((k) => body[k] !== undefined && typeof body[k] !== 'string');
+    if (notString) return answer(res, 400, { error: `${notString} must be a string` });
     try {
       if (req.method === 'GET' && p[0] === 'state') return answer(res, 200, { agents: state.snapshot(), phones: o.phones?.snapshot() ?? [], calls: [...(o.calls?.calls.values() ?? [])] });
       if (req.method === 'GET' && p[0] === 'calls' && p.length === 1) return answer(res, 200, { calls: [...(o.calls?.calls.values() ?? [])] });
