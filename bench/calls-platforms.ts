@@ -2,23 +2,25 @@
 //
 //   npm run bench:calls:platforms      (builds, then runs dist/bench/calls-platforms.js)
 //
-// For each platform with a sandbox (LiveVox, the agent session protocol, Huawei AICC) a gateway runs as its own
-// process (`vagw start`, builtin:echo, log level warn) with that platform's strict simulator and the
-// shared call placer in-process. This process keeps BUSY agents busy through the simulator's admin
+// For each platform with a sandbox (LiveVox, the agent session protocol, Huawei AICC) the platform's
+// strict simulator and the shared call placer run as one process (`vagw sandbox`) and the gateway
+// as another (`vagw start`, builtin:echo, log level warn), pointed at the simulator as at a remote
+// tenant (Huawei: its CC-Gateway URL and its SIP registrar, where the gateway registers the agents'
+// phones). This process keeps BUSY agents busy through the simulator's admin
 // API: route a customer to the agent as soon as the platform has it ready (a 409 "not ready" is
 // "not yet", asked again 10 ms later), let it talk TALK_MS, the customer hangs up, repeat. After
 // WINDOW_MS it stops, waits for every agent to be ready again (bounded), and reads the simulator's
 // records: calls whose wrap-up finished (LiveVox: exactly one term code; agent session: exactly one
-// after-call work, then ready; Huawei: exactly one `work`, then idle), hang-up -> disposition latency on the simulator's clock, and agents
-// not ready at the end. The figures are for the whole pipeline (gateway + simulator + placer share
-// one process), compared between platforms, not an absolute rate (machines here differ by 2x).
+// after-call work, then ready; Huawei: exactly one `work`, then idle), hang-up -> disposition and
+// hang-up -> ready again on the simulator's clock, and agents not ready at the end. Compared
+// between platforms in one run, not as absolute rates (machines here differ by 2x).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/sipp.js';
 import { HttpClient } from './calls/http.js';
-import { guardRun, runMain, startGateway, stopChild, type Gateway } from './media/procs.js';
+import { guardRun, runMain, startGateway, startSandboxProcess, stopChild, type Gateway } from './media/procs.js';
 import { writeResults } from './results.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -31,8 +33,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 interface Platform {
   name: string;
-  /** gateway.yaml lines of the platform's section and the profile's contactCenter. */
-  section(simPort: number): string;
+  /** gateway.yaml's platform section for the gateway (the simulator as a remote tenant) or the sandbox. */
+  section(role: 'gateway' | 'sandbox', simPort: number, simSipPort: number): string;
   contactCenter: string;
   /** The profile's agents line (default: +18990000001.. with ids va-NNN). */
   agents?: string;
@@ -41,17 +43,29 @@ interface Platform {
   /** Agents the platform has ready, from GET /__sim/state. */
   ready(state: unknown): number;
   /** From GET /__sim/state: per call (ended in the window) the dispositions and hang-up -> disposition, and the agents not ready. */
-  read(state: unknown, from: number, to: number): { done: number; exactlyOne: number; none: number; several: number; latencies: number[]; notReady: string[] };
+  read(state: unknown, from: number, to: number): Reading;
 }
 
-type Lv = { agents: { user: string; state: string }[]; calls: { startedAt: number; endedAt?: number; termCodes: { at: number }[] }[] };
+interface Reading {
+  done: number;
+  exactlyOne: number;
+  none: number;
+  several: number;
+  /** Hang-up -> disposition, ms. */
+  latencies: number[];
+  /** Hang-up -> the platform has the agent ready again, ms. */
+  readyAgain: number[];
+  notReady: string[];
+}
+
+type Lv = { agents: { user: string; state: string; history: { state: string; at: number }[] }[]; calls: { agentUser: string; startedAt: number; endedAt?: number; termCodes: { at: number }[] }[] };
 type Hw = { agents: { agentId: string; status: string }[]; calls: { startedAt: number; releasedAt?: number; workRequests: number; workAt?: number; idleAt?: number }[] };
 type As = { sessions: { agent: string; channel?: { status: string } }[]; calls: { startedAt: number; endedAt?: number; acw: { at: number }[]; readyAt?: number }[] };
 
 const PLATFORMS: Platform[] = [
   {
     name: 'livevox',
-    section: (p) => `livevox: { baseUrl: sandbox, accessToken: bench, clientName: bench, sandboxPort: ${p} }`,
+    section: (role, p) => `livevox: { baseUrl: ${role === 'sandbox' ? 'sandbox' : `http://127.0.0.1:${p}`}, accessToken: bench, clientName: bench, sandboxPort: ${p} }`,
     contactCenter: '{ vendor: livevox, serviceId: "1001", password: bench, screenPopWaitMs: 200, wrapUp: { maxAttempts: 8, retryMs: 50 } }',
     route: async (sim, agent, seq) => {
       const r = await sim.request('POST', '/__sim/calls', { agent, call: { transactionId: `pb-${seq}` } });
@@ -68,13 +82,17 @@ const PLATFORMS: Platform[] = [
         none: mine.filter((c) => c.termCodes.length === 0).length,
         several: mine.filter((c) => c.termCodes.length > 1).length,
         latencies: mine.filter((c) => c.termCodes.length > 0).map((c) => c.termCodes[0]!.at - c.endedAt!),
+        readyAgain: mine.flatMap((c) => {
+          const at = s.agents.find((a) => a.user === c.agentUser)?.history.find((h) => h.state === 'READY' && h.at >= c.endedAt!)?.at;
+          return at === undefined ? [] : [at - c.endedAt!];
+        }),
         notReady: s.agents.filter((a) => a.state !== 'READY').map((a) => `${a.user} ${a.state}`),
       };
     },
   },
   {
     name: 'agent-session',
-    section: (p) => `agentSession: { url: sandbox, sandboxPort: ${p} }`,
+    section: (role, p) => `agentSession: { url: ${role === 'sandbox' ? 'sandbox' : `ws://127.0.0.1:${p}/agent-session`}, sandboxPort: ${p} }`,
     contactCenter: '{ vendor: agent-session, serviceId: voice-ai, password: bench, wrapUp: { maxAttempts: 8, retryMs: 50 } }',
     route: async (sim, agent) => {
       const r = await sim.request('POST', '/__sim/calls', { agent });
@@ -91,6 +109,7 @@ const PLATFORMS: Platform[] = [
         none: mine.filter((c) => c.acw.length === 0).length,
         several: mine.filter((c) => c.acw.length > 1).length,
         latencies: mine.filter((c) => c.acw.length > 0).map((c) => c.acw[0]!.at - c.endedAt!),
+        readyAgain: mine.filter((c) => c.readyAt !== undefined).map((c) => c.readyAt! - c.endedAt!),
         notReady: s.sessions.filter((x) => x.channel?.status !== 'ready').map((x) => `${x.agent} ${x.channel?.status ?? 'no channel'}`),
       };
     },
@@ -98,7 +117,8 @@ const PLATFORMS: Platform[] = [
   {
     // Agents va-001.. are workNo 1001.. with softphone numbers 70001..; each phone registers with the simulator.
     name: 'huawei-aicc',
-    section: (p) => `huaweiAicc: { baseUrl: sandbox, sandboxPort: ${p} }`,
+    section: (role, p, sip) =>
+      `huaweiAicc: { baseUrl: ${role === 'sandbox' ? 'sandbox' : `http://127.0.0.1:${p}`}, registrar: "127.0.0.1:${sip}", phonePassword: bench-phone, sandboxPort: ${p}, sandboxSipPort: ${sip} }`,
     contactCenter: '{ vendor: huawei-aicc, serviceId: "1", password: bench, wrapUp: { maxAttempts: 8, retryMs: 50 } }',
     agents: `{ range: { from: "70001", count: ${AGENTS} }, idPrefix: va-, idWidth: 3, vendorUser: "1" }`,
     route: async (sim, agent) => {
@@ -116,20 +136,21 @@ const PLATFORMS: Platform[] = [
         none: mine.filter((c) => c.workRequests === 0).length,
         several: mine.filter((c) => c.workRequests > 1).length,
         latencies: mine.filter((c) => c.workAt !== undefined).map((c) => c.workAt! - c.releasedAt!),
+        readyAgain: mine.filter((c) => c.idleAt !== undefined).map((c) => c.idleAt! - c.releasedAt!),
         notReady: s.agents.filter((a) => a.status !== 'idle').map((a) => `${a.agentId} ${a.status}`),
       };
     },
   },
 ];
 
-function config(p: Platform, sipPort: number, httpPort: number, simPort: number, dataDir: string): string {
-  return `gateway: { name: bench-${p.name}, http: { host: 127.0.0.1, port: ${httpPort} }, limits: { maxCalls: 100000, maxCallsPerSecond: 100000, retryAfterSeconds: 1 }, drainTimeoutSeconds: 2, logLevel: warn }
+function config(p: Platform, role: 'gateway' | 'sandbox', ports: { sip: number; http: number; sim: number; simSip: number }, dataDir: string): string {
+  return `gateway: { name: bench-${p.name}-${role}, http: { host: 127.0.0.1, port: ${role === 'gateway' ? ports.http : 0} }, limits: { maxCalls: 100000, maxCallsPerSecond: 100000, retryAfterSeconds: 1 }, drainTimeoutSeconds: 2, logLevel: warn }
 media: { host: 127.0.0.1, rtpPortMin: 20000, rtpPortMax: 29999, workers: 0, rtpTimeoutSeconds: 0 }
-${p.section(simPort)}
-dataDir: ${JSON.stringify(dataDir)}
+${p.section(role, ports.sim, ports.simSip)}
+dataDir: ${JSON.stringify(`${dataDir}-${role}`)}
 profiles:
   - name: bench
-    listen: { host: 127.0.0.1, port: ${sipPort}, transports: [udp] }
+    listen: { host: 127.0.0.1, port: ${ports.sip}, transports: [udp] }
     trustedSources: [127.0.0.0/8]
     edge: { perSourceRequestsPerSecond: 0 }
     engine: builtin:echo
@@ -146,13 +167,15 @@ const pct = (xs: number[], q: number): number => {
 };
 
 async function runPlatform(p: Platform, dir: string): Promise<Record<string, unknown>> {
-  const [sipPort, httpPort, simPort] = [await freePort(), await freePort(), await freePort()];
-  const file = join(dir, `${p.name}.yaml`);
-  await writeFile(file, config(p, sipPort, httpPort, simPort, join(dir, `data-${p.name}`)));
+  const ports = { sip: await freePort(), http: await freePort(), sim: await freePort(), simSip: await freePort() };
+  const files = { gateway: join(dir, `${p.name}-gateway.yaml`), sandbox: join(dir, `${p.name}-sandbox.yaml`) };
+  for (const role of ['gateway', 'sandbox'] as const) await writeFile(files[role], config(p, role, ports, join(dir, `data-${p.name}`)));
   let gw: Gateway | undefined;
-  const sim = new HttpClient('127.0.0.1', simPort);
+  let sandbox: Gateway | undefined;
+  const sim = new HttpClient('127.0.0.1', ports.sim);
   try {
-    gw = await startGateway(ROOT, file, httpPort, false);
+    sandbox = await startSandboxProcess(ROOT, files.sandbox, ports.sim);
+    gw = await startGateway(ROOT, files.gateway, ports.http, false);
     const agents = Array.from({ length: AGENTS }, (_, i) => `va-${String(i + 1).padStart(3, '0')}`);
     const readyCount = async (): Promise<number> => p.ready(JSON.parse((await sim.request('GET', '/__sim/state')).text));
     for (const t0 = Date.now(); (await readyCount()) < AGENTS; ) {
@@ -184,12 +207,12 @@ async function runPlatform(p: Platform, dir: string): Promise<Record<string, unk
     const to = Date.now();
     for (const t0 = Date.now(); Date.now() - t0 < SETTLE_MS && (await readyCount()) < AGENTS; ) await sleep(200);
     const r = p.read(JSON.parse((await sim.request('GET', '/__sim/state')).text), from, to);
-    const out = { platform: p.name, busy: BUSY, windowS: (to - from) / 1000, callsPerSecond: Math.round((r.done / ((to - from) / 1000)) * 10) / 10, ...r, latencyP50: pct(r.latencies, 0.5), latencyP99: pct(r.latencies, 0.99), probes, errors };
-    delete (out as { latencies?: unknown }).latencies;
-    return out;
+    const { latencies, readyAgain, ...counts } = r;
+    return { platform: p.name, busy: BUSY, windowS: (to - from) / 1000, callsPerSecond: Math.round((r.done / ((to - from) / 1000)) * 10) / 10, ...counts, latencyP50: pct(latencies, 0.5), latencyP99: pct(latencies, 0.99), readyAgainP50: pct(readyAgain, 0.5), readyAgainP99: pct(readyAgain, 0.99), probes, errors };
   } finally {
     sim.close();
     await stopChild(gw?.child, 7000);
+    await stopChild(sandbox?.child, 7000);
   }
 }
 
@@ -201,7 +224,7 @@ async function main(): Promise<number> {
     for (const p of PLATFORMS) {
       const r = await runPlatform(p, dir);
       results.push(r);
-      console.log(`${p.name.padEnd(14)} ${String(r['callsPerSecond']).padStart(6)} calls/s wrapped up | disposition exactly once ${r['exactlyOne']}, none ${r['none']}, several ${r['several']} | hang-up -> disposition p50/p99 ${r['latencyP50']}/${r['latencyP99']} ms | not ready at the end ${(r['notReady'] as string[]).length} | errors ${r['errors']}`);
+      console.log(`${p.name.padEnd(14)} ${String(r['callsPerSecond']).padStart(6)} calls/s wrapped up | disposition exactly once ${r['exactlyOne']}, none ${r['none']}, several ${r['several']} | hang-up -> disposition p50/p99 ${r['latencyP50']}/${r['latencyP99']} ms, -> ready again ${r['readyAgainP50']}/${r['readyAgainP99']} ms | not ready at the end ${(r['notReady'] as string[]).length} | errors ${r['errors']}`);
     }
   } finally {
     await rm(dir, { recursive: true, force: true });

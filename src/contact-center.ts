@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { AgentLifecycle } from './agents/lifecycle.js';
 import type { AgentPool } from './agents/pool.js';
 import type { ContactCenterLink } from './call/lockstep.js';
+import { OpenCalls, type OpenCall } from './call/open-calls.js';
 import { WrapUpRunner, type WrapStep } from './call/wrapup.js';
 import type { GatewayConfig, SipProfile } from './config/types.js';
 import { Outbox } from './store/outbox.js';
@@ -23,6 +24,8 @@ export interface ContactCenters {
   /** The link of the profile an agent belongs to. */
   linkFor(agentId: string): ContactCenterLink | undefined;
   wrapUp?: WrapUpRunner;
+  /** Calls answered for a contact center whose wrap-up is not yet in the outbox (on disk). */
+  openCalls?: OpenCalls;
   lifecycles: AgentLifecycle[];
   /** Platforms run as their sandbox (strict simulator + call placer), by platform name. */
   sandboxes: Map<string, SandboxHandle>;
@@ -69,6 +72,8 @@ export async function startContactCenters(config: GatewayConfig, pool: AgentPool
   }
 
   const outbox = await Outbox.open<WrapStep>(path.join(config.dataDir, 'wrapup-outbox.jsonl'));
+  const openJournal = await Outbox.open<OpenCall>(path.join(config.dataDir, 'open-calls.jsonl'));
+  cc.openCalls = new OpenCalls(openJournal);
   let agentReady: (id: string) => void = () => undefined;
   const maxAttempts = Math.max(...vendorProfiles.map((p) => p.contactCenter.wrapUp.maxAttempts));
   const retryMs = Math.min(...vendorProfiles.map((p) => p.contactCenter.wrapUp.retryMs));
@@ -114,6 +119,7 @@ export async function startContactCenters(config: GatewayConfig, pool: AgentPool
       });
       if (stop) unsubscribe.push(stop);
     }
+    await recoverOpenCalls(cc, log);
     await Promise.all(cc.lifecycles.map((l) => l.check()));
     const replayed = cc.wrapUp!.replay();
     if (replayed.length) log.warn({ agents: replayed }, 'replaying wrap-up steps left in the outbox by the previous run');
@@ -125,7 +131,29 @@ export async function startContactCenters(config: GatewayConfig, pool: AgentPool
     for (const l of cc.lifecycles) l.stop();
     cc.wrapUp?.stop();
     await outbox.close();
+    await openJournal.close();
     await Promise.all([...runtimes.values()].map((rt) => rt.close()));
   };
   return cc;
+}
+
+/**
+ * Calls the previous run answered and never wrapped up (it died with them): each gets its
+ * platform's wrap-up with the profile's `failed` term code, recorded before the agents are
+ * signed in so their lifecycles hold Ready back until it is done; `replay` then runs it.
+ */
+async function recoverOpenCalls(cc: ContactCenters, log: Logger): Promise<void> {
+  const wrapUp = cc.wrapUp!;
+  const r = await cc.openCalls!.recover({
+    hasSteps: (callId) => wrapUp.hasStepsFor(callId),
+    record: (steps) => wrapUp.add(steps, { run: false }),
+    plan: (c) => {
+      const link = cc.links.get(c.profile);
+      if (!link || cc.linkFor(c.agentId) !== link) return undefined;
+      return link.policy.wrapUpPlan({ callId: c.callId, agentId: c.agentId, ids: c.ids, termCode: link.cc.termCodes.failed, answered: true });
+    },
+  });
+  for (const c of r.wrapped) log.warn({ callId: c.callId, agent: c.agentId, ids: c.ids }, 'call ended with the previous run before its wrap-up: wrapped up now as failed');
+  for (const c of r.unknownProfile) log.error({ callId: c.callId, agent: c.agentId, profile: c.profile, ids: c.ids }, 'call ended with the previous run; its profile or agent is no longer configured: no wrap-up possible, reported only');
+  if (r.alreadyQueued.length) log.info({ calls: r.alreadyQueued.map((c) => c.callId) }, 'open calls of the previous run already had their wrap-up queued');
 }

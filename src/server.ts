@@ -64,7 +64,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const cc = await startContactCenters(config, agents, log);
   const latency = new Latency();
   const loopDelay = new EventLoopDelay();
-  const calls = new CallManager(config, agents, media, log, { contactCenters: { links: cc.links, ...(cc.wrapUp ? { wrapUp: cc.wrapUp } : {}) }, idsFromInvite: idsFromAnyInvite, latency, eventLoopDelayMs: () => loopDelay.p99Ms });
+  const calls = new CallManager(config, agents, media, log, { contactCenters: { links: cc.links, ...(cc.wrapUp ? { wrapUp: cc.wrapUp } : {}), ...(cc.openCalls ? { openCalls: cc.openCalls } : {}) }, idsFromInvite: idsFromAnyInvite, latency, eventLoopDelayMs: () => loopDelay.p99Ms });
   await calls.start();
   const metrics = (): MetricsSource => ({
     gateway: config.gateway.name,
@@ -204,8 +204,10 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     shutdown(drainTimeoutMs = config.gateway.drainTimeoutSeconds * 1000) {
       stopping ??= (async () => {
         await calls.drain(drainTimeoutMs);
-        await Promise.all([calls.stop(), http.close(), media.close()]);
+        // The contact centers first, while SIP still listens: phones registered with a platform
+        // are unregistered through the endpoint they were registered from.
         await cc.close();
+        await Promise.all([calls.stop(), http.close(), media.close()]);
         loopDelay.stop();
       })();
       return stopping;

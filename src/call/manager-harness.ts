@@ -20,6 +20,7 @@ import type { ContactCenterPolicy, InboundEvent, VendorAdapter, VendorCallIds, W
 import { FakeMediaPlane } from '../../media/testing/fake-plane.js';
 import type { ContactCenterLink } from './lockstep.js';
 import { CallManager } from './manager.js';
+import { OpenCalls, type OpenCall } from './open-calls.js';
 import { WrapUpRunner } from './wrapup.js';
 
 const log = pino({ level: 'silent' });
@@ -108,7 +109,8 @@ export async function setup(opts: { profile?: string; answer?: ContactCenterPoli
   const link: ContactCenterLink = { vendor: 'test', adapter, policy: testPolicy(opts.answer), cc };
   let manager!: CallManager;
   const wrapUp = new WrapUpRunner(new MemoryOutbox<WrapStep>(), () => adapter, { maxAttempts: 3, retryMs: 100 }, { ready: (id) => manager.agentReady(id), failed: () => undefined }, log, clock);
-  manager = new CallManager(cfg, pool, media, log, { contactCenters: { links: new Map([['unit', link]]), wrapUp }, clock, datagram: net.factory, ...(opts.eventLoopDelayMs ? { eventLoopDelayMs: opts.eventLoopDelayMs } : {}) });
+  const openCalls = new OpenCalls(new MemoryOutbox<OpenCall>());
+  manager = new CallManager(cfg, pool, media, log, { contactCenters: { links: new Map([['unit', link]]), wrapUp, openCalls }, clock, datagram: net.factory, ...(opts.eventLoopDelayMs ? { eventLoopDelayMs: opts.eventLoopDelayMs } : {}) });
   await manager.start();
   cleanups.push(async () => {
     wrapUp.stop();
@@ -128,7 +130,7 @@ export async function setup(opts: { profile?: string; answer?: ContactCenterPoli
     received.filter((m): m is SipResponse => m.type === 'response' && m.headers.get('Call-ID') === callId && (m.headers.get('CSeq') ?? '').endsWith(method));
   const finalOf = (callId: string) => responses(callId).find((r) => r.status >= 200);
   const agent = (id: string) => pool.list().find((a) => a.id === id)!;
-  return { cfg, clock, net, media, pool, adapter, manager, wrapUp, send, settle, responses, finalOf, agent, link, received };
+  return { cfg, clock, net, media, pool, adapter, manager, wrapUp, openCalls, send, settle, responses, finalOf, agent, link, received };
 }
 
 let seq = 0;
@@ -194,6 +196,7 @@ export function expectWrappedUpOnce(env: Env, agentId: string, platformId: strin
   expect(mine).toEqual([...(platformId ? [`termCode ${agentId} ${platformId} ${termCode}`] : []), `ready ${agentId}`]);
   expect(env.agent(agentId).state).toBe('ready');
   expect(env.wrapUp.pendingTotal).toBe(0);
+  expect(env.openCalls.size).toBe(0);
   expect(env.media.portsInUse()).toBe(0);
   expect(env.manager.calls.size).toBe(0);
 }

@@ -114,6 +114,18 @@ describe('CallManager: every exit of a routed INVITE goes through the call end',
     expectWrappedUpOnce(env, 'va-01', 'T9', env.link.cc.termCodes.callerHungUp);
   });
 
+  it('an answered call is on record as open until its wrap-up is in the outbox (a crash meanwhile is wrapped up at the next start)', async () => {
+    const env = await setup();
+    const inv = invite({ platformId: 'T10' });
+    await env.send(inv.text);
+    const ok = env.finalOf(inv.callId)!;
+    expect(ok.status).toBe(200);
+    expect(env.openCalls.list().map((c) => [c.callId, c.agentId, c.profile, c.ids['transactionId']])).toEqual([[inv.callId, 'va-01', 'unit', 'T10']]);
+    await env.send(inDialog('ACK', inv, ok, 1));
+    await env.send(inDialog('BYE', inv, ok, 2));
+    expectWrappedUpOnce(env, 'va-01', 'T10', env.link.cc.termCodes.callerHungUp);
+  });
+
   it('two INVITEs with the same Call-ID and different From tags: two calls, nothing leaks', async () => {
     const env = await setup();
     const a = invite({ callId: 'same@127.0.0.2', fromTag: 'alpha', platformId: 'TA' });

@@ -25,6 +25,7 @@ import type { ProfileRuntime } from './profile-runtime.js';
 import { startRegistrar, type Registrar } from './registrar.js';
 import { admit, route, type Lease, type Refusal } from './router.js';
 import { ShedController, type overloaded } from './overload.js';
+import type { OpenCalls } from './open-calls.js';
 import { setUpCall } from './setup.js';
 import type { EndReason } from './state.js';
 import { WebRtcFarEnds } from './webrtc/sources.js';
@@ -46,9 +47,16 @@ export class CallStats {
 const RECENT_MAX = 1000;
 const RECENT_MS = 15 * 60_000;
 
+/** Contact centers by profile name, the wrap-up runner they share, and the calls open at them (on disk). */
+export interface ContactCenterWiring {
+  links: Map<string, ContactCenterLink>;
+  wrapUp?: WrapUpRunner;
+  openCalls?: OpenCalls;
+}
+
 export interface CallManagerOptions {
   /** Contact centers by profile name, and the wrap-up runner they share. */
-  contactCenters?: { links: Map<string, ContactCenterLink>; wrapUp?: WrapUpRunner };
+  contactCenters?: ContactCenterWiring;
   clock?: Clock;
   /** The SIP endpoints' datagram transport (unit tests: a MemoryNetwork's factory). */
   datagram?: DatagramFactory;
@@ -76,7 +84,7 @@ export class CallManager {
   private settingUp = 0;
   private shedder?: ShedController;
   private readonly clock: Clock;
-  private readonly contactCenters: { links: Map<string, ContactCenterLink>; wrapUp?: WrapUpRunner };
+  private readonly contactCenters: ContactCenterWiring;
 
   /** Agent leases held through wrap-up: released only when the vendor has the agent Ready. */
   private heldLeases = new Map<string, () => void>();
@@ -240,6 +248,12 @@ export class CallManager {
             this.callStats.answered++;
             this.opts.latency?.answered(this.clock.now() - t0);
           },
+          opened: (ids) => {
+            const open = this.contactCenters.openCalls;
+            if (!open || !this.contactCenters.wrapUp) return;
+            const rec = { callId: call.info.key, agentId: call.info.agentId, profile: rt.profile.name, ids, answeredAt: this.clock.wall() };
+            open.opened(rec).catch((e: Error) => call.log.error({ err: e.message }, 'open call could not be recorded: its wrap-up would not survive a crash'));
+          },
           ...(link ? { link } : {}),
           ...(this.contactCenters.wrapUp ? { wrapUp: this.contactCenters.wrapUp } : {}),
           ...(this.opts.idsFromInvite ? { idsFromInvite: this.opts.idsFromInvite } : {}),
@@ -342,15 +356,16 @@ export class CallManager {
       steps = steps.map((s) => (s.kind === 'ready' ? { ...s, notBefore } : s));
     }
     call.log.info({ steps: steps.map((s) => s.kind), answered: call.isAnswered }, 'wrap-up at the contact center');
-    this.holdThroughWrapUp(wrapUp, lease, steps, call.log);
+    this.holdThroughWrapUp(wrapUp, lease, steps, call.log, call.info.key);
   }
 
   /** The agent stays leased until the contact center confirms Ready after these steps (agentReady). */
-  private holdThroughWrapUp(wrapUp: WrapUpRunner, lease: Lease, steps: WrapStep[], log: Logger): void {
+  private holdThroughWrapUp(wrapUp: WrapUpRunner, lease: Lease, steps: WrapStep[], log: Logger, callKey: string): void {
     if (!steps.some((s) => s.kind === 'ready')) log.warn('the wrap-up plan has no Ready step: the agent stays out of service until an operator sets it Ready');
     this.heldLeases.set(lease.agent.id, lease.release);
     this.endedAt.set(lease.agent.id, this.clock.now());
-    wrapUp.add(steps).catch((e: Error) => log.error({ err: e.message }, 'wrap-up could not be recorded; agent kept out of service'));
+    const open = this.contactCenters.openCalls;
+    wrapUp.add(steps, open ? { onDisk: () => open.closed(callKey) } : {}).catch((e: Error) => log.error({ err: e.message }, 'wrap-up could not be recorded; agent kept out of service'));
   }
 
   /** A contact center's call event (released there, or an action it asks for): see platform-actions.ts. */

@@ -13,6 +13,7 @@ import { answerOffer, SdpError, type NegotiatedMedia } from '../sip/sdp.js';
 import type { IncomingInvite } from '../sip/ua.js';
 import { sleep, type Clock } from '../util/clock.js';
 import type { MediaPlane, MediaSession } from '../../media/types.js';
+import type { VendorCallIds } from '../vendors/types.js';
 import type { Call } from './call.js';
 import { answerDtmfInfo } from './dtmf.js';
 import { customParams, streamMeta, vendorIdsFromInvite, type IdsFromInvite } from './meta.js';
@@ -36,6 +37,8 @@ export interface SetupContext {
   sdpSessionId: string;
   draining(): boolean;
   answered(): void;
+  /** The call is answered for a contact center, with these ids of it (again once they resolve): kept on disk until its wrap-up is. */
+  opened?(ids: VendorCallIds): void;
   link?: ContactCenterLink;
   wrapUp?: WrapUpRunner;
   /** Without a contact center: how the engine still gets a platform's ids from the INVITE. */
@@ -105,6 +108,7 @@ export async function setUpCall(ctx: SetupContext, rt: ProfileRuntime, inv: Inco
   const dialog = inv.accept(first.sdp, call.log);
   session.update(first.media);
   ctx.answered();
+  if (link) ctx.opened?.(vendorIdsFromInvite(inv, link.policy.idsFromInvite));
   call.answered(dialog, rt.profile.maxCallSeconds);
   call.log.info({ codec: first.media.codec.name, remote: first.media.remote, transport: inv.flow.transport }, 'call answered');
   dialog.handler = {
@@ -124,6 +128,8 @@ export async function setUpCall(ctx: SetupContext, rt: ProfileRuntime, inv: Inco
   };
   if (!link) return session.start();
   await startWithContext(link, call, session, inv, meta.custom, ctx.clock, call.log);
+  // Ended meanwhile: its wrap-up has the ids and its open record is gone; never reopen it.
+  if (!call.hasEnded && call.vendorIds) ctx.opened?.(call.vendorIds);
 }
 
 /**

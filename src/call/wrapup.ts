@@ -46,12 +46,24 @@ export class WrapUpRunner {
     private readonly clock: Clock = realClock,
   ) {}
 
-  /** Durably record the steps of a call, then run them. Resolves once they are on disk. */
-  async add(steps: WrapStep[]): Promise<void> {
+  /**
+   * Durably record the steps of a call, then run them. Resolves once they are on disk.
+   * `onDisk` runs after they are and before the first is sent (the call's open record is removed
+   * there, so a crash can never leave both a done wrap-up and an open call). `run: false` only
+   * records them (at start, before the agents are signed in; `replay` runs them).
+   */
+  async add(steps: WrapStep[], o: { onDisk?: () => Promise<void>; run?: boolean } = {}): Promise<void> {
     // Ids are deterministic so a repeated add (e.g. a retried end path) does not duplicate steps.
     await Promise.all(steps.map((s, i) => this.outbox.put(`${s.callId}:${i}:${s.kind}`, s)));
+    await o.onDisk?.();
+    if (o.run === false) return;
     const agents = new Set(steps.map((s) => s.agentId));
     for (const a of agents) this.kick(a);
+  }
+
+  /** Whether a call has wrap-up steps not yet confirmed. */
+  hasStepsFor(callId: string): boolean {
+    return this.outbox.pending().some((e) => e.step.callId === callId);
   }
 
   /** After a restart: run every pending step. Returns the agents that had some. */

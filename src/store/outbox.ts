@@ -27,7 +27,8 @@ interface Pending {
 export interface OutboxStore<T> {
   pending(): OutboxEntry<T>[];
   readonly size: number;
-  put(id: string, step: T): Promise<void>;
+  /** `replace`: an id already pending takes the new step (the journal keeps the last one). */
+  put(id: string, step: T, opts?: { replace?: boolean }): Promise<void>;
   done(id: string): Promise<void>;
 }
 
@@ -40,8 +41,9 @@ export class MemoryOutbox<T> implements OutboxStore<T> {
   get size(): number {
     return this.entries.size;
   }
-  async put(id: string, step: T): Promise<void> {
-    if (!this.entries.has(id)) this.entries.set(id, { id, step, createdAt: 0 });
+  async put(id: string, step: T, opts: { replace?: boolean } = {}): Promise<void> {
+    const was = this.entries.get(id);
+    if (!was || opts.replace) this.entries.set(id, { id, step, createdAt: was?.createdAt ?? 0 });
   }
   async done(id: string): Promise<void> {
     this.entries.delete(id);
@@ -119,10 +121,11 @@ export class Outbox<T> implements OutboxStore<T> {
     return this.entries.size;
   }
 
-  /** Durably record a step (idempotent for an id already pending). */
-  async put(id: string, step: T): Promise<void> {
-    if (this.entries.has(id)) return;
-    const entry = { id, step, createdAt: Date.now() };
+  /** Durably record a step (idempotent for an id already pending, unless `replace`). */
+  async put(id: string, step: T, opts: { replace?: boolean } = {}): Promise<void> {
+    const was = this.entries.get(id);
+    if (was && !opts.replace) return;
+    const entry = { id, step, createdAt: was?.createdAt ?? Date.now() };
     this.entries.set(id, entry);
     await this.write({ t: 'put', id, step, at: entry.createdAt });
   }

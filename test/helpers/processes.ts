@@ -121,3 +121,78 @@ export async function waitUntil(pred: () => Promise<boolean>, timeoutMs: number,
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+export interface HuaweiSplitSetup {
+  dir: string;
+  sipPort: number;
+  httpPort: number;
+  simPort: number;
+  /** The sandbox's SIP registrar (and call placer) port: the gateway registers the phones there. */
+  registrarPort: number;
+  rtp: [number, number];
+  /** Agents 1001.. with softphone numbers 70001.. */
+  agents: number;
+}
+
+/** The Huawei AICC sandbox and a gateway that reaches it as a remote CC-Gateway and SIP registrar. */
+export function huaweiConfigs(s: HuaweiSplitSetup): { gateway: string; sandbox: string } {
+  const text = (role: 'gateway' | 'sandbox'): string => `gateway:
+  name: hw-${role}
+  http: { host: 127.0.0.1, port: ${role === 'gateway' ? s.httpPort : 0} }
+  drainTimeoutSeconds: 1
+  logLevel: ${process.env['VAGW_TEST_LOG'] ?? 'warn'}
+media: { host: 127.0.0.1, rtpPortMin: ${s.rtp[0]}, rtpPortMax: ${s.rtp[1]}, workers: 1, rtpTimeoutSeconds: 0 }
+huaweiAicc:
+  baseUrl: ${role === 'gateway' ? `http://127.0.0.1:${s.simPort}` : 'sandbox'}
+  registrar: 127.0.0.1:${s.registrarPort}
+  phonePassword: phone-secret
+  timeoutMs: 1000
+  retries: 1
+  pollHoldMs: 2000
+  sandboxPort: ${s.simPort}
+  sandboxSipPort: ${s.registrarPort}
+  sandboxSkills: [{ id: "1", name: VirtualAgents, wrapUpSeconds: 5 }]
+dataDir: ${JSON.stringify(path.join(s.dir, role === 'gateway' ? 'data' : 'sandbox-data'))}
+profiles:
+  - name: huawei
+    listen: { host: 127.0.0.1, port: ${s.sipPort}, transports: [udp] }
+    trustedSources: [127.0.0.0/8]
+    engine: builtin:echo
+    contactCenter:
+      vendor: huawei-aicc
+      serviceId: "1"
+      password: hw-password
+      wrapUp: { maxAttempts: 6, retryMs: 100 }
+    agents:
+      - { range: { from: "70001", count: ${s.agents} }, idPrefix: hw-, idWidth: 2, vendorUser: "10" }
+`;
+  const gateway = path.join(s.dir, 'gateway.yaml');
+  const sandbox = path.join(s.dir, 'sandbox.yaml');
+  writeFileSync(gateway, text('gateway'));
+  writeFileSync(sandbox, text('sandbox'));
+  return { gateway, sandbox };
+}
+
+export interface HuaweiSimCall {
+  callid: string;
+  agentId: string;
+  state: string;
+  releasedBy?: string;
+  workRequests: number;
+  idleAt?: number;
+}
+
+/** The Huawei simulator's admin API. */
+export function huaweiAdmin(simPort: number) {
+  const base = `http://127.0.0.1:${simPort}/__sim`;
+  const call = async <T>(method: string, p: string, body?: unknown): Promise<{ status: number; body: T }> => {
+    const r = await fetch(`${base}${p}`, { method, headers: { 'content-type': 'application/json' }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    return { status: r.status, body: (await r.json()) as T };
+  };
+  return {
+    state: async () => (await call<{ agents: { agentId: string; status: string }[]; phones: { number: string }[]; calls: HuaweiSimCall[] }>('GET', '/state')).body,
+    faults: (f: Record<string, unknown>) => call<Record<string, unknown>>('POST', '/faults', f),
+    route: (agent: string) => call<HuaweiSimCall & { error?: string }>('POST', '/calls', { agent }),
+    hangup: (callid: string) => call<HuaweiSimCall>('POST', `/calls/${callid}/hangup`, {}),
+  };
+}

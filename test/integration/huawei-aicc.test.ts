@@ -148,4 +148,10 @@ describe('huawei-aicc: lockstep through the sandbox', () => {
     const bad = await fetch(`${sim().url}/__sim/calls`, { method: 'POST', body: JSON.stringify({ skill: 1 }) });
     expect([bad.status, await bad.json()]).toEqual([400, { error: 'skill must be a string' }]);
   });
+
+  it('shutdown removes the phones\' bindings at the registrar (Expires: 0) before SIP stops', async () => {
+    expect(sim().phones.snapshot().length).toBe(4);
+    await gw.shutdown(0);
+    expect(sim().phones.snapshot()).toEqual([]);
+  });
 });

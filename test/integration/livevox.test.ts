@@ -59,6 +59,9 @@ describe('LiveVox virtual agents', () => {
     expect(rec.termCodes.map((t) => t.termCodeName)).toEqual(['AI Completed']);
     // The guide's body, complete: phoneDialed from the INVITE (the placer's From is the customer).
     expect(rec.termCodes[0]!.phoneDialed).toBe('2134634007');
+    // The platform has the agent Ready before the Ready step's confirmation is on disk and counted.
+    const wrapUp = gw.contactCenters.wrapUp!;
+    await waitFor(() => wrapUp.stats.confirmed >= 3 && wrapUp.pendingTotal === 0, 3000, 'the three wrap-up steps confirmed');
     const metrics = await (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
     expect(metrics).toMatch(/^vagw_wrapup_steps_confirmed_total [3-9]$/m);
     expect(metrics).toMatch(/^vagw_wrapup_steps_pending 0$/m);

@@ -20,6 +20,9 @@ import { AgentEventLoops } from './events.js';
 import type { HuaweiAiccConfig, HuaweiTransferTarget } from './settings.js';
 import { CcGatewayError, validAgentId, type AgentEvent } from './wire.js';
 
+/** How long close() waits for the registrar to confirm the phones' unregistrations. */
+const UNREGISTER_WAIT_MS = 2000;
+
 /** agentstatus codes (Agent Operation Interfaces, "Getting Agent Status"). */
 const STATUS: Record<number, VendorAgentState> = { 3: 'not-ready', 4: 'ready', 5: 'wrap-up', 7: 'in-call' };
 const DEVICE_BY_BOOK: Record<string, HuaweiTransferTarget['devicetype']> = { skill: 1, agent: 2, ivr: 3, accesscode: 4, 'access-code': 4, number: 5 };
@@ -302,8 +305,16 @@ export class HuaweiAiccAdapter implements VendorAdapter {
     return () => void this.sinks.delete(sink);
   }
 
+  /**
+   * Stop the polls and remove the phones' bindings (REGISTER Expires: 0, RFC 3261 §10.2.2) so the
+   * platform stops ringing a gateway that is gone. Bounded: a registrar that does not answer must
+   * not hold the shutdown for Timer F (32 s); the binding then runs out by itself.
+   */
   async close(): Promise<void> {
     this.loops.stopAll();
-    await Promise.all([...this.agents.values()].map((l) => l.phone?.stop()));
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((r) => (timer = setTimeout(r, UNREGISTER_WAIT_MS)));
+    await Promise.race([Promise.all([...this.agents.values()].map((l) => l.phone?.stop())), bound]);
+    clearTimeout(timer);
   }
 }

@@ -87,7 +87,7 @@ export class CcGatewayClient {
     } catch (e) {
       if (!(e instanceof CcGatewayError) || e.retcode !== RETCODE_SIGNED_IN_ELSEWHERE) throw e;
       this.stats.forceLogins++;
-      this.o.log.info({ agent: agentId }, 'huawei-aicc: signed in elsewhere; forcelogin');
+      this.o.log.warn({ agent: agentId }, 'huawei-aicc: the agent was signed in on another session; taken over with forcelogin');
       r = await this.send('forceLogin', 'PUT', `onlineagent/${encodeURIComponent(agentId)}/forcelogin`, {}, body, t);
       resultOf('forceLogin', r.body);
     }

@@ -24,7 +24,20 @@ export interface CcSimFaults {
   latencyMs?: number;
   /** Share of event polls whose connection is cut without an answer. */
   pollDropRate?: number;
+  /** Latency and 503s only for these interfaces (the path's operation: `work`, `sayfree`, `answer`; `signin` for the sign-in). */
+  only?: string[];
   seed?: number;
+}
+
+/** The admin API's faults body, checked: an unknown key or a wrong type is refused with the reason. */
+export function parseFaults(b: Record<string, unknown>): CcSimFaults | string {
+  for (const k of Object.keys(b)) if (!['errorRate', 'latencyMs', 'pollDropRate', 'only', 'seed'].includes(k)) return `unknown key '${k}'`;
+  const share = (k: string): boolean => b[k] === undefined || (typeof b[k] === 'number' && b[k] >= 0 && b[k] <= 1);
+  for (const k of ['errorRate', 'pollDropRate']) if (!share(k)) return `${k} must be a share from 0 to 1`;
+  if (b['latencyMs'] !== undefined && !(typeof b['latencyMs'] === 'number' && b['latencyMs'] >= 0 && b['latencyMs'] <= 60_000)) return 'latencyMs must be ms from 0 to 60000';
+  if (b['only'] !== undefined && !(Array.isArray(b['only']) && b['only'].every((x) => typeof x === 'string'))) return 'only must be a list of interface names';
+  if (b['seed'] !== undefined && !Number.isInteger(b['seed'])) return 'seed must be an integer';
+  return b as CcSimFaults;
 }
 
 export interface CcSimServer {
@@ -109,8 +122,9 @@ export async function startCcSimServer(state: CcGatewayState, o: { port?: number
         }
         return answer(res, 200, { message: '', retcode: RET.ok, event: ev });
       }
-      if (faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
-      if (faults.errorRate && rnd() < faults.errorRate) return answer(res, 503, { message: 'injected fault', retcode: '503' });
+      const faulty = !faults.only || faults.only.includes(op ?? (kind === 'onlineagent' ? 'signin' : kind));
+      if (faulty && faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
+      if (faulty && faults.errorRate && rnd() < faults.errorRate) return answer(res, 503, { message: 'injected fault', retcode: '503' });
       if (kind === 'voicecall' && o.calls) return voice(req, res, url, id, op, guid, body, o.calls);
       if (kind !== 'onlineagent') return answer(res, 404, { message: `no interface ${kind}`, retcode: RET.badParameter });
       const route = `${req.method} ${op ?? ''}`;
@@ -187,7 +201,9 @@ export async function startCcSimServer(state: CcGatewayState, o: { port?: number
       if (req.method === 'GET' && p[0] === 'state') return answer(res, 200, { agents: state.snapshot(), phones: o.phones?.snapshot() ?? [], calls: [...(o.calls?.calls.values() ?? [])] });
       if (req.method === 'GET' && p[0] === 'calls' && p.length === 1) return answer(res, 200, { calls: [...(o.calls?.calls.values() ?? [])] });
       if (req.method === 'POST' && p[0] === 'faults') {
-        setFaults(body as CcSimFaults);
+        const f = parseFaults(body);
+        if (typeof f === 'string') return answer(res, 400, { error: `faults: ${f}` });
+        setFaults(f);
         return answer(res, 200, faults);
       }
       if (req.method === 'POST' && p[0] === 'agents' && p[2] === 'signout' && p[1]) {
