@@ -8,6 +8,7 @@
 import { BehaviorSubject, Subject } from 'rxjs';
 import type { Logger } from 'pino';
 import type { Dialog, DialogEndReason } from '../sip/dialog.js';
+import type { Direction } from '../sip/sdp.js';
 import type { EngineControl, MediaSession } from '../../media/types.js';
 import type { VendorAdapter, VendorCallIds } from '../vendors/types.js';
 import { realClock, type Clock, type TimerHandle } from '../util/clock.js';
@@ -90,10 +91,17 @@ export class Call {
     return this.transferring;
   }
 
+  /** A new offer toward the caller with this direction (set once answered): its final status. */
+  reoffer?: (direction: Direction) => Promise<number | 'timeout'>;
+
   setHold(on: boolean): void {
     this.onHold = on;
     this.media.hold(on);
     this.log.info({ on }, 'hold from the gateway side');
+    // The caller's side is told too: sendonly while held, sendrecv to resume (RFC 3264 §8.4).
+    void this.reoffer?.(on ? 'sendonly' : 'sendrecv').then((status) => {
+      if (status !== 200) this.log.warn({ on, status }, 'our hold re-INVITE was not accepted: the session stays as it was, the media hold applies');
+    });
   }
 
   /** The platform muted its agent: the caller stops hearing the engine, which still hears the caller. */

@@ -3,7 +3,7 @@
  * transfer; drain) and the call actions a contact center asks for, on the manager harness.
  */
 import { describe, expect, it } from 'vitest';
-import { answeredCall, answerRequest, expectWrappedUpOnce, inDialog, invite, nextSeq, setup } from './manager-harness.js';
+import { answeredCall, answerRequest, expectWrappedUpOnce, inDialog, invite, nextSeq, reInvite, SDP, setup } from './manager-harness.js';
 
 describe('CallManager: the end of an answered call', () => {
   it('engine hang-up ends in one order: BYE with its Reason, media closed, then term code and Ready', async () => {
@@ -174,3 +174,75 @@ describe('CallManager: actions a contact center asks for', () => {
     expectWrappedUpOnce(env, 'va-01', 'TD', env.link.cc.termCodes.failed);
   });
 });
+
+describe('CallManager: hold and resume reach the caller as re-INVITEs (RFC 3264 §8.4, RFC 3261 §14)', () => {
+  const lastRequest = (env: Awaited<ReturnType<typeof setup>>, method: string) => [...env.received].reverse().find((m) => m.type === 'request' && m.method === method);
+  /** Our INVITEs, one per transaction (UDP retransmissions left out). */
+  const invites = (env: Awaited<ReturnType<typeof setup>>) => {
+    const all = env.received.filter((m) => m.type === 'request' && m.method === 'INVITE');
+    return all.filter((m, i) => all.findIndex((x) => x.headers.get('CSeq') === m.headers.get('CSeq')) === i);
+  };
+
+  it('hold offers sendonly (o= version + 1), the answer recvonly is applied and ACKed; resume offers sendrecv', async () => {
+    const env = await setup();
+    const { inv, session } = await answeredCall(env, { platformId: 'TH' });
+    const ask = (kind: 'hold' | 'resume'): void => env.manager.platformEvent({ type: 'call-action', agentId: 'va-01', action: { kind } }, env.link);
+    ask('hold');
+    await env.settle();
+    const hold = lastRequest(env, 'INVITE')!;
+    const offer = hold.body.toString();
+    expect(offer).toMatch(/^o=vagw \d+ 2 IN IP4 /m);
+    expect(offer).toMatch(/^a=sendonly$/m);
+    expect(offer).not.toMatch(/^a=sendrecv$/m);
+    await answerRequest(env, 'INVITE', 200, SDP.replace('a=sendrecv', 'a=recvonly').replace('m=audio 4000', 'm=audio 4002'));
+    const ack = lastRequest(env, 'ACK')!;
+    expect(ack.headers.get('CSeq')).toBe(hold.headers.get('CSeq')!.replace('INVITE', 'ACK'));
+    expect(session.params).toMatchObject({ direction: 'sendonly', remote: { address: '127.0.0.2', port: 4002 } });
+    expect(session.holds).toEqual(['hold true']);
+    ask('resume');
+    await env.settle();
+    const resume = lastRequest(env, 'INVITE')!.body.toString();
+    expect(resume).toMatch(/^o=vagw \d+ 3 IN IP4 /m);
+    expect(resume).toMatch(/^a=sendrecv$/m);
+    await answerRequest(env, 'INVITE', 200, SDP);
+    expect(session.params).toMatchObject({ direction: 'sendrecv' });
+    expect(session.holds).toEqual(['hold true', 'hold false']);
+    expect(env.manager.calls.get(inv.callId)?.state).toBe('active');
+  });
+
+  it('glare: the caller offers while ours is pending (491 to theirs), ours meets 491 and is sent again after the §14.1 wait', async () => {
+    const env = await setup();
+    const { inv, ok } = await answeredCall(env, { platformId: 'TG' });
+    env.manager.platformEvent({ type: 'call-action', agentId: 'va-01', action: { kind: 'hold' } }, env.link);
+    await env.settle();
+    expect(invites(env).length).toBe(1);
+    await env.send(reInvite(inv, ok, 2, SDP));
+    expect(env.responses(inv.callId, 'INVITE').at(-1)?.status).toBe(491);
+    await answerRequest(env, 'INVITE', 491);
+    expect(invites(env).length).toBe(1);
+    // We did not send the first INVITE: the wait is 0-2 s (§14.1).
+    await env.clock.run(2010);
+    expect(invites(env).length).toBe(2);
+    const again = invites(env)[1]!;
+    expect(again.body.toString()).toMatch(/^a=sendonly$/m);
+    expect(Number(again.headers.get('CSeq')!.split(' ')[0])).toBe(Number(invites(env)[0]!.headers.get('CSeq')!.split(' ')[0]) + 1);
+    await answerRequest(env, 'INVITE', 200, SDP.replace('a=sendrecv', 'a=recvonly'));
+    expect(env.media.sessions[0]!.params).toMatchObject({ direction: 'sendonly' });
+  });
+
+  it('a refused hold offer (488) leaves the session as it was; the media hold still applies', async () => {
+    const env = await setup();
+    const { session } = await answeredCall(env, { platformId: 'TF' });
+    const before = session.params;
+    env.manager.platformEvent({ type: 'call-action', agentId: 'va-01', action: { kind: 'hold' } }, env.link);
+    await env.settle();
+    await answerRequest(env, 'INVITE', 488);
+    expect(session.params).toBe(before);
+    expect(session.holds).toEqual(['hold true']);
+    // The next offer reuses the version of the refused one (the session did not change, RFC 3264 §8).
+    env.manager.platformEvent({ type: 'call-action', agentId: 'va-01', action: { kind: 'resume' } }, env.link);
+    await env.settle();
+    expect(lastRequest(env, 'INVITE')!.body.toString()).toMatch(/^o=vagw \d+ 2 IN IP4 /m);
+  });
+});
+

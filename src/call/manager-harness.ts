@@ -26,7 +26,7 @@ import { WrapUpRunner } from './wrapup.js';
 const log = pino({ level: 'silent' });
 const GW = { address: '127.0.0.1', port: 5060 };
 const PEER = { address: '127.0.0.2', port: 5062 };
-const SDP = ['v=0', 'o=- 1 1 IN IP4 127.0.0.2', 's=-', 'c=IN IP4 127.0.0.2', 't=0 0', 'm=audio 4000 RTP/AVP 0 101', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000', 'a=sendrecv', ''].join('\r\n');
+export const SDP = ['v=0', 'o=- 1 1 IN IP4 127.0.0.2', 's=-', 'c=IN IP4 127.0.0.2', 't=0 0', 'm=audio 4000 RTP/AVP 0 101', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000', 'a=sendrecv', ''].join('\r\n');
 export const G729_ONLY = SDP.replace('RTP/AVP 0 101', 'RTP/AVP 18').replace('a=rtpmap:0 PCMU/8000', 'a=rtpmap:18 G729/8000');
 
 export function config(extra = '', gatewayExtra = '') {
@@ -213,11 +213,32 @@ export async function answeredCall(env: Env, o: Parameters<typeof invite>[0]) {
 }
 
 /** Answer the gateway's in-dialog request (method) with `status`. */
-export async function answerRequest(env: Env, method: string, status: number) {
+export async function answerRequest(env: Env, method: string, status: number, sdp?: string) {
   const req = [...env.received].reverse().find((m) => m.type === 'request' && m.method === method)!;
   expect(req).toBeDefined();
   const h = req.headers;
-  const res = [`SIP/2.0 ${status} ${status === 200 ? 'OK' : 'Declined'}`, ...h.getAll('Via').map((v) => `Via: ${v}`), `From: ${h.get('From')}`, `To: ${h.get('To')}`, `Call-ID: ${h.get('Call-ID')}`, `CSeq: ${h.get('CSeq')}`, 'Content-Length: 0', '', ''].join('\r\n');
-  await env.send(res);
+  const body = sdp ?? '';
+  const head = [`SIP/2.0 ${status} ${status === 200 ? 'OK' : 'Declined'}`, ...h.getAll('Via').map((v) => `Via: ${v}`), `From: ${h.get('From')}`, `To: ${h.get('To')}`, `Call-ID: ${h.get('Call-ID')}`, `CSeq: ${h.get('CSeq')}`];
+  if (status < 300 && method === 'INVITE') head.push('Contact: <sip:caller@127.0.0.2:5062>');
+  if (body) head.push('Content-Type: application/sdp');
+  await env.send([...head, `Content-Length: ${Buffer.byteLength(body)}`, '', body].join('\r\n'));
+}
+
+/** The caller's side's in-dialog re-INVITE (a new offer) in the call `inv` answered with `ok`. */
+export function reInvite(inv: ReturnType<typeof invite>, ok: SipResponse, cseq: number, sdp: string) {
+  return [
+    `INVITE sip:${inv.to}@127.0.0.1:5060 SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.2:5062;branch=z9hG4bK-reinv-${++seq};rport`,
+    'Max-Forwards: 70',
+    `From: <sip:+15551230000@127.0.0.2>;tag=${inv.fromTag}`,
+    `To: ${ok.headers.get('To')}`,
+    `Call-ID: ${inv.callId}`,
+    `CSeq: ${cseq} INVITE`,
+    'Contact: <sip:caller@127.0.0.2:5062>',
+    'Content-Type: application/sdp',
+    `Content-Length: ${Buffer.byteLength(sdp)}`,
+    '',
+    sdp,
+  ].join('\r\n');
 }
 

@@ -9,7 +9,7 @@ import type { GatewayConfig } from '../config/types.js';
 import { resolveEngine } from '../config/engines.js';
 import type { Lease } from './router.js';
 import type { SipRequest } from '../sip/message.js';
-import { answerOffer, SdpError, type NegotiatedMedia } from '../sip/sdp.js';
+import { answerOffer, readAnswer, reoffer, SdpError, type NegotiatedMedia } from '../sip/sdp.js';
 import type { IncomingInvite } from '../sip/ua.js';
 import { sleep, type Clock } from '../util/clock.js';
 import type { MediaPlane, MediaSession } from '../../media/types.js';
@@ -107,6 +107,24 @@ export async function setUpCall(ctx: SetupContext, rt: ProfileRuntime, inv: Inco
 
   const dialog = inv.accept(first.sdp, call.log);
   session.update(first.media);
+  let local = first.sdp;
+  let current = first.media;
+  // Our hold and resume reach the caller as new offers (RFC 3264 §8.4); a refused one changes nothing.
+  call.reoffer = async (direction) => {
+    const v = version;
+    const offer = reoffer(local, direction, v);
+    const r = await dialog.reoffer(offer);
+    if (!r.ok) return r.status;
+    version = v + 1;
+    local = offer;
+    try {
+      current = readAnswer(r.answer, current);
+      session.update(current);
+    } catch (e) {
+      call.log.warn({ err: (e as Error).message }, 'the answer to our re-INVITE is unusable: media unchanged');
+    }
+    return 200;
+  };
   ctx.answered();
   if (link) ctx.opened?.(vendorIdsFromInvite(inv, link.policy.idsFromInvite));
   call.answered(dialog, rt.profile.maxCallSeconds);
@@ -116,6 +134,8 @@ export async function setUpCall(ctx: SetupContext, rt: ProfileRuntime, inv: Inco
       if (sdp === undefined) return { status: 488, reason: 'Re-INVITE without SDP offer is not supported' };
       try {
         const a = answer(sdp);
+        local = a.sdp;
+        current = a.media;
         session.update(a.media);
         call.directionChanged(a.media.direction);
         return { sdp: a.sdp };

@@ -45,6 +45,10 @@ export class Dialog extends Emitter<DialogEvents> {
   private localSdp: string;
   /** The last ACK we sent for a 2xx, re-sent for that 2xx's retransmissions (§13.2.2.4). */
   private lastAck?: { seq: number; req: SipRequest; dest: Promise<Destination> };
+  /** A re-INVITE of ours is in progress (§14.1: one INVITE transaction at a time, either direction). */
+  private offering = false;
+  /** Offers of ours waiting for the INVITE transaction in progress to end. */
+  private offerWaiters: (() => void)[] = [];
 
   constructor(private readonly init: DialogInit) {
     super();
@@ -104,6 +108,7 @@ export class Dialog extends Emitter<DialogEvents> {
     this.stopRetransmit();
     this.log.warn({ callId: this.callId }, 'no ACK for 2xx within 64*T1: ending the session with BYE');
     this.state = 'confirmed';
+    this.wakeOfferWaiters();
     void this.bye('ack-timeout');
   }
 
@@ -113,6 +118,7 @@ export class Dialog extends Emitter<DialogEvents> {
     if (this.state !== 'waiting-ack' || seq !== this.inviteSeq) return;
     this.stopRetransmit();
     this.state = 'confirmed';
+    this.wakeOfferWaiters();
     this.emit('confirmed');
     const bye = this.pendingBye;
     if (bye) {
@@ -139,6 +145,8 @@ export class Dialog extends Emitter<DialogEvents> {
         return;
       case 'INVITE':
       case 'UPDATE':
+        // §14.2 (and RFC 3311 §5.2 for UPDATE): an offer while ours is pending is glare.
+        if (this.offering && (req.method === 'INVITE' || req.body.length > 0)) return respond(491, 'Request Pending');
         return this.receiveOffer(req, tx, respond);
       case 'INFO': {
         const r = this.handler?.info(req) ?? { status: 200 };
@@ -203,8 +211,7 @@ export class Dialog extends Emitter<DialogEvents> {
       Supported: 'timer',
       Contact: this.init.localContact,
     };
-    const body = method === 'INVITE' ? this.localSdp : undefined;
-    const res = await this.request(method, headers, body);
+    const res = method === 'INVITE' ? await this.offer(this.localSdp, headers) : await this.request(method, headers);
     if (res === 'timeout' || res.status === 408 || res.status === 481) {
       void this.bye('request-timeout');
       return;
@@ -212,6 +219,52 @@ export class Dialog extends Emitter<DialogEvents> {
     // The ACK for a re-INVITE's 2xx was sent by `request`.
     if (res.status >= 200 && res.status < 300) this.timer.fromResponse(res);
     if ((this.state as State) !== 'terminated') this.timer.arm();
+  }
+
+  // ------------------------------------------------------------ offers we make (§14.1, RFC 3264 §8)
+
+  /**
+   * A new offer of ours in a re-INVITE (hold as `sendonly`, resume as `sendrecv`, a session
+   * refresh). It waits while another INVITE transaction is in progress in either direction
+   * (§14.1); a 491 (the peer's offer crossed ours, §14.2) is retried after §14.1's wait: 2.1-4 s
+   * when we own the Call-ID (we sent the first INVITE), else 0-2 s, at most `attempts` times. A
+   * non-2xx final answer leaves the session as it was (§14.1); a 2xx's SDP is the answer.
+   */
+  async reoffer(sdp: string, attempts = 3): Promise<{ ok: true; answer: string } | { ok: false; status: number | 'timeout' }> {
+    const res = await this.offer(sdp, {}, attempts);
+    if (res === 'timeout') return { ok: false, status: 'timeout' };
+    if (res.status >= 300) {
+      // §14.1: a 408 or 481 to a re-INVITE ends the dialog.
+      if (res.status === 408 || res.status === 481) void this.bye('request-timeout');
+      return { ok: false, status: res.status };
+    }
+    return { ok: true, answer: res.body.toString('utf8') };
+  }
+
+  private async offer(sdp: string, headers: Record<string, string>, attempts = 3): Promise<SipResponse | 'timeout'> {
+    for (let n = 1; ; n++) {
+      while (this.offering || this.state === 'waiting-ack') await new Promise<void>((r) => this.offerWaiters.push(r));
+      if (this.state === 'terminated') return 'timeout';
+      this.offering = true;
+      let res: SipResponse | 'timeout';
+      try {
+        res = await this.request('INVITE', headers, sdp);
+      } finally {
+        this.offering = false;
+        this.wakeOfferWaiters();
+      }
+      if (res !== 'timeout' && res.status >= 200 && res.status < 300) this.localSdp = sdp;
+      if (res === 'timeout' || res.status !== 491 || n >= attempts) return res;
+      const ms = this.role === 'uac' ? 2100 + 10 * Math.floor(Math.random() * 191) : 10 * Math.floor(Math.random() * 201);
+      this.log.info({ callId: this.callId, waitMs: ms, attempt: n }, 're-INVITE met 491 (glare): retried after the RFC 3261 §14.1 wait');
+      await new Promise<void>((r) => this.init.endpoint.clock.set(ms, r));
+    }
+  }
+
+  private wakeOfferWaiters(): void {
+    const w = this.offerWaiters;
+    this.offerWaiters = [];
+    for (const r of w) r();
   }
 
   // ------------------------------------------------------------ requests we send (§12.2.1)
@@ -234,6 +287,7 @@ export class Dialog extends Emitter<DialogEvents> {
     this.state = 'terminated';
     this.stopRetransmit();
     this.timer.stop();
+    this.wakeOfferWaiters();
     const bye = this.pendingBye;
     this.pendingBye = undefined;
     bye?.resolve(undefined);

@@ -125,3 +125,43 @@ export function answerOffer(offer: string, opts: AnswerOptions): { sdp: string; 
   });
   return { sdp: lines.join('\r\n') + '\r\n', media: c.media };
 }
+
+/**
+ * Our next offer in the same session (RFC 3264 §8): the previous local description with the
+ * audio stream's direction set to `direction` (hold: sendonly, §8.4; resume: sendrecv) and the
+ * o= version `version` (one more than the last, §8). Streams we rejected keep port 0.
+ */
+export function reoffer(local: string, direction: Direction, version: number): string {
+  const lines = local.split(/\r?\n/).filter((l) => l !== '');
+  let audio = false;
+  const out = lines.map((l) => {
+    if (l.startsWith('o=')) {
+      const f = l.split(' ');
+      f[2] = String(version);
+      return f.join(' ');
+    }
+    if (l.startsWith('m=')) audio = /^m=audio [1-9]/.test(l);
+    if (audio && /^a=(sendrecv|sendonly|recvonly|inactive)$/.test(l)) return `a=${direction}`;
+    return l;
+  });
+  return out.join('\r\n') + '\r\n';
+}
+
+/**
+ * The peer's answer to our offer: where to send now and what we may do (its direction flipped,
+ * §6.1). Codec and DTMF stay those of the session: we offered only them.
+ */
+export function readAnswer(answer: string, was: NegotiatedMedia): NegotiatedMedia {
+  let session;
+  try {
+    session = parseSdp(answer);
+  } catch {
+    throw new SdpError('Unparsable SDP answer');
+  }
+  const m = (session.media ?? []).find((x) => x.type === 'audio');
+  if (!m || m.port === 0) throw new SdpError('The answer rejects the audio stream');
+  const address = m.connection?.ip ?? session.connection?.ip;
+  if (!address) throw new SdpError('SDP answer has no connection address');
+  const theirs = (m.direction ?? session.direction ?? 'sendrecv') as Direction;
+  return { ...was, remote: { address, port: m.port }, direction: FLIP[theirs] ?? 'sendrecv' };
+}
