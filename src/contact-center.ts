@@ -14,7 +14,7 @@ import { OpenCalls, type OpenCall } from './call/open-calls.js';
 import { WrapUpRunner, type WrapStep } from './call/wrapup.js';
 import type { GatewayConfig, SipProfile } from './config/types.js';
 import { Outbox } from './store/outbox.js';
-import type { ContactCenterRuntime, ProfileSip, SandboxHandle } from './vendors/plugin.js';
+import type { ContactCenterRuntime, PluginHttpRoutes, ProfileSip, SandboxHandle } from './vendors/plugin.js';
 import { pluginFor, pluginNames } from './vendors/registry.js';
 import type { InboundEvent } from './vendors/types.js';
 
@@ -27,8 +27,12 @@ export interface ContactCenters {
   /** Calls answered for a contact center whose wrap-up is not yet in the outbox (on disk). */
   openCalls?: OpenCalls;
   lifecycles: AgentLifecycle[];
+  /** Endpoints platforms serve on the gateway's HTTP port (the CCaaS voice adapter). */
+  httpRoutes: PluginHttpRoutes[];
   /** Platforms run as their sandbox (strict simulator + call placer), by platform name. */
   sandboxes: Map<string, SandboxHandle>;
+  /** The HTTP side listens on `port`: platforms that call the gateway learn its URLs. */
+  httpReady(port: number): Promise<void>;
   /** Called by the call layer once the SIP side is listening (the placers need its port; phones register from it). */
   attachSip(sipPorts: Record<string, number>, sip?: Record<string, ProfileSip>): Promise<void>;
   /**
@@ -47,8 +51,10 @@ export async function startContactCenters(config: GatewayConfig, pool: AgentPool
     links,
     linkFor: (id) => agentLink.get(id),
     lifecycles: [],
+    httpRoutes: [],
     sandboxes: new Map(),
     attachSip: async () => undefined,
+    httpReady: async () => undefined,
     start: async () => undefined,
     close: async () => undefined,
   };
@@ -61,8 +67,9 @@ export async function startContactCenters(config: GatewayConfig, pool: AgentPool
     const plugin = pluginFor(vendor);
     // The config loader validates the name; this guards a build whose registry lost a platform.
     if (!plugin) throw new Error(`contactCenter.vendor '${vendor}' (profile ${profiles[0]!.name}) is not a platform of this build; known: ${pluginNames().join(', ')}`);
-    const rt = await plugin.start({ config, profiles, log });
+    const rt = await plugin.start({ config, profiles, log, openJournal: (name) => Outbox.open(path.join(config.dataDir, `${name}.jsonl`)) });
     runtimes.set(vendor, rt);
+    if (rt.httpRoutes) cc.httpRoutes.push(rt.httpRoutes);
     if (rt.sandbox) cc.sandboxes.set(vendor, rt.sandbox);
     for (const p of profiles) {
       const link: ContactCenterLink = { vendor, adapter: rt.adapter, policy: rt.policy(p.contactCenter), cc: p.contactCenter };
@@ -100,6 +107,10 @@ export async function startContactCenters(config: GatewayConfig, pool: AgentPool
       await sandbox.attachSip({ host: target.listen.advertisedHost, port: sipPorts[target.name]! });
     }
     if (sip) for (const rt of runtimes.values()) await rt.sipReady?.(sip);
+  };
+
+  cc.httpReady = async (port) => {
+    for (const rt of runtimes.values()) await rt.httpReady?.(port);
   };
 
   const unsubscribe: (() => void)[] = [];

@@ -178,7 +178,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       recentCalls: calls.recentCalls(20).map((c) => ({ callId: c.info.callId, agentId: c.info.agentId, endedBy: c.endedBy, durationMs: c.durationMs ?? 0, endReason: c.endReason, media: c.finalStats ?? c.media.stats })),
     };
   };
-  const http = new HttpApi({ metrics, health: () => ({ draining: calls.draining, activeCalls: calls.calls.size }), control, demo, upgrades, twilio, histograms: () => latency.text(), dashboard });
+  const http = new HttpApi({ metrics, health: () => ({ draining: calls.draining, activeCalls: calls.calls.size }), control, demo, upgrades, twilio, histograms: () => latency.text(), dashboard, platformRoutes: () => cc.httpRoutes });
   let httpPort: number;
   try {
     httpPort = await http.listen(config.gateway.http.host, config.gateway.http.port);
@@ -186,6 +186,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     await calls.stop();
     throw e;
   }
+  await cc.httpReady(httpPort);
   const sipPorts = Object.fromEntries(calls.profiles.map((p) => [p.profile.name, p.endpoint.port]));
   await cc.attachSip(sipPorts, Object.fromEntries(calls.profiles.map((p) => [p.profile.name, { endpoint: p.endpoint, host: p.profile.listen.advertisedHost, port: p.endpoint.port }])));
   await cc.start({

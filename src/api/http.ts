@@ -8,6 +8,7 @@ import { renderMetrics, type MetricsSource } from './metrics.js';
 import { handleTwilioRest, isTwilioPath, type TwilioRestSources } from './twilio-rest.js';
 import { DASHBOARD_HTML } from './dashboard-page.js';
 import { guard } from '../util/faults.js';
+import type { PluginHttpRoutes } from '../vendors/plugin.js';
 
 export interface HttpSources {
   metrics(): MetricsSource;
@@ -20,6 +21,8 @@ export interface HttpSources {
   dashboard?: () => Promise<Record<string, unknown>>;
   /** Twilio-compatible call control for engines (POST .../Calls/{CallSid}.json Status=completed). */
   twilio?: TwilioRestSources;
+  /** Contact-center platforms' endpoints (the CCaaS voice adapter), by path prefix. */
+  platformRoutes?: () => PluginHttpRoutes[];
   /** WebSocket endpoints on this port by path (e.g. /sip for RFC 7118, /webrtc for attach). */
   upgrades?: Record<string, (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void>;
 }
@@ -66,6 +69,8 @@ export class HttpApi {
     if (this.src.control && /^\/(calls|agents)(\/|$)/.test(path ?? '')) return void this.control(req, path!, send);
     if (this.src.twilio && isTwilioPath(path ?? '')) return void this.twilio(req, path!, res);
     if (handleDemo(req, res, path ?? '/', this.src.demo ?? {}, () => readJson(req))) return;
+    const platform = this.src.platformRoutes?.().find((r) => path === r.prefix || path?.startsWith(`${r.prefix}/`));
+    if (platform) return void this.platform(req, path!, platform, res);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return send(405, 'application/json', JSON.stringify({ error: `method ${req.method} not allowed`, allow: ['GET', 'HEAD'] }));
     }
@@ -116,6 +121,19 @@ export class HttpApi {
         res.end(JSON.stringify({ code: 20001, message: e.message, status: e.status }));
       },
     );
+  }
+
+  private platform(req: http.IncomingMessage, path: string, routes: PluginHttpRoutes, res: http.ServerResponse): void {
+    const reply = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
+      res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
+      res.end(JSON.stringify(body));
+    };
+    readBody(req)
+      .then((body) => routes.handle({ method: req.method ?? 'GET', path, headers: req.headers, body, remote: req.socket.remoteAddress ?? '' }))
+      .then(
+        (r) => reply(r.status, r.body, r.headers),
+        (e: Error & { status?: number }) => reply(e.status ?? 500, { status: 'Failure', message: e.message }),
+      );
   }
 
   listen(host: string, port: number): Promise<number> {

@@ -314,6 +314,7 @@ export class Call {
    */
   awaitAccept(timeoutMs: number): Promise<boolean> {
     if (this.endedPromise) return Promise.resolve(false);
+    if (this.acceptedEarly) return Promise.resolve(true);
     return new Promise((resolve) => {
       const t = this.clock.set(timeoutMs, () => settle(false));
       const settle = (ok: boolean): void => {
@@ -325,10 +326,21 @@ export class Call {
     });
   }
 
-  /** The contact center accepted the call: false when it was not waiting for that. */
+  /** An accept that came while the call was still being set up (media opening): honoured when it waits. */
+  private acceptedEarly = false;
+
+  /**
+   * The contact center accepted the call: false when the call is past the point where that means
+   * anything (answered, ended). The platform may accept as soon as it rings the agent, before the
+   * gateway has its media ready to wait for it.
+   */
   accept(): boolean {
-    if (!this.pendingAccept) return false;
-    this.pendingAccept(true);
+    if (this.pendingAccept) {
+      this.pendingAccept(true);
+      return true;
+    }
+    if (this.state !== 'ringing' || this.endedPromise) return false;
+    this.acceptedEarly = true;
     return true;
   }
 

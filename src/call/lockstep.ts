@@ -54,9 +54,12 @@ export async function fetchCallContext(
 }
 
 /** The term code a call gets for how it ended (the engine's own code wins). */
-export function termCodeFor(reason: EndReason, cc: ContactCenterConfig, engineTermCode?: string): string {
+export function termCodeFor(reason: EndReason, cc: ContactCenterConfig, engineTermCode?: string, answered = true): string {
   if (engineTermCode) return engineTermCode;
   switch (reason) {
+    case 'platform-ended':
+      // The platform's agent ended a call it had: done. One it never accepted (480): failed.
+      return answered ? cc.termCodes.completed : cc.termCodes.failed;
     case 'engine-hangup':
     case 'max-duration':
     case 'drain':

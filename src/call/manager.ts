@@ -349,7 +349,7 @@ export class CallManager {
     if (!routedByPlatform && !call.isAnswered) return lease.release();
     if (!routedByPlatform) call.log.warn('no contact-center call id for this SIP call: no disposition, agent back to Ready');
     const agentId = lease.agent.id;
-    let steps = link.policy.wrapUpPlan({ callId: call.info.key, agentId, ids, termCode: termCodeFor(call.endReason ?? 'drain', link.cc, call.termCode), answered: call.isAnswered });
+    let steps = link.policy.wrapUpPlan({ callId: call.info.key, agentId, ids, termCode: termCodeFor(call.endReason ?? 'drain', link.cc, call.termCode, call.isAnswered), answered: call.isAnswered });
     if (call.endReason === 'overload') {
       // The platform gets the agent back after Retry-After: its offered load falls while we recover.
       const notBefore = this.clock.wall() + this.config.gateway.limits.retryAfterSeconds * 1000;

@@ -21,8 +21,25 @@ export interface SandboxHandle {
   close(): Promise<void>;
 }
 
+/** An HTTP request a platform makes to the gateway (the CCaaS adapter endpoints), body read. */
+export interface PluginHttpRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  remote: string;
+}
+
+/** Endpoints a platform serves on the gateway's HTTP port, under `prefix`. */
+export interface PluginHttpRoutes {
+  prefix: string;
+  handle(req: PluginHttpRequest): Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
+}
+
 export interface ContactCenterRuntime {
   readonly adapter: VendorAdapter;
+  /** Endpoints the platform calls on the gateway's HTTP port. */
+  readonly httpRoutes?: PluginHttpRoutes;
   /** The policy of one profile on this platform (keep-alive periods and the like come from it). */
   policy(cc: ContactCenterConfig): ContactCenterPolicy;
   readonly sandbox?: SandboxHandle;
@@ -31,6 +48,8 @@ export interface ContactCenterRuntime {
    * register with it (Huawei AICC) sends REGISTER from the profile's own endpoint.
    */
   sipReady?(sip: Record<string, ProfileSip>): Promise<void>;
+  /** The gateway's HTTP side listens on `port` (a platform that calls the gateway registers its URLs now). */
+  httpReady?(port: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -41,11 +60,23 @@ export interface ProfileSip {
   port: number;
 }
 
+/** A durable journal of records not yet confirmed (src/store/outbox.ts behind it): on disk before put/done resolve. */
+export interface Journal<T> {
+  pending(): { id: string; step: T; createdAt: number }[];
+  has(id: string): boolean;
+  readonly size: number;
+  put(id: string, record: T): Promise<void>;
+  done(id: string): Promise<void>;
+  close(): Promise<void>;
+}
+
 export interface PluginContext {
   config: GatewayConfig;
   /** The profiles whose agents this platform drives (at least one). */
   profiles: SipProfile[];
   log: Logger;
+  /** Open (replaying) a journal of the platform's own in the gateway's data directory. */
+  openJournal?<T>(name: string): Promise<Journal<T>>;
 }
 
 export interface ContactCenterPlugin {

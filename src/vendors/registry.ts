@@ -6,10 +6,11 @@
 import type { ContactCenterPlugin } from './plugin.js';
 import type { VendorCallIds } from './types.js';
 import { agentSessionPlugin } from './agent-session/plugin.js';
+import { ccaasPlugin } from './ccaas/plugin.js';
 import { huaweiAiccPlugin } from './huawei-aicc/plugin.js';
 import { livevoxPlugin } from './livevox/plugin.js';
 
-const PLUGINS: readonly ContactCenterPlugin[] = [livevoxPlugin, agentSessionPlugin, huaweiAiccPlugin];
+const PLUGINS: readonly ContactCenterPlugin[] = [livevoxPlugin, agentSessionPlugin, huaweiAiccPlugin, ccaasPlugin];
 
 export function pluginFor(name: string): ContactCenterPlugin | undefined {
   return PLUGINS.find((p) => p.name === name);

@@ -5,14 +5,15 @@
  * config layer imports (scripts/check-imports.mjs enforces it): zod schemas, nothing that runs.
  */
 import { AgentSessionSettings, type AgentSessionConfig } from './agent-session/settings.js';
+import { CcaasSettings, type CcaasConfig } from './ccaas/settings.js';
 import { HuaweiAiccSettings, type HuaweiAiccConfig } from './huawei-aicc/settings.js';
 import { LiveVoxSettings, type LiveVoxConfig } from './livevox/settings.js';
 
 /** Section name in gateway.yaml -> schema; the platform's name for `contactCenter.vendor` is in NAMES. */
-export const VENDOR_SETTINGS = { livevox: LiveVoxSettings, agentSession: AgentSessionSettings, huaweiAicc: HuaweiAiccSettings } as const;
+export const VENDOR_SETTINGS = { livevox: LiveVoxSettings, agentSession: AgentSessionSettings, huaweiAicc: HuaweiAiccSettings, ccaas: CcaasSettings } as const;
 
 /** `contactCenter.vendor` value of each section. */
-const NAMES = { livevox: 'livevox', agentSession: 'agent-session', huaweiAicc: 'huawei-aicc' } as const;
+const NAMES = { livevox: 'livevox', agentSession: 'agent-session', huaweiAicc: 'huawei-aicc', ccaas: 'ccaas' } as const;
 
 export type VendorName = (typeof NAMES)[keyof typeof NAMES];
 
@@ -26,4 +27,5 @@ export interface VendorSettings {
   livevox: LiveVoxConfig;
   agentSession: AgentSessionConfig;
   huaweiAicc: HuaweiAiccConfig;
+  ccaas: CcaasConfig;
 }

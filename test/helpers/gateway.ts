@@ -7,6 +7,7 @@ import type { GatewayConfig } from '../../src/config/types.js';
 import type { LiveVoxSandbox } from '../../src/vendors/livevox/plugin.js';
 import type { AgentSessionSandbox } from '../../src/vendors/agent-session/plugin.js';
 import type { HuaweiAiccSandbox } from '../../src/vendors/huawei-aicc/plugin.js';
+import type { CcaasSandbox } from '../../src/vendors/ccaas/plugin.js';
 
 export const FIXTURES = path.resolve(import.meta.dirname, '..', 'fixtures');
 
@@ -29,6 +30,13 @@ export function huaweiSandbox(gw: RunningGateway): HuaweiAiccSandbox {
   const s = gw.contactCenters.sandboxes.get('huawei-aicc');
   if (!s) throw new Error('this gateway runs no Huawei AICC sandbox');
   return s as HuaweiAiccSandbox;
+}
+
+/** The CCaaS platform sandbox (simulator + placer) of a gateway started on a ccaas profile. */
+export function ccaasSandbox(gw: RunningGateway): CcaasSandbox {
+  const s = gw.contactCenters.sandboxes.get('ccaas');
+  if (!s) throw new Error('this gateway runs no CCaaS sandbox');
+  return s as CcaasSandbox;
 }
 
 /** The agent-session sandbox (simulator + placer) of a gateway started on such a profile. */

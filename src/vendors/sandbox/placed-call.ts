@@ -64,6 +64,8 @@ export interface PlacedCall {
   receivedSamples(): Int16Array;
   /** DTMF digits the gateway sent (RFC 4733), in order. */
   receivedDigits(): string;
+  /** The media directions now: ours (the customer's phone) and the gateway's last offer or answer. */
+  directions(): { local: Direction; remote: Direction };
 }
 
 /** Why `answered` rejected: the final status and reason (0 for a local failure). */
@@ -230,6 +232,10 @@ export class SandboxCall implements PlacedCall {
     const real = routeSet.find((r) => !this.ownRoutes.has(routeKey(r)));
     const d = uriDest(real ?? remoteTarget) ?? this.placer.gateway;
     return { transport: 'udp', ...d };
+  }
+
+  directions(): { local: Direction; remote: Direction } {
+    return { local: this.localDir, remote: this.remoteDir };
   }
 
   private localSdp(): string {

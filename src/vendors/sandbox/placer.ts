@@ -182,5 +182,9 @@ export class PlacedLegs<C extends PlacedCall = PlacedCall> {
   hangup(id: string): void {
     void this.legs.get(id)?.hangup();
   }
+
+  get(id: string): C | undefined {
+    return this.legs.get(id);
+  }
 }
 

@@ -1,0 +1,131 @@
+/**
+ * The CCaaS simulator's HTTP side. The partner API as the tutorial gives it, strict:
+ * `POST /partners/{partnerId}/voiceproviders` (Basic client credentials, RFC 7617; the
+ * `x-resource-template-version` header; JSON) -> `{id}`; `GET|PUT .../voiceproviders/{id}` (read,
+ * update: how `vagw ccaas register` stays idempotent); `POST /partners/{partnerId}/phonenumbers/
+ * {phoneNumberId}` with `voice_provider_id_resource_uri`. The admin API the sandbox and tests use:
+ * `GET /__sim/state`; `POST /__sim/calls {number?, agent?, accept?}` (a customer calls a number:
+ * a conversation, the agent's line rung over SIP, then the softphone's accept); `POST
+ * /__sim/conversations/{id}/{accept|end|end-all|hold|resume|mute|unmute|hangup}` (the softphone's
+ * buttons, sent to the provider's URLs; hangup is the customer); `POST /__sim/events` (the webhook
+ * sink). Bad input never ends it: every refusal names its reason.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { guard } from '../../../util/faults.js';
+import type { ParticipantEvent } from '../wire.js';
+import { CcaasState, SimError, type SimConversation } from './state.js';
+
+export interface SoftphoneActions {
+  /** Ring and (unless `accept` is false) accept: the conversation as placed. */
+  call(o: { number?: string; agent?: string; accept?: boolean }): Promise<SimConversation>;
+  /** A softphone button: the provider's answer (status and body). */
+  press(c: SimConversation, op: 'accept' | 'end' | 'end-all' | 'hold' | 'resume' | 'mute' | 'unmute'): Promise<{ status: number; body: unknown }>;
+  hangup(c: SimConversation): void;
+}
+
+export interface CcaasSimServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const OPS = new Set(['accept', 'end', 'end-all', 'hold', 'resume', 'mute', 'unmute']);
+
+export async function startCcaasSimServer(state: CcaasState, o: { port?: number; clientId: string; clientSecret: string; templateVersion: string; log: Logger; softphone: SoftphoneActions }): Promise<CcaasSimServer> {
+  const basic = `Basic ${Buffer.from(`${o.clientId}:${o.clientSecret}`).toString('base64')}`;
+  const answer = (res: http.ServerResponse, status: number, body: unknown): void => {
+    if (res.writableEnded) return;
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+
+  const partnerApi = (req: http.IncomingMessage, p: string[], body: Record<string, unknown>): unknown => {
+    if (req.headers['authorization'] !== basic) throw new SimError(401, 'Authorization: Basic <client id:secret> is missing or wrong');
+    const version = req.headers['x-resource-template-version'];
+    if (typeof version !== 'string' || version === '') throw new SimError(400, 'the x-resource-template-version header is required');
+    if (version !== o.templateVersion) throw new SimError(400, `template version ${version} is not supported (use ${o.templateVersion})`);
+    if (req.method !== 'GET' && !String(req.headers['content-type'] ?? '').startsWith('application/json')) throw new SimError(415, 'Content-Type must be application/json');
+    const [, partnerId, kind, id] = p;
+    if (kind === 'voiceproviders' && !id && req.method === 'POST') return { id: state.createProvider(partnerId!, body).id };
+    if (kind === 'voiceproviders' && id && req.method === 'GET') return state.provider(partnerId!, id);
+    if (kind === 'voiceproviders' && id && req.method === 'PUT') return state.updateProvider(partnerId!, id, body);
+    if (kind === 'phonenumbers' && id && req.method === 'POST') return state.associate(partnerId!, id, body);
+    throw new SimError(404, `no partner API ${req.method} ${req.url}`);
+  };
+
+  const admin = async (req: http.IncomingMessage, p: string[], body: Record<string, unknown>): Promise<{ status: number; body: unknown }> => {
+    if (req.method === 'GET' && p[1] === 'state') return { status: 200, body: { providers: [...state.providers.values()], numbers: Object.fromEntries(state.numbers), conversations: [...state.conversations.values()], events: state.eventStats } };
+    if (req.method === 'POST' && p[1] === 'events') {
+      state.event(body as unknown as ParticipantEvent);
+      return { status: 200, body: { status: 'Success' } };
+    }
+    if (req.method === 'POST' && p[1] === 'calls' && p.length === 2) {
+      for (const k of ['number', 'agent']) if (body[k] !== undefined && typeof body[k] !== 'string') throw new SimError(400, `${k} must be a string`);
+      if (body['accept'] !== undefined && typeof body['accept'] !== 'boolean') throw new SimError(400, 'accept must be true or false');
+      const c = await o.softphone.call({ ...(body['number'] ? { number: body['number'] as string } : {}), ...(body['agent'] ? { agent: body['agent'] as string } : {}), ...(body['accept'] === false ? { accept: false } : {}) });
+      return { status: 201, body: c };
+    }
+    if (req.method === 'POST' && p[1] === 'conversations' && p[2] && p[3]) {
+      const c = state.conversation(p[2]);
+      if (p[3] === 'hangup') {
+        o.softphone.hangup(c);
+        return { status: 200, body: { conversationId: c.conversationId } };
+      }
+      if (!OPS.has(p[3])) throw new SimError(404, `no softphone action ${p[3]}`);
+      return o.softphone.press(c, p[3] as 'accept');
+    }
+    throw new SimError(404, `no admin route ${req.method} ${req.url}`);
+  };
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse, text: string): Promise<void> => {
+    const path = new URL(req.url ?? '/', 'http://sim').pathname;
+    const p = path.split('/').filter(Boolean);
+    let body: Record<string, unknown> = {};
+    if (text) {
+      try {
+        const v: unknown = JSON.parse(text);
+        if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not an object');
+        body = v as Record<string, unknown>;
+      } catch {
+        return answer(res, 400, { message: 'the body is not a JSON object' });
+      }
+    }
+    try {
+      if (p[0] === '__sim') {
+        const r = await admin(req, p, body);
+        return answer(res, r.status, r.body);
+      }
+      if (p[0] === 'partners' && p.length >= 3) return answer(res, 200, partnerApi(req, p, body));
+      return answer(res, 404, { message: `no resource at ${path}` });
+    } catch (e) {
+      if (e instanceof SimError) return answer(res, e.status, { message: e.message });
+      throw e;
+    }
+  };
+
+  const server = http.createServer(guard('sandbox.ccaas.http', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > 64 * 1024) answer(res, 413, { message: 'the body is over 64 KiB' });
+      else chunks.push(c);
+    });
+    req.on('end', () => void (size > 64 * 1024 ? Promise.resolve() : handle(req, res, Buffer.concat(chunks).toString('utf8'))).catch((e: Error) => {
+      o.log.error({ err: e.message }, 'ccaas sim: request failed');
+      answer(res, 500, { message: 'simulator error' });
+    }));
+  }, { log: o.log }));
+  await new Promise<void>((resolve) => server.listen(o.port ?? 0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
