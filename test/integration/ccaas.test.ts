@@ -153,6 +153,22 @@ describe('ccaas: the gateway as the voice provider', () => {
     expect(sim().state.eventStats).toMatchObject({ duplicates: 0, unknown: 0, violations: 0 });
   });
 
+  it('the broker stopped during a call: the call goes on; its events are delivered in order, once, after the broker returns', async () => {
+    await broker.stop();
+    const c = await sim().softphone.call({});
+    await engineCallFor(c.conversationId);
+    expect((await sim().softphone.press(c, 'end-all')).status).toBe(200);
+    const pending = () => gw.contactCenters.links.get('ccaas')!.adapter.counters!()['eventsPending'] ?? 0;
+    await waitFor(() => pending() === 2, 5000, 'both events held while the broker is down');
+    expect(eventsOf(c)).toEqual([]);
+    await broker.start();
+    await waitFor(() => eventsOf(c).length === 2, 40_000, 'both events after the outage');
+    const conv = sim().state.conversation(c.conversationId);
+    expect(conv.events.map((e) => e.type)).toEqual(['PARTICIPANT_CALL_INITIATED', 'PARTICIPANT_CALL_COMPLETED']);
+    expect([conv.duplicates, conv.violations]).toEqual([0, []]);
+    await waitFor(() => sim().state.available(c.agent), 3000, 'the agent available again');
+  }, 60_000);
+
   it('the access token endpoint: a short-lived JWT for a known agent logon name; an unknown one 404', async () => {
     const r = await fetch(`${base()}/token`, { method: 'POST', headers: { authorization: 'Bearer it-adapter-token-0123456789', 'content-type': 'application/json' }, body: JSON.stringify({ agentLogonName: 'va-agent-02' }) });
     const body = (await r.json()) as { token: string };

@@ -57,8 +57,11 @@ export class KafkaSink implements EventSink {
     }
   }
 
+  /** Bounded: a producer talking to a broker that is gone must not hold the shutdown. */
   async close(): Promise<void> {
-    await this.producer?.close().catch(() => undefined);
+    const p = this.producer;
+    this.producer = undefined;
+    if (p) await Promise.race([new Promise<void>((r) => p.close(true, () => r())), new Promise((r) => setTimeout(r, 2000).unref())]);
   }
 }
 

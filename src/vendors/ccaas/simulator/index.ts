@@ -4,10 +4,10 @@
  * provider's adapter URLs. The provider's participant events come back on Kafka (a consumer of
  * the topic, when brokers are given) or on the webhook (`POST /__sim/events`), and are checked.
  */
-import { Admin, Consumer, stringDeserializers } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import { PlacedLegs, type PlacedCall, type SandboxPlacer } from '../../sandbox/placer.js';
 import type { ParticipantEvent } from '../wire.js';
+import { TopicWatcher } from './kafka.js';
 import { startCcaasSimServer, type SoftphoneActions } from './server.js';
 import { CcaasState, SimError, type SimConversation } from './state.js';
 
@@ -83,28 +83,21 @@ export async function startCcaasSimulator(o: CcaasSimOptions): Promise<CcaasSimu
 
   const server = await startCcaasSimServer(state, { ...(o.port ? { port: o.port } : {}), clientId: o.clientId, clientSecret: o.clientSecret, templateVersion: o.templateVersion, log, softphone });
 
-  let consumer: Consumer<string, string, string, string> | undefined;
-  let stream: Awaited<ReturnType<Consumer<string, string, string, string>['consume']>> | undefined;
-  if (o.kafka) {
-    const admin = new Admin({ clientId: 'ccaas-sim-admin', bootstrapBrokers: o.kafka.brokers });
-    try {
-      if (!(await admin.listTopics()).includes(o.kafka.topic)) await admin.createTopics({ topics: [o.kafka.topic], partitions: 3, replicas: 1 }).catch((e: Error) => {
-        if (!/exist/i.test(e.message)) throw e;
-      });
-    } finally {
-      await admin.close().catch(() => undefined);
-    }
-    consumer = new Consumer({ groupId: `ccaas-sim-${server.port}`, clientId: 'ccaas-sim', bootstrapBrokers: o.kafka.brokers, deserializers: stringDeserializers });
-    stream = await consumer.consume({ topics: [o.kafka.topic], mode: 'latest' });
-    stream.on('data', (m: { value: string }) => {
-      try {
-        state.event(JSON.parse(m.value) as ParticipantEvent);
-      } catch (e) {
-        log.warn({ err: (e as Error).message }, 'ccaas sim: an event on the topic is not JSON');
-      }
-    });
-    stream.on('error', (e: Error) => log.warn({ err: e.message }, 'ccaas sim: Kafka consumer error'));
-  }
+  const watcher = o.kafka
+    ? new TopicWatcher({
+        ...o.kafka,
+        group: `ccaas-sim-${server.port}`,
+        log,
+        onMessage: (value) => {
+          try {
+            state.event(JSON.parse(value) as ParticipantEvent);
+          } catch (e) {
+            log.warn({ err: (e as Error).message }, 'ccaas sim: an event on the topic is not JSON');
+          }
+        },
+      })
+    : undefined;
+  await watcher?.start();
 
   return {
     url: server.url,
@@ -115,8 +108,7 @@ export async function startCcaasSimulator(o: CcaasSimOptions): Promise<CcaasSimu
       placer = p;
     },
     close: async () => {
-      await stream?.close().catch(() => undefined);
-      await new Promise<void>((r) => (consumer ? consumer.close(true, () => r()) : r()));
+      await watcher?.close();
       await server.close();
     },
   };
