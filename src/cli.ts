@@ -14,6 +14,7 @@ import { faults } from './util/faults.js';
 import { serveBuiltinEngine } from './builtin-engines.js';
 import { engineCheck, report } from './engine-check.js';
 import { startSandboxes } from './sandbox-cmd.js';
+import { provision, ProvisionError } from './vendors/ccaas/provision.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEFAULT_CONFIG = path.join(ROOT, 'gateway.yaml');
@@ -25,6 +26,9 @@ commands:
   sandbox [--config <file>] run the configuration's sandbox contact centers (simulators and their
                             call placers) alone; point the gateway at their URLs (one JSON line
                             each on stdout)
+  ccaas register [--config <file>]
+                            register the gateway as the CCaaS platform's voice provider (adapter
+                            URLs, toll-free numbers); idempotent: a second run updates
   check-config [<file>]     validate a configuration; prints every problem, exits 1 if any
   engine-check <ws-url>|builtin:echo [--protocol twilio|l16] [--secret <hmac>] [--seconds <n>]
                             play a scripted call against an engine and report what it did
@@ -164,6 +168,35 @@ async function sandbox(args: string[]): Promise<number> {
   });
 }
 
+async function ccaas(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'register') throw new UsageError(`unknown ccaas command '${sub ?? ''}' (ccaas register)`);
+  const config = loadOrExplain(configArg(rest));
+  if (!config) return 2;
+  const cfg = config.ccaas;
+  if (cfg.baseUrl === 'sandbox') {
+    process.stderr.write('vagw ccaas register: ccaas.baseUrl is sandbox; the sandbox registers the gateway by itself at start. Set ccaas.baseUrl to the platform\'s partner API.\n');
+    return 2;
+  }
+  const http = config.gateway.http;
+  if (!cfg.publicBaseUrl && http.port === 0) {
+    process.stderr.write('vagw ccaas register: set ccaas.publicBaseUrl (gateway.http.port is 0, so the adapter URLs cannot be built)\n');
+    return 2;
+  }
+  const publicBase = cfg.publicBaseUrl || `http://${http.host}:${http.port}`;
+  try {
+    const r = await provision(cfg, cfg.baseUrl, publicBase, config.dataDir);
+    process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+    return 0;
+  } catch (e) {
+    if (e instanceof ProvisionError) {
+      process.stderr.write(`${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
@@ -174,6 +207,8 @@ async function main(argv: string[]): Promise<number> {
         return await checkEngine(rest);
       case 'sandbox':
         return await sandbox(rest);
+      case 'ccaas':
+        return await ccaas(rest);
       case 'check-config':
         return check(rest);
       case undefined:
