@@ -3,6 +3,8 @@
  * check-config output, and SIGTERM drain of a running gateway with a call in progress.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SipResponse } from '../../src/sip/message.js';
@@ -17,6 +19,19 @@ describe('vagw check-config', () => {
     const r = spawnSync(process.execPath, [CLI, 'check-config', path.join(ROOT, 'gateway.yaml')], { encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('gateway.yaml: OK');
+  });
+
+  it('accepts each shipped SIP profile (sip-profiles/*.yaml) with its platform in the sandbox', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vagw-profiles-'));
+    const profiles = readdirSync(path.join(ROOT, 'sip-profiles')).filter((f) => f.endsWith('.yaml'));
+    expect(profiles.length).toBeGreaterThanOrEqual(4);
+    // Each is an alternative (their example numbers overlap): checked one at a time.
+    for (const f of profiles) {
+      const file = path.join(dir, `${f}-gateway.yaml`);
+      writeFileSync(file, `gateway: { name: shipped }\nprofiles:\n  - ${path.join(ROOT, 'sip-profiles', f)}\n`);
+      const r = spawnSync(process.execPath, [CLI, 'check-config', file], { encoding: 'utf8' });
+      expect(r.stdout + r.stderr, f).toContain(`${file}: OK`);
+    }
   });
 
   it('prints every problem with file, key and reason, and exits 1', () => {
