@@ -2,7 +2,8 @@
 //
 //   npm run bench:calls:platforms      (builds, then runs dist/bench/calls-platforms.js)
 //
-// For each platform with a sandbox (LiveVox, the agent session protocol, Huawei AICC) the platform's
+// For each platform with a sandbox (LiveVox, the agent session protocol, Huawei AICC, the CCaaS
+// voice adapter) the platform's
 // strict simulator and the shared call placer run as one process (`vagw sandbox`) and the gateway
 // as another (`vagw start`, builtin:echo, log level warn), pointed at the simulator as at a remote
 // tenant (Huawei: its CC-Gateway URL and its SIP registrar, where the gateway registers the agents'
@@ -11,7 +12,8 @@
 // "not yet", asked again 10 ms later), let it talk TALK_MS, the customer hangs up, repeat. After
 // WINDOW_MS it stops, waits for every agent to be ready again (bounded), and reads the simulator's
 // records: calls whose wrap-up finished (LiveVox: exactly one term code; agent session: exactly one
-// after-call work, then ready; Huawei: exactly one `work`, then idle), hang-up -> disposition and
+// after-call work, then ready; Huawei: exactly one `work`, then idle; CCaaS: exactly one
+// PARTICIPANT_CALL_COMPLETED, no duplicate, no rule broken), hang-up -> disposition and
 // hang-up -> ready again on the simulator's clock, and agents not ready at the end. Compared
 // between platforms in one run, not as absolute rates (machines here differ by 2x).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -60,6 +62,7 @@ interface Reading {
 
 type Lv = { agents: { user: string; state: string; history: { state: string; at: number }[] }[]; calls: { agentUser: string; startedAt: number; endedAt?: number; termCodes: { at: number }[] }[] };
 type Hw = { agents: { agentId: string; status: string }[]; calls: { startedAt: number; releasedAt?: number; workRequests: number; workAt?: number; idleAt?: number }[] };
+type Cc = { numbers: Record<string, { providerId?: string }>; agents: { userName: string; available: boolean }[]; conversations: { startedAt: number; endedAt?: number; events: { type: string; at: number }[]; duplicates: number; violations: string[] }[] };
 type As = { sessions: { agent: string; channel?: { status: string } }[]; calls: { startedAt: number; endedAt?: number; acw: { at: number }[]; readyAt?: number }[] };
 
 const PLATFORMS: Platform[] = [
@@ -141,6 +144,38 @@ const PLATFORMS: Platform[] = [
       };
     },
   },
+  {
+    // The gateway is the voice provider: the platform accepts each call through the adapter endpoint; events on the sandbox's webhook.
+    name: 'ccaas',
+    section: (role, p) => `ccaas: { baseUrl: ${role === 'sandbox' ? 'sandbox' : `http://127.0.0.1:${p}`}, sandboxPort: ${p}, adapterToken: bench-adapter-token-0123456789, tokenSecret: bench-token-secret-bench-token-secret-0123, phoneNumbers: [{ id: tfn-1, number: "+18005550100" }], events: { sink: webhook, webhookUrl: "http://127.0.0.1:${p}/__sim/events" } }`,
+    contactCenter: '{ vendor: ccaas, serviceId: voice, wrapUp: { maxAttempts: 8, retryMs: 50 } }',
+    agents: `{ range: { from: "+18990000001", count: ${AGENTS} }, idPrefix: va-, idWidth: 3 }`,
+    route: async (sim, agent) => {
+      const r = await sim.request('POST', '/__sim/calls', { agent });
+      if (r.status !== 201) return { ok: false, status: r.status, text: r.text };
+      const c = JSON.parse(r.text) as { conversationId: string; state: string };
+      // Not accepted: the call rings out at the gateway; counted as an error, not a call.
+      return c.state === 'accepted' ? { ok: true, id: c.conversationId } : { ok: false, status: 500, text: `not accepted: ${c.state}` };
+    },
+    end: async (sim, id) => (await sim.request('POST', `/__sim/conversations/${id}/hangup`)).status,
+    // Ready once the gateway has registered itself as the number's voice provider.
+    ready: (raw) => (Object.values((raw as Cc).numbers).some((n) => n.providerId) ? (raw as Cc).agents.filter((a) => a.available).length : 0),
+    read: (raw, from, to) => {
+      const s = raw as Cc;
+      const mine = s.conversations.filter((c) => c.endedAt !== undefined && c.startedAt >= from && c.endedAt <= to);
+      const completed = (c: Cc['conversations'][number]) => c.events.filter((e) => e.type === 'PARTICIPANT_CALL_COMPLETED');
+      return {
+        done: mine.filter((c) => completed(c).length === 1 && c.duplicates === 0 && c.violations.length === 0).length,
+        exactlyOne: mine.filter((c) => completed(c).length === 1).length,
+        none: mine.filter((c) => completed(c).length === 0).length,
+        several: mine.filter((c) => completed(c).length > 1 || c.duplicates > 0).length,
+        latencies: mine.filter((c) => completed(c).length > 0).map((c) => completed(c)[0]!.at - c.endedAt!),
+        // The platform offers the agent again once the completion arrived.
+        readyAgain: mine.filter((c) => completed(c).length > 0).map((c) => completed(c)[0]!.at - c.endedAt!),
+        notReady: s.agents.filter((a) => !a.available).map((a) => `${a.userName} busy`),
+      };
+    },
+  },
 ];
 
 function config(p: Platform, role: 'gateway' | 'sandbox', ports: { sip: number; http: number; sim: number; simSip: number }, dataDir: string): string {
@@ -186,13 +221,18 @@ async function runPlatform(p: Platform, dir: string): Promise<Record<string, unk
     let seq = 0;
     let probes = 0;
     let errors = 0;
+    const errorKinds = new Map<string, number>();
     const from = Date.now();
     const loop = async (agent: string): Promise<void> => {
       while (!stop) {
         const r = await p.route(sim, agent, ++seq).catch(() => ({ ok: false as const, status: 0, text: 'transport' }));
         if (!r.ok) {
           if (r.status === 409) probes++;
-          else errors++;
+          else {
+            errors++;
+            const k = `${r.status} ${r.text.slice(0, 120)}`;
+            errorKinds.set(k, (errorKinds.get(k) ?? 0) + 1);
+          }
           await sleep(10);
           continue;
         }
@@ -208,7 +248,7 @@ async function runPlatform(p: Platform, dir: string): Promise<Record<string, unk
     for (const t0 = Date.now(); Date.now() - t0 < SETTLE_MS && (await readyCount()) < AGENTS; ) await sleep(200);
     const r = p.read(JSON.parse((await sim.request('GET', '/__sim/state')).text), from, to);
     const { latencies, readyAgain, ...counts } = r;
-    return { platform: p.name, busy: BUSY, windowS: (to - from) / 1000, callsPerSecond: Math.round((r.done / ((to - from) / 1000)) * 10) / 10, ...counts, latencyP50: pct(latencies, 0.5), latencyP99: pct(latencies, 0.99), readyAgainP50: pct(readyAgain, 0.5), readyAgainP99: pct(readyAgain, 0.99), probes, errors };
+    return { platform: p.name, busy: BUSY, windowS: (to - from) / 1000, callsPerSecond: Math.round((r.done / ((to - from) / 1000)) * 10) / 10, ...counts, latencyP50: pct(latencies, 0.5), latencyP99: pct(latencies, 0.99), readyAgainP50: pct(readyAgain, 0.5), readyAgainP99: pct(readyAgain, 0.99), probes, errors, ...(errorKinds.size ? { errorKinds: Object.fromEntries([...errorKinds].sort((a, b) => b[1] - a[1]).slice(0, 3)) } : {}) };
   } finally {
     sim.close();
     await stopChild(gw?.child, 7000);
@@ -221,16 +261,18 @@ async function main(): Promise<number> {
   guardRun('bench:calls:platforms', 9 * 60_000, async () => rm(dir, { recursive: true, force: true }));
   const results: Record<string, unknown>[] = [];
   try {
-    for (const p of PLATFORMS) {
+    // Diagnostics: BENCH_PLATFORMS=ccaas,livevox runs only these.
+    const only = process.env['BENCH_PLATFORMS']?.split(',');
+    for (const p of PLATFORMS.filter((x) => !only || only.includes(x.name))) {
       const r = await runPlatform(p, dir);
       results.push(r);
-      console.log(`${p.name.padEnd(14)} ${String(r['callsPerSecond']).padStart(6)} calls/s wrapped up | disposition exactly once ${r['exactlyOne']}, none ${r['none']}, several ${r['several']} | hang-up -> disposition p50/p99 ${r['latencyP50']}/${r['latencyP99']} ms, -> ready again ${r['readyAgainP50']}/${r['readyAgainP99']} ms | not ready at the end ${(r['notReady'] as string[]).length} | errors ${r['errors']}`);
+      console.log(`${p.name.padEnd(14)} ${String(r['callsPerSecond']).padStart(6)} calls/s wrapped up | disposition exactly once ${r['exactlyOne']}, none ${r['none']}, several ${r['several']} | hang-up -> disposition p50/p99 ${r['latencyP50']}/${r['latencyP99']} ms, -> ready again ${r['readyAgainP50']}/${r['readyAgainP99']} ms | not ready at the end ${(r['notReady'] as string[]).length} | errors ${r['errors']}${r['errorKinds'] ? ` ${JSON.stringify(r['errorKinds'])}` : ''}`);
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  const [lv, ...others] = results;
-  for (const o of others) if (lv) console.log(`${o['platform']} / livevox calls/s: ${((o['callsPerSecond'] as number) / (lv['callsPerSecond'] as number)).toFixed(2)} (${BUSY} busy agents, talk ${TALK_MS} ms, ${WINDOW_MS / 1000} s each, same machine, same run)`);
+  const lv = results.find((r) => r['platform'] === 'livevox');
+  for (const o of results.filter((r) => r !== lv)) if (lv) console.log(`${o['platform']} / livevox calls/s: ${((o['callsPerSecond'] as number) / (lv['callsPerSecond'] as number)).toFixed(2)} (${BUSY} busy agents, talk ${TALK_MS} ms, ${WINDOW_MS / 1000} s each, same machine, same run)`);
   console.log(`results written to ${await writeResults('calls-platforms', new Date(), results)}`);
   const clean = results.every((r) => r['none'] === 0 && r['several'] === 0 && (r['notReady'] as string[]).length === 0 && r['errors'] === 0);
   return clean ? 0 : 1;

@@ -24,6 +24,13 @@ interface Conversation {
   removeAllParticipants?: boolean;
 }
 
+/** A conversation whose call is over: replays of its requests are answered from this. */
+interface EndedConversation {
+  agentId: string;
+  participantIds: Set<string>;
+  conversation: Conversation;
+}
+
 interface AgentEntry {
   agent: VendorAgent;
   state: VendorAgentState;
@@ -38,7 +45,7 @@ export class CcaasAdapter implements VendorAdapter {
   private readonly agents = new Map<string, AgentEntry>();
   private readonly byUser = new Map<string, string>();
   /** Conversations that ended, by id: a replayed end (or accept) is answered, not refused. */
-  private readonly ended = new Map<string, { agentId: string; participantIds: Set<string> }>();
+  private readonly ended = new Map<string, EndedConversation>();
   private readonly sinks = new Set<InboundSink>();
 
   constructor(
@@ -60,7 +67,7 @@ export class CcaasAdapter implements VendorAdapter {
     return this.agents.get(agentId)?.conversation;
   }
 
-  endedConversation(conversationId: string): { agentId: string; participantIds: Set<string> } | undefined {
+  endedConversation(conversationId: string): EndedConversation | undefined {
     return this.ended.get(conversationId);
   }
 
@@ -126,7 +133,8 @@ export class CcaasAdapter implements VendorAdapter {
   async setTermCode(agentId: string, ids: VendorCallIds, termCode: string): Promise<void> {
     const conversationId = ids['conversationId'];
     const e = this.agents.get(agentId);
-    const c = conversationId && e?.conversation?.conversationId === conversationId ? e.conversation : undefined;
+    // Ready may come first (ccaasPolicy): the conversation is then among the ended ones.
+    const c = !conversationId ? undefined : e?.conversation?.conversationId === conversationId ? e.conversation : this.ended.get(conversationId)?.conversation;
     const participantId = ids['agentParticipantId'] ?? c?.agentParticipantId;
     if (!conversationId || !participantId) return;
     await this.events.publish({
@@ -149,7 +157,7 @@ export class CcaasAdapter implements VendorAdapter {
     const c = e.conversation;
     if (!c) return;
     e.conversation = undefined;
-    this.ended.set(c.conversationId, { agentId: e.agent.id, participantIds: new Set(c.agentParticipantId ? [c.agentParticipantId] : []) });
+    this.ended.set(c.conversationId, { agentId: e.agent.id, participantIds: new Set(c.agentParticipantId ? [c.agentParticipantId] : []), conversation: c });
     if (this.ended.size > RECENT_MAX) this.ended.delete(this.ended.keys().next().value!);
   }
 

@@ -12,6 +12,10 @@ import { Admin, Producer, stringSerializers } from '@platformatic/kafka';
 import type { Journal } from '../plugin.js';
 import type { ParticipantEvent, ParticipantEventType } from './wire.js';
 
+/** Events per delivery attempt, and conversations a webhook sink posts side by side. */
+const MAX_BATCH = 200;
+const WEBHOOK_PARALLEL = 8;
+
 export interface EventSink {
   readonly kind: string;
   /** Deliver these events in this order; resolves once all are confirmed, rejects otherwise. */
@@ -69,24 +73,36 @@ export class WebhookSink implements EventSink {
   readonly kind = 'webhook';
   constructor(private readonly o: { url: string; timeoutMs: number; token?: string }) {}
 
+  /**
+   * One POST per event. A conversation's events go one after the other (the receiver sees them in
+   * sequence); conversations go side by side, a few at a time. All or nothing for the batch: a
+   * failure fails it, and the events already accepted are sent again with it (the receiver drops
+   * them by event id).
+   */
   async send(events: ParticipantEvent[]): Promise<void> {
-    // One POST per event, in order: a receiver sees a conversation's events in sequence.
-    for (const e of events) {
-      const r = await fetch(this.o.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(this.o.token ? { authorization: `Bearer ${this.o.token}` } : {}) },
-        body: JSON.stringify(e),
-        signal: AbortSignal.timeout(this.o.timeoutMs),
-      });
-      await r.arrayBuffer();
-      if (r.status < 200 || r.status >= 300) throw new Error(`webhook answered ${r.status}`);
-    }
+    const byConversation = new Map<string, ParticipantEvent[]>();
+    for (const e of events) byConversation.set(e.conversationId, [...(byConversation.get(e.conversationId) ?? []), e]);
+    const queues = [...byConversation.values()];
+    const worker = async (): Promise<void> => {
+      for (let q = queues.shift(); q; q = queues.shift()) for (const e of q) await this.post(e);
+    };
+    await Promise.all(Array.from({ length: Math.min(WEBHOOK_PARALLEL, queues.length) }, worker));
+  }
+
+  private async post(e: ParticipantEvent): Promise<void> {
+    const r = await fetch(this.o.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(this.o.token ? { authorization: `Bearer ${this.o.token}` } : {}) },
+      body: JSON.stringify(e),
+      signal: AbortSignal.timeout(this.o.timeoutMs),
+    });
+    await r.arrayBuffer();
+    if (r.status < 200 || r.status >= 300) throw new Error(`webhook answered ${r.status}`);
   }
 
   async close(): Promise<void> {}
 }
 
-const MAX_BATCH = 200;
 
 export class EventPublisher {
   readonly stats = { published: 0, delivered: 0, failures: 0 };
@@ -140,7 +156,8 @@ export class EventPublisher {
       if (batch.length === 0) return;
       try {
         await this.sink.send(batch);
-        for (const e of batch) await this.journal.done(e.eventId);
+        // Together: the journal commits them with one sync.
+        await Promise.all(batch.map((e) => this.journal.done(e.eventId)));
         this.stats.delivered += batch.length;
         this.delayMs = 0;
       } catch (e) {

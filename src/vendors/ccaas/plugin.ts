@@ -24,10 +24,12 @@ export interface CcaasSandbox extends SandboxHandle {
   readonly simulator: CcaasSimulator;
 }
 
+/** Without configured numbers the sandbox has one toll-free number of its own. */
+const sandboxNumbers = (cfg: CcaasConfig): CcaasConfig['phoneNumbers'] => (cfg.phoneNumbers.length ? cfg.phoneNumbers : [{ id: 'tfn-1', number: '+18005550100' }]);
+
 async function startSandbox(cfg: CcaasConfig, profiles: SipProfile[], log: Logger): Promise<CcaasSandbox> {
   const agents = profiles.flatMap((p) => p.agents.map((a) => ({ userName: a.vendorUser, number: a.number })));
-  // Without configured numbers the sandbox has one toll-free number of its own.
-  const phoneNumbers = cfg.phoneNumbers.length ? cfg.phoneNumbers : [{ id: 'tfn-1', number: '+18005550100' }];
+  const phoneNumbers = sandboxNumbers(cfg);
   const simulator = await startCcaasSimulator({
     port: cfg.sandboxPort,
     partnerId: cfg.partnerId,
@@ -87,7 +89,7 @@ export const ccaasPlugin: ContactCenterPlugin = {
       httpReady: async (port) => {
         const publicBase = cfg.publicBaseUrl || `http://${config.gateway.http.host}:${port}`;
         try {
-          const r = await provision(cfg, sandbox?.url ?? cfg.baseUrl, publicBase, config.dataDir);
+          const r = await provision(sandbox ? { ...cfg, phoneNumbers: sandboxNumbers(cfg) } : cfg, sandbox?.url ?? cfg.baseUrl, publicBase, config.dataDir);
           clog.info({ providerId: r.providerId, action: r.action, acceptUrl: r.urls['accept_call_url'], numbers: r.numbers.length }, 'ccaas: voice provider registered at the platform');
         } catch (e) {
           clog.error({ err: (e as Error).message }, 'ccaas: voice provider registration failed (run vagw ccaas register once the platform answers)');

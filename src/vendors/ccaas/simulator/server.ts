@@ -56,7 +56,10 @@ export async function startCcaasSimServer(state: CcaasState, o: { port?: number;
   };
 
   const admin = async (req: http.IncomingMessage, p: string[], body: Record<string, unknown>): Promise<{ status: number; body: unknown }> => {
-    if (req.method === 'GET' && p[1] === 'state') return { status: 200, body: { providers: [...state.providers.values()], numbers: Object.fromEntries(state.numbers), conversations: [...state.conversations.values()], events: state.eventStats } };
+    if (req.method === 'GET' && p[1] === 'state') {
+      const agents = state.agents.map((a) => ({ userName: a.userName, number: a.number, available: state.available(a.userName) }));
+      return { status: 200, body: { providers: [...state.providers.values()], numbers: Object.fromEntries(state.numbers), agents, conversations: [...state.conversations.values()], events: state.eventStats } };
+    }
     if (req.method === 'POST' && p[1] === 'events') {
       state.event(body as unknown as ParticipantEvent);
       return { status: 200, body: { status: 'Success' } };

@@ -156,7 +156,8 @@ export class CcaasState {
     c.state = by === 'failed' ? 'failed' : 'ended';
     c.endedAt = this.now();
     c.endedBy = by;
-    if (c.state === 'failed' || !c.events.some((e) => e.type === 'PARTICIPANT_CALL_INITIATED') || c.events.some((e) => e.type === 'PARTICIPANT_CALL_COMPLETED')) this.busy.delete(c.agent);
+    // An accepted call keeps its agent until the provider's completion event: that is the wrap-up.
+    if (c.acceptedAt === undefined || c.events.some((e) => e.type === 'PARTICIPANT_CALL_COMPLETED')) this.busy.delete(c.agent);
   }
 
   /** A participant event from the provider, checked against the conversation. */
