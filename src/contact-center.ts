@@ -27,6 +27,8 @@ export interface ContactCenters {
   /** Calls answered for a contact center whose wrap-up is not yet in the outbox (on disk). */
   openCalls?: OpenCalls;
   lifecycles: AgentLifecycle[];
+  /** By profile name: the softphone tokens its platform issues, for the profile's SIP registrar. */
+  softphoneTokens: Map<string, (token: string) => Promise<string>>;
   /** Endpoints platforms serve on the gateway's HTTP port (the CCaaS voice adapter). */
   httpRoutes: PluginHttpRoutes[];
   /** Platforms run as their sandbox (strict simulator + call placer), by platform name. */
@@ -52,6 +54,7 @@ export async function startContactCenters(config: GatewayConfig, pool: AgentPool
     linkFor: (id) => agentLink.get(id),
     lifecycles: [],
     httpRoutes: [],
+    softphoneTokens: new Map(),
     sandboxes: new Map(),
     attachSip: async () => undefined,
     httpReady: async () => undefined,
@@ -74,6 +77,7 @@ export async function startContactCenters(config: GatewayConfig, pool: AgentPool
     for (const p of profiles) {
       const link: ContactCenterLink = { vendor, adapter: rt.adapter, policy: rt.policy(p.contactCenter), cc: p.contactCenter };
       links.set(p.name, link);
+      if (rt.verifySoftphoneToken) cc.softphoneTokens.set(p.name, (t) => rt.verifySoftphoneToken!(t));
       for (const a of p.agents) agentLink.set(a.id, link);
     }
   }

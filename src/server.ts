@@ -64,7 +64,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const cc = await startContactCenters(config, agents, log);
   const latency = new Latency();
   const loopDelay = new EventLoopDelay();
-  const calls = new CallManager(config, agents, media, log, { contactCenters: { links: cc.links, ...(cc.wrapUp ? { wrapUp: cc.wrapUp } : {}), ...(cc.openCalls ? { openCalls: cc.openCalls } : {}) }, idsFromInvite: idsFromAnyInvite, latency, eventLoopDelayMs: () => loopDelay.p99Ms });
+  const calls = new CallManager(config, agents, media, log, { contactCenters: { links: cc.links, ...(cc.wrapUp ? { wrapUp: cc.wrapUp } : {}), ...(cc.openCalls ? { openCalls: cc.openCalls } : {}), softphoneTokens: cc.softphoneTokens }, idsFromInvite: idsFromAnyInvite, latency, eventLoopDelayMs: () => loopDelay.p99Ms });
   await calls.start();
   const metrics = (): MetricsSource => ({
     gateway: config.gateway.name,

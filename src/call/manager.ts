@@ -52,6 +52,8 @@ export interface ContactCenterWiring {
   links: Map<string, ContactCenterLink>;
   wrapUp?: WrapUpRunner;
   openCalls?: OpenCalls;
+  /** By profile: the platform's softphone tokens its SIP registrar accepts (RFC 8898). */
+  softphoneTokens?: Map<string, (token: string) => Promise<string>>;
 }
 
 export interface CallManagerOptions {
@@ -159,7 +161,8 @@ export class CallManager {
         }),
       );
       if (l.websocket) {
-        this.registrar = startRegistrar(profile, endpoint, ua, this.log);
+        const bearer = this.contactCenters.softphoneTokens?.get(profile.name);
+        this.registrar = startRegistrar(profile, endpoint, ua, this.log, bearer ? { bearer } : {});
         this.webrtc.useSip(this.registrar, ua);
       }
       this.profiles.push(rt);

@@ -25,7 +25,7 @@ afterEach(async () => {
   for (const c of cleanup.splice(0)) await c();
 });
 
-async function setup(opts: { maxFailures?: number } = {}) {
+async function setup(opts: { maxFailures?: number; bearer?: (token: string) => Promise<string> } = {}) {
   const clock = new FakeClock();
   const ep = new SipEndpoint({ host: '127.0.0.1', port: 0, transports: ['udp'], advertisedHost: '127.0.0.1', logger: log, clock });
   await ep.start();
@@ -185,5 +185,44 @@ describe('Registrar', () => {
     const off = await send({ auth: answer(ch, 'pw1', { nc: '00000003' }), cseq: 21, contact: '<sip:abc@df7jal23ls0d.invalid;transport=ws>;expires=0' });
     expect(off.status).toBe(200);
     expect(reg.lookup('va-1')).toBeUndefined();
+  });
+});
+
+describe('Registrar: softphone tokens (RFC 8898 Bearer)', () => {
+  // A platform's verifier: 'tok-<name>' names <name>; anything else is refused with its reason.
+  const bearer = async (t: string): Promise<string> => {
+    if (!t.startsWith('tok-')) throw new Error('signature verification failed');
+    return t.slice(4);
+  };
+
+  it('binds an agent without a SIP password on a valid token naming it; the challenge offers Bearer first', async () => {
+    const { send, reg } = await setup({ bearer });
+    const ch = await send({ user: '+18990000002' });
+    expect(ch.status).toBe(401);
+    expect(ch.headers.getAll('WWW-Authenticate')).toEqual(['Bearer realm="wsp"']);
+    const ok = await send({ user: '+18990000002', auth: 'Bearer tok-va-2' });
+    expect(ok.status).toBe(200);
+    expect(reg.lookup('va-2')).toBeDefined();
+  });
+
+  it('a token for another agent: 403; a token that does not verify: 401 with error="invalid_token"', async () => {
+    const { send, reg } = await setup({ bearer });
+    const other = await send({ user: '+18990000002', auth: 'Bearer tok-va-1' });
+    expect([other.status, other.reason]).toEqual([403, 'The token is for va-1, not virtual agent va-2']);
+    const bad = await send({ user: '+18990000002', auth: 'Bearer forged.token.value' });
+    expect(bad.status).toBe(401);
+    expect(bad.reason).toContain('signature verification failed');
+    expect(bad.headers.getAll('WWW-Authenticate')).toEqual(['Bearer realm="wsp", error="invalid_token"']);
+    expect(reg.lookup('va-2')).toBeUndefined();
+  });
+
+  it('digest still works beside it: the challenge lists Bearer, then the digest algorithms with MD5 last', async () => {
+    const { send } = await setup({ bearer });
+    const ch = await send();
+    const list = ch.headers.getAll('WWW-Authenticate');
+    expect(list[0]).toBe('Bearer realm="wsp"');
+    expect(list.at(-1)).toMatch(/algorithm=MD5/);
+    const ok = await send({ auth: answer(ch, 'pw1', { algorithm: 'MD5' }) });
+    expect(ok.status).toBe(200);
   });
 });

@@ -3,8 +3,9 @@
  * over WebSocket) registers as the endpoint of one agent and then receives that agent's calls.
  *
  * - AOR: the To URI's user part is the agent's number (normalised like the router does) or id.
- * - Authentication: digest (RFC 7616, MD5 or SHA-256, qop=auth) against the agent's `sipPassword`;
- *   an agent without one does not accept registrations (403).
+ * - Authentication: digest (RFC 7616, MD5 or SHA-256, qop=auth) against the agent's `sipPassword`,
+ *   or, when the profile's platform issues softphone tokens, `Authorization: Bearer <token>` (RFC
+ *   8898 §3) naming the agent's logon name; an agent with neither does not accept registrations (403).
  * - A binding keeps the flow its REGISTER came on: a WebSocket client's Contact host is
  *   `xxx.invalid` (RFC 7118 §5), so requests to the agent go over that connection, and the binding
  *   goes when the connection closes.
@@ -62,6 +63,11 @@ export interface RegistrarOptions {
   /** Wrong passwords from one agent within `failureWindowMs` before further attempts get 403. */
   maxFailures?: number;
   failureWindowMs?: number;
+  /**
+   * Bearer tokens (RFC 8898): the logon name a token was issued for, or a rejection with the
+   * reason. Absent: only digest.
+   */
+  bearer?: (token: string) => Promise<string>;
 }
 
 type Listener = (agentId: string, registered: boolean) => void;
@@ -78,7 +84,7 @@ export class Registrar implements RegisterHandler {
   private readonly failures = new Map<string, { count: number; since: number }>();
   readonly realm: string;
   readonly stats = { registered: 0, unregistered: 0, challenged: 0, failed: 0, refused: 0 };
-  private readonly o: Required<Omit<RegistrarOptions, 'realm' | 'profile' | 'clock' | 'logger'>>;
+  private readonly o: Required<Omit<RegistrarOptions, 'realm' | 'profile' | 'clock' | 'logger' | 'bearer'>>;
 
   constructor(private readonly opts: RegistrarOptions) {
     this.realm = opts.realm ?? opts.profile.name;
@@ -154,7 +160,12 @@ export class Registrar implements RegisterHandler {
     }
     const agent = this.agentFor(user);
     if (!agent) return reply(404, `No virtual agent at ${user.slice(0, 32) || '(no user part)'} on profile ${this.opts.profile.name}`);
-    if (!agent.sipPassword) return reply(403, `Virtual agent ${agent.id} does not accept registrations`);
+    const token = this.opts.bearer ? bearerOf(req) : undefined;
+    if (token !== undefined) return void this.withBearer(token, agent, log, reply, () => this.update(req, agent, flow, log, reply));
+    if (!agent.sipPassword) {
+      if (this.opts.bearer) return reply(401, 'Unauthorized: a softphone token (Authorization: Bearer) is required', { 'WWW-Authenticate': [this.bearerChallenge()] });
+      return reply(403, `Virtual agent ${agent.id} does not accept registrations`);
+    }
     const auth = this.authenticate(req, agent, log);
     if (auth) return reply(auth.status, auth.reason, auth.headers);
     this.failures.delete(agent.id);
@@ -171,7 +182,33 @@ export class Registrar implements RegisterHandler {
 
   private challenges(stale: boolean): string[] {
     const nonce = makeNonce(this.secret, this.realm, this.opts.clock.now());
-    return this.o.algorithms.map((algorithm) => formatChallenge({ realm: this.realm, nonce, algorithm, stale }));
+    const digest = this.o.algorithms.map((algorithm) => formatChallenge({ realm: this.realm, nonce, algorithm, stale }));
+    // Bearer first: SIP.js keeps only the last challenge it parses, which must stay MD5.
+    return this.opts.bearer ? [this.bearerChallenge(), ...digest] : digest;
+  }
+
+  /** RFC 8898 §3.2 (with RFC 6750 §3's error attribute when a token was refused). */
+  private bearerChallenge(error?: 'invalid_token'): string {
+    return `Bearer realm="${this.realm}"${error ? `, error="${error}"` : ''}`;
+  }
+
+  /** A REGISTER with a bearer token: bound if the token is valid and names this agent. */
+  private withBearer(token: string, agent: AgentConfig, log: Logger, reply: (s: number, r?: string, e?: Record<string, string | string[]>) => void, bind: () => void): Promise<void> {
+    return this.opts.bearer!(token).then(
+      (name) => {
+        if (name !== agent.vendorUser && name !== agent.id) {
+          this.stats.failed++;
+          log.warn({ agent: agent.id, tokenFor: name }, 'REGISTER with a token for another agent');
+          return reply(403, `The token is for ${name.slice(0, 64)}, not virtual agent ${agent.id}`);
+        }
+        bind();
+      },
+      (e: Error) => {
+        this.stats.failed++;
+        log.warn({ agent: agent.id, err: e.message }, 'REGISTER with a token that is not valid');
+        reply(401, `Invalid token: ${e.message.slice(0, 80)}`, { 'WWW-Authenticate': [this.bearerChallenge('invalid_token')] });
+      },
+    );
   }
 
   /** Undefined when the request carries valid credentials for `agent`; else the answer to give. */
@@ -327,6 +364,15 @@ export class Registrar implements RegisterHandler {
  * The registrar of a WebSocket-enabled profile: REGISTER from the UA goes to it, and bindings go
  * when their connection closes.
  */
+/** The token of an `Authorization: Bearer <token>` header (RFC 6750 §2.1), if there is one. */
+function bearerOf(req: SipRequest): string | undefined {
+  for (const line of req.headers.getAll('Authorization')) {
+    const m = /^\s*Bearer\s+([A-Za-z0-9._~+/-]+=*)\s*$/i.exec(line);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
 export function startRegistrar(profile: SipProfile, endpoint: SipEndpoint, ua: UserAgent, logger: Logger, opts: Partial<RegistrarOptions> = {}): Registrar {
   const reg = new Registrar({ profile, clock: endpoint.clock, logger: logger.child({ profile: profile.name, component: 'registrar' }), ...opts });
   ua.setRegistrar(reg);

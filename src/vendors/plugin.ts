@@ -48,6 +48,8 @@ export interface ContactCenterRuntime {
    * register with it (Huawei AICC) sends REGISTER from the profile's own endpoint.
    */
   sipReady?(sip: Record<string, ProfileSip>): Promise<void>;
+  /** The logon name a softphone token of this platform names (RFC 8898 Bearer on the SIP registrar); rejects when not valid. */
+  verifySoftphoneToken?(token: string): Promise<string>;
   /** The gateway's HTTP side listens on `port` (a platform that calls the gateway registers its URLs now). */
   httpReady?(port: number): Promise<void>;
   close(): Promise<void>;

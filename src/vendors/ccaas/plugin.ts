@@ -85,6 +85,7 @@ export const ccaasPlugin: ContactCenterPlugin = {
       adapter,
       policy: ccaasPolicy,
       ...(sandbox ? { sandbox } : {}),
+      verifySoftphoneToken: (token) => tokens.verify(token),
       httpRoutes: adapterRoutes({ prefix: cfg.adapterPath, token: cfg.adapterToken, adapter, tokens, log: clog }),
       httpReady: async (port) => {
         const publicBase = cfg.publicBaseUrl || `http://${config.gateway.http.host}:${port}`;
