@@ -124,12 +124,16 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const attach = calls.webrtc.attach;
   const upgrades = { ...(sipWs ? { '/sip': sipWs.handleUpgrade.bind(sipWs) } : {}), '/webrtc': attach.handleUpgrade.bind(attach) };
   // The demo page's "call me": the agent's sandbox contact center routes a customer call to it.
-  const vendorUser = (id: string): string => config.profiles.flatMap((p) => p.agents).find((a) => a.id === id)?.vendorUser ?? id;
+  // The page names its agent by number or id.
+  const agentOf = (idOrNumber: string) => config.profiles.flatMap((p) => p.agents).find((a) => a.id === idOrNumber || a.number === idOrNumber || a.key === idOrNumber.replace(/[^0-9]/g, ''));
+  const sandboxOf = (agent: string) => cc.sandboxes.get(cc.linkFor(agentOf(agent)?.id ?? agent)?.vendor ?? '');
   const demo = cc.sandboxes.size
     ? {
-        placeCall: async (agent: string) => {
-          const sandbox = cc.sandboxes.get(cc.linkFor(agent)?.vendor ?? '') ?? [...cc.sandboxes.values()][0]!;
-          return sandbox.placeCall(vendorUser(agent));
+        placeCall: async (agent: string) => (sandboxOf(agent) ?? [...cc.sandboxes.values()][0]!).placeCall(agentOf(agent)?.vendorUser ?? agent),
+        token: async (agent: string) => {
+          const sandbox = sandboxOf(agent);
+          if (!sandbox?.softphoneToken) throw Object.assign(new Error(`agent ${agent} is not on a platform that issues softphone tokens`), { status: 404 });
+          return sandbox.softphoneToken(agentOf(agent)?.vendorUser ?? agent);
         },
       }
     : {};

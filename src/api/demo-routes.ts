@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 export interface DemoSources {
   /** Ask the sandbox contact center to call this agent (number or id); rejects with a reason. */
   placeCall?(agent: string): Promise<Record<string, unknown>>;
+  /** A softphone token for this agent from its platform (the CCaaS sandbox), for SIP.js's REGISTER. */
+  token?(agent: string): Promise<string>;
 }
 
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
@@ -47,7 +49,7 @@ function readUnder(root: string, rel: string): Buffer | undefined {
   return data;
 }
 
-/** Serves /demo, /demo/*, and POST /demo/call; false when the path is not the demo's. */
+/** Serves /demo, /demo/*, POST /demo/call and POST /demo/token; false when the path is not the demo's. */
 export function handleDemo(req: IncomingMessage, res: ServerResponse, urlPath: string, src: DemoSources, body: () => Promise<unknown>): boolean {
   if (urlPath !== '/demo' && !urlPath.startsWith('/demo/')) return false;
   const send = (status: number, type: string, data: string | Buffer): void => {
@@ -65,6 +67,19 @@ export function handleDemo(req: IncomingMessage, res: ServerResponse, urlPath: s
         return src.placeCall!(agent);
       })
       .then((r) => json(201, r))
+      .catch((e: Error & { status?: number }) => json(e.status ?? 409, { error: e.message }));
+    return true;
+  }
+  if (urlPath === '/demo/token') {
+    if (req.method !== 'POST') return json(405, { error: 'use POST with {"number": "+1899..."}' }), true;
+    if (!src.token) return json(409, { error: 'no platform in this configuration issues softphone tokens: use the SIP password' }), true;
+    void body()
+      .then((b) => {
+        const agent = typeof b === 'object' && b !== null ? (b as Record<string, unknown>)['number'] : undefined;
+        if (typeof agent !== 'string' || !agent) throw Object.assign(new Error('body must be {"number": "<agent number or id>"}'), { status: 400 });
+        return src.token!(agent);
+      })
+      .then((token) => json(200, { token }))
       .catch((e: Error & { status?: number }) => json(e.status ?? 409, { error: e.message }));
     return true;
   }

@@ -18,6 +18,8 @@ export interface SandboxHandle {
   attachSip(target: { host: string; port: number }): Promise<void>;
   /** The demo page's "call me": the sandbox routes a customer call to this agent (its login name). */
   placeCall(agentUser: string): Promise<Record<string, unknown>>;
+  /** The demo page's softphone token: the platform asks the gateway's token endpoint for this agent, as its softphone would. */
+  softphoneToken?(agentUser: string): Promise<string>;
   close(): Promise<void>;
 }
 

@@ -43,17 +43,19 @@ async function register(ev) {
   const host = location.hostname;
   setReg('registering');
   try {
+    // A platform's softphone token goes in the REGISTER (RFC 8898 Bearer); else digest with the password.
+    const token = $('token').value.trim();
     ua = new UserAgent({
       uri: UserAgent.makeURI(`sip:${number}@${host}`),
       transportOptions: { server: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/sip` },
       authorizationUsername: number,
-      authorizationPassword: $('password').value,
+      authorizationPassword: token ? '' : $('password').value,
       logLevel: 'warn',
       sessionDescriptionHandlerFactoryOptions: { peerConnectionConfiguration: { iceServers: [] }, iceGatheringTimeout: 1000 },
       delegate: { onInvite: (inv) => incoming(inv) },
     });
     await ua.start();
-    registerer = new Registerer(ua, { expires: 300 });
+    registerer = new Registerer(ua, { expires: 300, ...(token ? { extraHeaders: [`Authorization: Bearer ${token}`] } : {}) });
     registerer.stateChange.addListener((s) => {
       if (s === RegistererState.Registered) setReg('registered');
       if (s === RegistererState.Unregistered && state.reg !== 'failed') setReg('unregistered');
@@ -178,10 +180,17 @@ async function toggleHold() {
   });
 }
 
+async function fetchToken() {
+  const res = await fetch('/demo/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ number: $('number').value.trim() }) });
+  const body = await res.json().catch(() => ({}));
+  if (res.ok) $('token').value = body.token;
+  log(res.ok ? 'softphone token from the sandbox platform' : `no token: ${body.error ?? res.status}`);
+}
+
 async function callMe() {
   const res = await fetch('/demo/call', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ number: $('number').value.trim() }) });
   const body = await res.json().catch(() => ({}));
-  log(res.ok ? `sandbox is calling (transaction ${body.transactionId ?? '?'})` : `sandbox call refused: ${body.error ?? res.status}`);
+  log(res.ok ? `sandbox is calling (${body.transactionId ?? body.conversationId ?? body.callid ?? '?'})` : `sandbox call refused: ${body.error ?? body.message ?? res.status}`);
 }
 
 function cell(row, text, cls) {
@@ -234,6 +243,7 @@ $('reject').addEventListener('click', reject);
 $('hangup').addEventListener('click', () => void session?.bye());
 $('hold').addEventListener('click', () => void toggleHold());
 $('callMe').addEventListener('click', () => void callMe());
+$('tokenBtn').addEventListener('click', () => void fetchToken());
 for (const el of document.querySelectorAll('.num')) $('number').addEventListener('input', () => (el.textContent = $('number').value));
 setInterval(refresh, 1000);
 void refresh();

@@ -49,6 +49,12 @@ async function startSandbox(cfg: CcaasConfig, profiles: SipProfile[], log: Logge
     url: simulator.url,
     simulator,
     placeCall: async (agentUser) => ({ ...(await simulator.softphone.call({ agent: agentUser })) }),
+    softphoneToken: async (agentUser) => {
+      const r = await simulator.softphone.token(agentUser);
+      const token = (r.body as { token?: unknown } | null)?.token;
+      if (r.status !== 200 || typeof token !== 'string') throw new Error(`the token endpoint answered ${r.status}: ${JSON.stringify(r.body)}`);
+      return token;
+    },
     attachSip: async (target) => {
       placer = await SandboxPlacer.start({ gateway: target, sipPort: cfg.sandboxSipPort, shape: { userAgent: 'vagw-ccaas-simulator', recordRoute: (self) => [self] }, logger: log });
       simulator.attachPlacer(placer);

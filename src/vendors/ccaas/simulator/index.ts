@@ -79,6 +79,12 @@ export async function startCcaasSimulator(o: CcaasSimOptions): Promise<CcaasSimu
     },
     press,
     hangup: (c: SimConversation) => legs.hangup(c.conversationId),
+    token: async (userName) => {
+      const provider = [...state.providers.values()][0];
+      if (!provider) throw new SimError(409, 'no voice provider is registered');
+      const r = await fetch(provider.access_token_url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${o.adapterToken}` }, body: JSON.stringify({ agentLogonName: userName }), signal: AbortSignal.timeout(10_000) });
+      return { status: r.status, body: (await r.json().catch(() => null)) as unknown };
+    },
   };
 
   const server = await startCcaasSimServer(state, { ...(o.port ? { port: o.port } : {}), clientId: o.clientId, clientSecret: o.clientSecret, templateVersion: o.templateVersion, log, softphone });

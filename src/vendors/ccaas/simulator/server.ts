@@ -23,6 +23,8 @@ export interface SoftphoneActions {
   /** A softphone button: the provider's answer (status and body). */
   press(c: SimConversation, op: 'accept' | 'end' | 'end-all' | 'hold' | 'resume' | 'mute' | 'unmute'): Promise<{ status: number; body: unknown }>;
   hangup(c: SimConversation): void;
+  /** The platform's softphone asks the provider for a token for this agent logon name. */
+  token(userName: string): Promise<{ status: number; body: unknown }>;
 }
 
 export interface CcaasSimServer {
