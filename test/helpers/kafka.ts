@@ -10,7 +10,9 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Consumer, stringDeserializers } from '@platformatic/kafka';
 import { freePort } from './sipp.js';
+import { waitFor } from './test-engine.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const LIB = path.join(ROOT, '.cache', 'kafka', 'lib');
@@ -84,4 +86,29 @@ export async function startBroker(): Promise<TestBroker> {
   };
   await broker.start();
   return broker;
+}
+
+let readers = 0;
+
+/**
+ * The JSON messages on `topic` that `keep` accepts, read by a fresh consumer from the start, once
+ * at least `want` are there (then 500 ms more: a duplicate would have come with them).
+ */
+export async function readTopic<T>(broker: string, topic: string, keep: (m: T) => boolean, want: number): Promise<T[]> {
+  const consumer = new Consumer<string, string, string, string>({ groupId: `test-read-${process.pid}-${++readers}`, clientId: 'test-reader', bootstrapBrokers: [broker], deserializers: stringDeserializers });
+  const got: T[] = [];
+  try {
+    const stream = await consumer.consume({ topics: [topic], mode: 'earliest' });
+    stream.on('data', (m: { value: string }) => {
+      const v = JSON.parse(m.value) as T;
+      if (keep(v)) got.push(v);
+    });
+    stream.on('error', () => undefined);
+    await waitFor(() => got.length >= want, 20_000, `${want} messages on ${topic}`);
+    await new Promise((r) => setTimeout(r, 500));
+    await stream.close();
+  } finally {
+    await new Promise<void>((r) => consumer.close(true, () => r()));
+  }
+  return got;
 }

@@ -7,40 +7,18 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Consumer, stringDeserializers } from '@platformatic/kafka';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Outbox } from '../../src/store/outbox.js';
 import { EventPublisher, KafkaSink } from '../../src/vendors/ccaas/events.js';
 import type { ParticipantEvent } from '../../src/vendors/ccaas/wire.js';
-import { startBroker, type TestBroker } from '../helpers/kafka.js';
+import { readTopic, startBroker, type TestBroker } from '../helpers/kafka.js';
 import { waitFor } from '../helpers/test-engine.js';
 
 const log = pino({ level: process.env['VAGW_TEST_LOG'] ?? 'silent' });
 let broker: TestBroker;
 const TOPIC = 'participant-events-it';
-let groups = 0;
-
-/** Everything on the topic for these conversations, read by a fresh consumer from the start, once `want` are there. */
-async function readTopic(conversations: string[], want: number): Promise<ParticipantEvent[]> {
-  const consumer = new Consumer<string, string, string, string>({ groupId: `it-read-${++groups}`, clientId: 'it-reader', bootstrapBrokers: [broker.address], deserializers: stringDeserializers });
-  const got: ParticipantEvent[] = [];
-  try {
-    const stream = await consumer.consume({ topics: [TOPIC], mode: 'earliest' });
-    stream.on('data', (m: { value: string }) => {
-      const e = JSON.parse(m.value) as ParticipantEvent;
-      if (conversations.includes(e.conversationId)) got.push(e);
-    });
-    stream.on('error', () => undefined);
-    await waitFor(() => got.length >= want, 20_000, `${want} events on the topic`);
-    // Anything more (a duplicate) would have arrived with them.
-    await new Promise((r) => setTimeout(r, 500));
-    await stream.close();
-  } finally {
-    await new Promise<void>((r) => consumer.close(true, () => r()));
-  }
-  return got;
-}
+const readTopicFor = (conversations: string[], want: number): Promise<ParticipantEvent[]> => readTopic<ParticipantEvent>(broker.address, TOPIC, (e) => conversations.includes(e.conversationId), want);
 
 async function publisher(dir: string): Promise<{ p: EventPublisher; journal: Outbox<ParticipantEvent> }> {
   const journal = await Outbox.open<ParticipantEvent>(path.join(dir, 'ccaas-events.jsonl'));
@@ -80,7 +58,7 @@ describe('participant events on a real broker', () => {
     expect(p.pending).toBe(4);
     await broker.start();
     await waitFor(() => p.pending === 0, 30_000, 'delivered after the broker returned');
-    const mine = await readTopic(['c1', 'c2'], 4);
+    const mine = await readTopicFor(['c1', 'c2'], 4);
     expect(mine.map((e) => `${e.conversationId} ${e.sequence} ${e.type}`)).toEqual(expect.arrayContaining(['c1 1 PARTICIPANT_CALL_INITIATED', 'c1 2 PARTICIPANT_CALL_COMPLETED', 'c2 1 PARTICIPANT_CALL_INITIATED', 'c2 2 PARTICIPANT_CALL_COMPLETED']));
     expect(mine.length).toBe(4);
     // Per conversation, in order.
@@ -104,7 +82,7 @@ describe('participant events on a real broker', () => {
     expect(second.p.pending).toBe(2);
     second.p.start();
     await waitFor(() => second.p.pending === 0, 30_000, 'delivered by the next run');
-    expect((await readTopic(['r1'], 2)).map((e) => `${e.sequence} ${e.type}`)).toEqual(['1 PARTICIPANT_CALL_INITIATED', '2 PARTICIPANT_CALL_COMPLETED']);
+    expect((await readTopicFor(['r1'], 2)).map((e) => `${e.sequence} ${e.type}`)).toEqual(['1 PARTICIPANT_CALL_INITIATED', '2 PARTICIPANT_CALL_COMPLETED']);
     await second.p.close();
     await second.journal.close();
     await first.journal.close();

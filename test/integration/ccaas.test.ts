@@ -13,8 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasTone } from '../../media/dsp/goertzel.js';
 import type { RunningGateway } from '../../src/server.js';
 import type { SimConversation } from '../../src/vendors/ccaas/simulator/state.js';
+import type { ParticipantEvent } from '../../src/vendors/ccaas/wire.js';
 import { ccaasSandbox, startFixture } from '../helpers/gateway.js';
-import { startBroker, type TestBroker } from '../helpers/kafka.js';
+import { readTopic, startBroker, type TestBroker } from '../helpers/kafka.js';
 import { startTestEngine, waitFor, type TestEngine, type TestEngineCall } from '../helpers/test-engine.js';
 
 let gw: RunningGateway;
@@ -180,4 +181,23 @@ describe('ccaas: the gateway as the voice provider', () => {
     const bad = await fetch(`${base()}/token`, { method: 'POST', headers: { authorization: 'Bearer it-adapter-token-0123456789' }, body: JSON.stringify({ agentLogonName: 'someone-else' }) });
     expect(bad.status).toBe(404);
   });
+
+  it('a gateway stopped with events undelivered (broker down): the next start on the same data directory delivers them, once', async () => {
+    await broker.stop();
+    const c = await sim().softphone.call({});
+    await engineCallFor(c.conversationId);
+    sim().softphone.hangup(c);
+    const pending = () => gw.contactCenters.links.get('ccaas')!.adapter.counters!()['eventsPending'] ?? 0;
+    await waitFor(() => pending() === 2, 5000, 'both events held');
+    await gw.shutdown(0);
+    await broker.start();
+    gw = await startFixture('ccaas-gateway.yaml', (cfg) => {
+      cfg.engines['bot']!.url = engine.url;
+      cfg.ccaas.events.brokers = [broker.address];
+    });
+    const events = await readTopic<ParticipantEvent>(broker.address, 'participant-events', (e) => e.conversationId === c.conversationId, 2);
+    expect(events.map((e) => `${e.sequence} ${e.type} ${e.participantId === c.agentParticipantId}`)).toEqual(['1 PARTICIPANT_CALL_INITIATED true', '2 PARTICIPANT_CALL_COMPLETED true']);
+    await waitFor(() => pending() === 0, 10_000, 'the journal empty');
+  }, 60_000);
 });
+

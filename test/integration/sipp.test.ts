@@ -87,6 +87,8 @@ describe('SIPp scenarios against the gateway', () => {
 
   it('calls complete with 10% packet loss (retransmissions recover every message)', async () => {
     // SIPp drops 10% of the messages it receives; RFC 3261 timers on both sides must recover.
+    // Each loss costs a retransmission interval (500 ms doubling, RFC 3261 §17.1.1.2): ten calls
+    // one after the other may take well over the default 30 s test budget; SIPp's own 90 s bounds it.
     await expectPass({ scenario: 'livevox-call.xml', target: LV, service: '+18990000006', lost: 10, rate: 2, limit: 1, timeoutSec: 90 }, 10);
-  });
+  }, 100_000);
 });
