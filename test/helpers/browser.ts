@@ -61,3 +61,15 @@ export function launchChromium(fakeAudioWav: string): Promise<Browser> {
     ],
   });
 }
+
+/** Resolves once the demo page's analyser hears `freqHz` (within 25 Hz) above the noise floor. */
+export async function pageHearsTone(page: import('playwright-core').Page, freqHz: number, timeoutMs = 10_000): Promise<void> {
+  await page.waitForFunction(
+    (hz) => {
+      const s = (window as unknown as { vagwDemo: { state: { level: number; peakHz: number } } }).vagwDemo.state;
+      return s.level > 0.01 && Math.abs(s.peakHz - hz) < 25;
+    },
+    freqHz,
+    { timeout: timeoutMs },
+  );
+}

@@ -14,7 +14,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasSustainedTone } from '../../media/dsp/goertzel.js';
 import type { RunningGateway } from '../../src/server.js';
-import { launchChromium, toneWav } from '../helpers/browser.js';
+import { launchChromium, pageHearsTone, toneWav } from '../helpers/browser.js';
 import { ccaasSandbox, startFixture } from '../helpers/gateway.js';
 import { waitFor } from '../helpers/test-engine.js';
 
@@ -76,14 +76,7 @@ describe('a person on the demo page takes a CCaaS call with a softphone token', 
     const conv = [...sim().state.conversations.values()].find((c) => c.agent === 'human-1')!;
     expect(conv.state).toBe('accepted');
     const leg = sim().leg(conv.conversationId)!;
-    await page.waitForFunction(
-      () => {
-        const s = (window as unknown as { vagwDemo: { state: { level: number; peakHz: number } } }).vagwDemo.state;
-        return s.level > 0.01 && Math.abs(s.peakHz - 440) < 25;
-      },
-      undefined,
-      { timeout: 10_000 },
-    );
+    await pageHearsTone(page, 440);
     await waitFor(() => hasSustainedTone(leg.receivedSamples(), 1000, 300), 10_000, 'the page tone at the customer');
     await page.click('#hangup');
     await leg.ended;

@@ -15,7 +15,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasSustainedTone } from '../../media/dsp/goertzel.js';
 import type { RunningGateway } from '../../src/server.js';
-import { launchChromium, toneWav } from '../helpers/browser.js';
+import { launchChromium, pageHearsTone, toneWav } from '../helpers/browser.js';
 import { livevoxSandbox, startFixture } from '../helpers/gateway.js';
 import { waitFor } from '../helpers/test-engine.js';
 
@@ -84,14 +84,7 @@ describe('the demo page as a virtual agent (SIP.js + WebRTC in Chromium)', () =>
     expect(placed).toBeDefined();
 
     // The customer's 440 Hz reaches the page through the gateway (RTP -> werift -> SRTP -> browser).
-    await page.waitForFunction(
-      () => {
-        const s = (window as unknown as { vagwDemo: { state: { level: number; peakHz: number } } }).vagwDemo.state;
-        return s.level > 0.01 && Math.abs(s.peakHz - 440) < 25;
-      },
-      undefined,
-      { timeout: 10_000 },
-    );
+    await pageHearsTone(page, 440);
     // The page's microphone (1 kHz) reaches the customer.
     await waitFor(() => heard(placed.receivedSamples(), 1000, 300), 10_000, 'page tone at the customer');
 

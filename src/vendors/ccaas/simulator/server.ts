@@ -10,10 +10,9 @@
  * buttons, sent to the provider's URLs; hangup is the customer); `POST /__sim/events` (the webhook
  * sink). Bad input never ends it: every refusal names its reason.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import type { Logger } from 'pino';
-import { guard } from '../../../util/faults.js';
+import { startSimHttp, type SimHttp } from '../../sandbox/http.js';
 import type { ParticipantEvent } from '../wire.js';
 import { CcaasState, SimError, type SimConversation } from './state.js';
 
@@ -27,19 +26,13 @@ export interface SoftphoneActions {
   token(userName: string): Promise<{ status: number; body: unknown }>;
 }
 
-export interface CcaasSimServer {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
-
 const OPS = new Set(['accept', 'end', 'end-all', 'hold', 'resume', 'mute', 'unmute']);
 
-export async function startCcaasSimServer(state: CcaasState, o: { port?: number; clientId: string; clientSecret: string; templateVersion: string; log: Logger; softphone: SoftphoneActions }): Promise<CcaasSimServer> {
+export async function startCcaasSimServer(state: CcaasState, o: { port?: number; clientId: string; clientSecret: string; templateVersion: string; log: Logger; softphone: SoftphoneActions }): Promise<SimHttp> {
   const basic = `Basic ${Buffer.from(`${o.clientId}:${o.clientSecret}`).toString('base64')}`;
-  const answer = (res: http.ServerResponse, status: number, body: unknown): void => {
+  const answer = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
     if (res.writableEnded) return;
-    res.writeHead(status, { 'content-type': 'application/json' });
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
     res.end(JSON.stringify(body));
   };
 
@@ -110,27 +103,5 @@ export async function startCcaasSimServer(state: CcaasState, o: { port?: number;
     }
   };
 
-  const server = http.createServer(guard('sandbox.ccaas.http', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > 64 * 1024) answer(res, 413, { message: 'the body is over 64 KiB' });
-      else chunks.push(c);
-    });
-    req.on('end', () => void (size > 64 * 1024 ? Promise.resolve() : handle(req, res, Buffer.concat(chunks).toString('utf8'))).catch((e: Error) => {
-      o.log.error({ err: e.message }, 'ccaas sim: request failed');
-      answer(res, 500, { message: 'simulator error' });
-    }));
-  }, { log: o.log }));
-  await new Promise<void>((resolve) => server.listen(o.port ?? 0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
+  return startSimHttp({ name: 'ccaas', ...(o.port ? { port: o.port } : {}), log: o.log, answer, tooLarge: { message: 'the body is over 64 KiB' }, failed: { message: 'simulator error' }, handle });
 }

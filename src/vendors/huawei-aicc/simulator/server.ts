@@ -9,10 +9,9 @@
  * Seeded faults: a share of requests answered HTTP 503, latency, a share of polls dropped.
  * Bad input never ends it: a malformed body or an unknown path gets an answer that says why.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import type { Logger } from 'pino';
-import { guard } from '../../../util/faults.js';
+import { startSimHttp } from '../../sandbox/http.js';
 import type { CcCalls } from './calls.js';
 import type { PhoneRegistrar } from './phones.js';
 import { CcGatewayState, RET, SimRefusal } from './state.js';
@@ -226,30 +225,15 @@ export async function startCcSimServer(state: CcGatewayState, o: { port?: number
     }
   };
 
-  const server = http.createServer(guard('sandbox.huawei-aicc.http', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      // Over 64 KiB: answered 413 at once, the rest is read and dropped.
-      if (size > 64 * 1024) answer(res, 413, { message: 'the body is over 64 KiB', retcode: RET.badParameter }, { connection: 'close' });
-      else chunks.push(c);
-    });
-    req.on('end', () => void (size > 64 * 1024 ? Promise.resolve() : handle(req, res, Buffer.concat(chunks).toString('utf8'))).catch((e: Error) => {
-      o.log.error({ err: e.message }, 'huawei-aicc sim: request failed');
-      answer(res, 500, { message: 'simulator error', retcode: '500' });
-    }));
-  }, { log: o.log }));
-  await new Promise<void>((resolve) => server.listen(o.port ?? 0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const sim = await startSimHttp({ name: 'huawei-aicc', ...(o.port ? { port: o.port } : {}), log: o.log, answer, tooLarge: { message: 'the body is over 64 KiB', retcode: RET.badParameter }, failed: { message: 'simulator error', retcode: '500' }, handle });
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: sim.url,
+    port: sim.port,
     setFaults,
-    close: () => new Promise((resolve) => {
+    close: () => {
+      // Held polls end first: close() waits for every connection.
       for (const set of waiting.values()) for (const wake of set) wake();
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+      return sim.close();
+    },
   };
 }
