@@ -57,32 +57,22 @@ export function handleDemo(req: IncomingMessage, res: ServerResponse, urlPath: s
     res.end(data);
   };
   const json = (status: number, v: unknown): void => send(status, 'application/json', JSON.stringify(v));
-  if (urlPath === '/demo/call') {
+  // POST {"number": "<agent number or id>"} -> what `act` gives for that agent, or its reason.
+  const forAgent = <T>(missing: string, act: ((agent: string) => Promise<T>) | undefined, ok: (r: T) => void): true => {
     if (req.method !== 'POST') return json(405, { error: 'use POST with {"number": "+1899..."}' }), true;
-    if (!src.placeCall) return json(409, { error: 'no sandbox contact center in this configuration: dial the agent with SIPp instead' }), true;
+    if (!act) return json(409, { error: missing }), true;
     void body()
       .then((b) => {
         const agent = typeof b === 'object' && b !== null ? (b as Record<string, unknown>)['number'] : undefined;
         if (typeof agent !== 'string' || !agent) throw Object.assign(new Error('body must be {"number": "<agent number or id>"}'), { status: 400 });
-        return src.placeCall!(agent);
+        return act(agent);
       })
-      .then((r) => json(201, r))
+      .then(ok)
       .catch((e: Error & { status?: number }) => json(e.status ?? 409, { error: e.message }));
     return true;
-  }
-  if (urlPath === '/demo/token') {
-    if (req.method !== 'POST') return json(405, { error: 'use POST with {"number": "+1899..."}' }), true;
-    if (!src.token) return json(409, { error: 'no platform in this configuration issues softphone tokens: use the SIP password' }), true;
-    void body()
-      .then((b) => {
-        const agent = typeof b === 'object' && b !== null ? (b as Record<string, unknown>)['number'] : undefined;
-        if (typeof agent !== 'string' || !agent) throw Object.assign(new Error('body must be {"number": "<agent number or id>"}'), { status: 400 });
-        return src.token!(agent);
-      })
-      .then((token) => json(200, { token }))
-      .catch((e: Error & { status?: number }) => json(e.status ?? 409, { error: e.message }));
-    return true;
-  }
+  };
+  if (urlPath === '/demo/call') return forAgent('no sandbox contact center in this configuration: dial the agent with SIPp instead', src.placeCall, (r) => json(201, r));
+  if (urlPath === '/demo/token') return forAgent('no platform in this configuration issues softphone tokens: use the SIP password', src.token, (token) => json(200, { token }));
   if (req.method !== 'GET' && req.method !== 'HEAD') return json(405, { error: `method ${req.method} not allowed` }), true;
   dirs ??= { page: findPageDir(), sipjs: sipJsDir() };
   const rel = urlPath === '/demo' || urlPath === '/demo/' ? 'index.html' : urlPath.slice('/demo/'.length);

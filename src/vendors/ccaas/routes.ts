@@ -67,26 +67,23 @@ export function adapterRoutes(o: { prefix: string; token: string; adapter: Ccaas
     if (!conv.agentParticipantId) return refuse(failure(409, `conversation ${req.conversationId} has not been accepted`), why);
     const known = req.participantId === conv.agentParticipantId || !conv.customerParticipantId || req.participantId === conv.customerParticipantId;
     if (!known) return refuse(failure(404, `participant ${req.participantId} is not in conversation ${req.conversationId}`), why);
+    // Hold/resume and mute/unmute set a state: asking for the state it is in is done already.
+    const toggle = async (flag: 'held' | 'muted', want: boolean, kind: 'hold' | 'resume' | 'mute' | 'unmute'): Promise<Reply> => {
+      if (conv[flag] === want) return SUCCESS;
+      const oc = await adapter.act(agentId, req.conversationId, { kind });
+      if (oc.ok) conv[flag] = want;
+      return outcome(oc, why);
+    };
     switch (req.op) {
       case 'end':
         conv.removeAllParticipants = req.removeAllParticipants;
         return outcome(await adapter.act(agentId, req.conversationId, { kind: 'end' }), why);
       case 'hold':
-      case 'resume': {
-        const want = req.op === 'hold';
-        if (conv.held === want) return SUCCESS;
-        const oc = await adapter.act(agentId, req.conversationId, { kind: req.op });
-        if (oc.ok) conv.held = want;
-        return outcome(oc, why);
-      }
+      case 'resume':
+        return toggle('held', req.op === 'hold', req.op);
       case 'mute':
-      case 'unmute': {
-        const want = req.op === 'mute';
-        if (conv.muted === want) return SUCCESS;
-        const oc = await adapter.act(agentId, req.conversationId, { kind: req.op });
-        if (oc.ok) conv.muted = want;
-        return outcome(oc, why);
-      }
+      case 'unmute':
+        return toggle('muted', req.op === 'mute', req.op);
     }
   }
 
