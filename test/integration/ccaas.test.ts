@@ -108,6 +108,9 @@ describe('ccaas: the gateway as the voice provider', () => {
     expect((await sim().softphone.press(c, 'hold')).status).toBe(200);
     await waitFor(() => sim().leg(c.conversationId)?.directions().remote === 'sendonly', 3000, 'the re-INVITE with sendonly');
     expect(sim().leg(c.conversationId)?.directions().local).toBe('recvonly');
+    // On hold the customer hears silence, not the engine.
+    await e.sendTone(1500, 600, { paced: true });
+    expect(customerHears(c, 1500, 100, 600)).toBe(false);
     await waitFor(() => e.events.includes('hold') || e.messages.some((m) => JSON.stringify(m).includes('"hold"')), 3000, 'the engine told of the hold');
     expect((await sim().softphone.press(c, 'hold')).status).toBe(200); // a repeat: Success, nothing twice
     expect((await sim().softphone.press(c, 'resume')).status).toBe(200);
