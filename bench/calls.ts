@@ -26,7 +26,8 @@
 // Everything runs on 127.0.0.1. Exit code: 0 all targets met, 1 a target missed, 2 the bench
 // itself failed.
 //
-// Diagnostics (not the default run): BENCH_CALLS_STEPS=200,200 runs exactly these steps (no early
+// Diagnostics (not the default run): BENCH_CALLS_PIN=1 pins the gateway to CPU 0 and the sandbox and
+// this driver to CPU 1 (taskset), so the gateway has a core to itself; BENCH_CALLS_STEPS=200,200 runs exactly these steps (no early
 // stop); BENCH_CALLS_GATEWAY_ROOT=<checkout> runs that checkout's build as the gateway (an A/B of two
 // builds with the same driver, one after the other on the same machine); BENCH_CALLS_ROUTE_DELAY_MS=<ms> routes each call only that long after the agent turned READY
 // (the driver then polls the agent's line through the LiveVox API instead of asking for the call).

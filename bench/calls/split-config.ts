@@ -5,6 +5,7 @@
  * on loopback, service 1001. Written into `dir` as gateway.yaml and sandbox.yaml; SplitProcesses
  * runs the two.
  */
+import { execFileSync } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startGateway, startSandboxProcess, stopChild, type Gateway } from '../media/procs.js';
@@ -77,6 +78,7 @@ export class SplitProcesses {
   async start(o: { root: string; gatewayRoot: string; files: { gateway: string; sandbox: string }; httpPort: number; simPort: number }): Promise<{ gateway: Gateway; sandbox: Gateway; gw: HttpClient; sim: HttpClient }> {
     const sandbox = (this.sandbox = await startSandboxProcess(o.root, o.files.sandbox, o.simPort));
     const gateway = (this.gateway = await startGateway(o.gatewayRoot, o.files.gateway, o.httpPort, false));
+    pinIfAsked(gateway, sandbox);
     const gw = new HttpClient('127.0.0.1', o.httpPort);
     const sim = new HttpClient('127.0.0.1', o.simPort);
     this.clients.push(gw, sim);
@@ -89,4 +91,20 @@ export class SplitProcesses {
     await stopChild(this.sandbox?.child, 5000);
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * BENCH_CALLS_PIN=1 (Linux, taskset): the gateway on CPU 0 alone, the sandbox and this driver on
+ * CPU 1, every thread of each. The gateway then has one core to itself at every step, so a fall of
+ * goodput past saturation is the gateway's and not the load generator taking its CPU.
+ */
+function pinIfAsked(gateway: Gateway, sandbox: Gateway): void {
+  if (process.env['BENCH_CALLS_PIN'] !== '1') return;
+  const pin = (cpu: string, pid: number | undefined): void => {
+    if (pid !== undefined) execFileSync('taskset', ['-a', '-cp', cpu, String(pid)], { stdio: 'ignore' });
+  };
+  pin('0', gateway.child.pid);
+  pin('1', sandbox.child.pid);
+  pin('1', process.pid);
+  console.log('pinned: gateway on CPU 0; sandbox and driver on CPU 1');
 }
