@@ -1,0 +1,150 @@
+/**
+ * One gateway node's part in the cluster (issue 13): it announces itself (`node:<id>` with a TTL,
+ * in the `nodes` set), renews its agents' leases, and converges on the agents rendezvous hashing
+ * gives it among the live nodes. An agent another node should own is released only while it has
+ * no call (`busy`), so a rebalance never drops a call. An agent whose owner died is taken once its
+ * lease runs out. For each owned agent the SIP address the call router (Kamailio) should send its
+ * INVITEs to is kept under `route:<agent key>` with the same TTL.
+ *
+ * Every step of a tick is bounded by Redis's answers; a tick that fails (Redis down) is logged
+ * and the next one tries again. Leases are never assumed: a node that cannot renew loses its
+ * agents when their TTL tells, and `onLose` says so.
+ */
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { AgentLeases } from './leases.js';
+
+export interface ClusterAgent {
+  id: string;
+  /** The routing key of its number (the Request-URI user, normalised). */
+  key: string;
+}
+
+export interface ClusterNodeOptions {
+  cluster: string;
+  nodeId: string;
+  /** host:port where this node takes SIP (the route Kamailio uses for its agents). */
+  sipAddress: string;
+  agents: ClusterAgent[];
+  ttlMs: number;
+  /** Whether the agent has a call (or a wrap-up) on this node: it is not given away then. */
+  busy(agentId: string): boolean;
+  onGain(agentId: string, token: number): void;
+  onLose(agentId: string, why: 'lease lost' | 'rebalanced' | 'stopped'): void;
+  log: Logger;
+}
+
+/** Rendezvous (highest random weight) hashing: the node that scores highest for the agent. */
+export function ownerOf(agentId: string, nodes: string[]): string | undefined {
+  let best: string | undefined;
+  let bestScore = -1n;
+  for (const n of nodes) {
+    const score = createHash('sha1').update(`${agentId}\u0000${n}`).digest().readBigUInt64BE(0);
+    if (score > bestScore || (score === bestScore && best !== undefined && n < best)) {
+      best = n;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+export class ClusterNode {
+  readonly leases: AgentLeases;
+  private timer?: NodeJS.Timeout;
+  private ticking?: Promise<void>;
+  private stopped = false;
+  private readonly prefix: string;
+  readonly stats = { ticks: 0, tickFailures: 0, gained: 0, lost: 0, released: 0 };
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly o: ClusterNodeOptions,
+  ) {
+    this.prefix = `vagw:${o.cluster}:`;
+    this.leases = new AgentLeases(redis, { prefix: this.prefix, nodeId: o.nodeId, ttlMs: o.ttlMs });
+  }
+
+  start(): void {
+    const every = Math.max(50, Math.floor(this.o.ttlMs / 3));
+    const loop = (): void => {
+      if (this.stopped) return;
+      this.ticking = this.tick()
+        .catch((e: Error) => {
+          this.stats.tickFailures++;
+          this.o.log.warn({ err: e.message }, 'cluster: tick failed (Redis unreachable?); trying again');
+        })
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(loop, every);
+        });
+    };
+    loop();
+  }
+
+  /** The live nodes: announced and not expired. */
+  async liveNodes(): Promise<string[]> {
+    const members = await this.redis.smembers(`${this.prefix}nodes`);
+    if (members.length === 0) return [];
+    const alive = await this.redis.mget(...members.map((m) => `${this.prefix}node:${m}`));
+    const dead = members.filter((_, i) => alive[i] === null);
+    if (dead.length) await this.redis.srem(`${this.prefix}nodes`, ...dead);
+    return members.filter((_, i) => alive[i] !== null).sort();
+  }
+
+  async tick(): Promise<void> {
+    this.stats.ticks++;
+    const ttl = String(this.o.ttlMs);
+    await this.redis.multi().set(`${this.prefix}node:${this.o.nodeId}`, JSON.stringify({ sip: this.o.sipAddress, at: Date.now() }), 'PX', ttl).sadd(`${this.prefix}nodes`, this.o.nodeId).exec();
+    for (const a of await this.leases.renewAll()) this.lose(a, 'lease lost');
+    const nodes = await this.liveNodes();
+    const mine = new Set(this.leases.owned());
+    for (const agent of this.o.agents) {
+      if (this.stopped) return;
+      const want = ownerOf(agent.id, nodes) === this.o.nodeId;
+      if (want && !mine.has(agent.id)) {
+        const token = await this.leases.acquire(agent.id);
+        if (token !== undefined) {
+          this.stats.gained++;
+          this.o.log.info({ agent: agent.id, token }, 'cluster: agent owned by this node');
+          this.o.onGain(agent.id, token);
+        }
+      } else if (!want && mine.has(agent.id) && !this.o.busy(agent.id) && nodes.length > 1) {
+        await this.leases.release(agent.id);
+        this.stats.released++;
+        this.lose(agent.id, 'rebalanced');
+      }
+    }
+    // Where Kamailio sends each owned agent's INVITEs, kept as long as the lease.
+    const owned = this.leases.owned();
+    if (owned.length) {
+      const keyOf = new Map(this.o.agents.map((a) => [a.id, a.key]));
+      const p = this.redis.pipeline();
+      for (const a of owned) p.set(`${this.prefix}route:${keyOf.get(a)}`, this.o.sipAddress, 'PX', ttl);
+      await p.exec();
+    }
+  }
+
+  private lose(agentId: string, why: 'lease lost' | 'rebalanced' | 'stopped'): void {
+    this.stats.lost++;
+    this.o.log.warn({ agent: agentId, why }, 'cluster: agent no longer owned by this node');
+    this.o.onLose(agentId, why);
+  }
+
+  /** Graceful stop: every lease given back (another node takes the agents at once), the node gone. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.ticking;
+    for (const a of this.leases.owned()) {
+      await this.leases.release(a).catch(() => undefined);
+      this.lose(a, 'stopped');
+    }
+    await this.redis.multi().del(`${this.prefix}node:${this.o.nodeId}`).srem(`${this.prefix}nodes`, this.o.nodeId).exec().catch(() => undefined);
+  }
+
+  /** As if the process died: no more ticks, nothing given back (tests of failover). */
+  halt(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+}

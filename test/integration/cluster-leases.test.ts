@@ -1,0 +1,159 @@
+/**
+ * Agent ownership across nodes against a real Redis (Debian's redis-server, AOF with fsync
+ * always), three nodes in this process on their own connections: the agents are split with
+ * nobody's agent served twice; a node that dies (no renewals, nothing given back) loses its
+ * agents to the others within the lease TTL, and its fencing token no longer holds; a node that
+ * joins takes a share, but never an agent that has a call; Redis restarted keeps the leases.
+ */
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClusterNode, ownerOf } from '../../src/cluster/node.js';
+import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { waitFor } from '../helpers/test-engine.js';
+
+const log = pino({ level: process.env['VAGW_TEST_LOG'] ?? 'silent' });
+// Long enough that a tick delayed by a loaded machine (files run in parallel) does not lose a lease.
+const TTL = 1500;
+const agents = Array.from({ length: 30 }, (_, i) => ({ id: `va-${String(i + 1).padStart(2, '0')}`, key: `189900000${String(i + 1).padStart(2, '0')}` }));
+let redis: TestRedis;
+const clients: Redis[] = [];
+let cluster = 0;
+/** Per cluster: which node holds each agent by the nodes' own word, and gains while another held it. */
+const holders = new Map<string, Map<string, string>>();
+const doubles = new Map<string, string[]>();
+
+interface TestNode {
+  node: ClusterNode;
+  owned: Set<string>;
+  busy: Set<string>;
+  events: string[];
+}
+
+function node(id: string, name: string): TestNode {
+  const conn = new Redis(redis.url, { maxRetriesPerRequest: 1, lazyConnect: false });
+  conn.on('error', () => undefined);
+  clients.push(conn);
+  const t: TestNode = { owned: new Set(), busy: new Set(), events: [], node: undefined as unknown as ClusterNode };
+  t.node = new ClusterNode(conn, {
+    cluster: name,
+    nodeId: id,
+    sipAddress: `127.0.0.1:${5070 + Number(id.slice(-1))}`,
+    agents,
+    ttlMs: TTL,
+    busy: (a) => t.busy.has(a),
+    onGain: (a) => {
+      const h = holders.get(name) ?? new Map<string, string>();
+      holders.set(name, h);
+      if (h.has(a) && h.get(a) !== id) doubles.set(name, [...(doubles.get(name) ?? []), `${a}: ${id} while ${h.get(a)}`]);
+      h.set(a, id);
+      t.owned.add(a);
+      t.events.push(`+${a}`);
+    },
+    onLose: (a, why) => {
+      if (holders.get(name)?.get(a) === id) holders.get(name)!.delete(a);
+      t.owned.delete(a);
+      t.events.push(`-${a} ${why}`);
+    },
+    log,
+  });
+  return t;
+}
+
+/** Every agent owned by exactly one of these nodes. */
+function partition(nodes: TestNode[]): boolean {
+  return agents.every((a) => nodes.filter((n) => n.owned.has(a.id)).length === 1);
+}
+
+/** Each agent owned by the node rendezvous hashing gives it among `ids` (the split converged). */
+function converged(nodes: TestNode[], ids: string[]): boolean {
+  return partition(nodes) && agents.every((a) => nodes[ids.indexOf(ownerOf(a.id, ids)!)]!.owned.has(a.id));
+}
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  for (const c of clients) c.disconnect();
+  await redis?.stop();
+});
+
+describe('agent ownership in Redis (leases, fencing, failover, rebalancing)', () => {
+  it('three nodes split the agents by rendezvous hashing, each agent owned once, routes written for Kamailio', async () => {
+    const name = `t${++cluster}`;
+    const ns = ['n1', 'n2', 'n3'].map((id) => node(id, name));
+    for (const n of ns) n.node.start();
+    await waitFor(() => converged(ns, ['n1', 'n2', 'n3']), 5000, 'every agent owned once, by its rendezvous node');
+    for (const n of ns) expect(n.owned.size).toBeGreaterThan(3);
+    // Through the whole convergence no node gained an agent another node still held.
+    expect(doubles.get(name) ?? []).toEqual([]);
+    const ownerNow = ownerOf(agents[0]!.id, ['n1', 'n2', 'n3'])!;
+    await waitFor(() => ns.every((n) => n.node.stats.ticks > 2), 3000, 'routes written');
+    expect(await clients[0]!.get(`vagw:${name}:route:${agents[0]!.key}`)).toBe(`127.0.0.1:${5070 + Number(ownerNow.slice(-1))}`);
+    for (const n of ns) await n.node.stop();
+  });
+
+  it('a node that dies: its agents are owned again within the TTL, its fencing token no longer holds, nobody owned one twice', async () => {
+    const name = `t${++cluster}`;
+    const ns = ['n1', 'n2', 'n3'].map((id) => node(id, name));
+    for (const n of ns) n.node.start();
+    await waitFor(() => partition(ns), 5000, 'split');
+    const [dead, ...rest] = ns as [TestNode, TestNode, TestNode];
+    const his = [...dead.owned];
+    const token = dead.node.leases.tokenOf(his[0]!)!;
+    expect(await dead.node.leases.stillHolds(his[0]!)).toBe(true);
+    dead.node.halt();
+    const t0 = Date.now();
+    await waitFor(() => his.every((a) => rest.some((n) => n.owned.has(a))), 5000, 'the dead node\'s agents owned again');
+    const took = Date.now() - t0;
+    expect(took).toBeLessThan(TTL * 4);
+    // Between them the survivors own each agent once.
+    expect(agents.every((a) => rest.filter((n) => n.owned.has(a.id)).length === 1)).toBe(true);
+    // The dead node still thinks it has the agent; the fence says no, and the new token is higher.
+    expect(dead.owned.has(his[0]!)).toBe(true);
+    expect(await dead.node.leases.stillHolds(his[0]!)).toBe(false);
+    const now = await rest[0]!.node.leases.holder(his[0]!);
+    expect(now!.token).toBeGreaterThan(token);
+    for (const n of rest) await n.node.stop();
+  });
+
+  it('a node that joins takes a share without taking an agent that has a call; that one moves once the call is over', async () => {
+    const name = `t${++cluster}`;
+    const [a, b] = ['n1', 'n2'].map((id) => node(id, name)) as [TestNode, TestNode];
+    a.node.start();
+    b.node.start();
+    await waitFor(() => partition([a, b]), 5000, 'two-node split');
+    // The agents n3 will want, all of them on calls at their current owners.
+    const forN3 = agents.filter((x) => ownerOf(x.id, ['n1', 'n2', 'n3']) === 'n3').map((x) => x.id);
+    expect(forN3.length).toBeGreaterThan(2);
+    const onCall = forN3[0]!;
+    for (const n of [a, b]) if (n.owned.has(onCall)) n.busy.add(onCall);
+    const c = node('n3', name);
+    c.node.start();
+    await waitFor(() => forN3.filter((x) => x !== onCall).every((x) => c.owned.has(x)), 5000, 'n3 takes its share');
+    expect(c.owned.has(onCall)).toBe(false);
+    expect(partition([a, b, c])).toBe(true);
+    for (const n of [a, b]) n.busy.delete(onCall);
+    await waitFor(() => c.owned.has(onCall), 5000, 'the agent moves once its call is over');
+    expect(partition([a, b, c])).toBe(true);
+    expect(doubles.get(name) ?? []).toEqual([]);
+    for (const n of [a, b, c]) await n.node.stop();
+  });
+
+  it('Redis restarted (AOF): the leases and fencing counters survive; the owners keep their agents', async () => {
+    const name = `t${++cluster}`;
+    const [a, b] = ['n1', 'n2'].map((id) => node(id, name)) as [TestNode, TestNode];
+    a.node.start();
+    b.node.start();
+    await waitFor(() => partition([a, b]), 5000, 'split');
+    const before = new Map(agents.map((x) => [x.id, a.node.leases.tokenOf(x.id) ?? b.node.leases.tokenOf(x.id)]));
+    await redis.stop();
+    await redis.start();
+    // The nodes reconnect and renew; the same owners, the same tokens.
+    await waitFor(() => a.node.stats.ticks > 3 && b.node.stats.ticks > 3, 5000, 'ticks');
+    await new Promise((r) => setTimeout(r, TTL));
+    expect(partition([a, b])).toBe(true);
+    for (const x of agents) expect(a.node.leases.tokenOf(x.id) ?? b.node.leases.tokenOf(x.id)).toBe(before.get(x.id));
+    for (const n of [a, b]) await n.node.stop();
+  });
+});
