@@ -16,7 +16,7 @@ import type { GatewayConfig, SipProfile } from './config/types.js';
 import { Outbox } from './store/outbox.js';
 import type { ContactCenterRuntime, PluginHttpRoutes, ProfileSip, SandboxHandle } from './vendors/plugin.js';
 import { pluginFor, pluginNames } from './vendors/registry.js';
-import type { InboundEvent } from './vendors/types.js';
+import type { InboundEvent, VendorCallIds } from './vendors/types.js';
 
 export interface ContactCenters {
   /** By profile name. */
@@ -31,6 +31,8 @@ export interface ContactCenters {
   softphoneTokens: Map<string, (token: string) => Promise<string>>;
   /** Endpoints platforms serve on the gateway's HTTP port (the CCaaS voice adapter). */
   httpRoutes: PluginHttpRoutes[];
+  /** In a cluster: whether this node still holds an agent's lease (set by the cluster wiring). */
+  fence?: (agentId: string) => Promise<boolean>;
   /** Platforms run as their sandbox (strict simulator + call placer), by platform name. */
   sandboxes: Map<string, SandboxHandle>;
   /** The HTTP side listens on `port`: platforms that call the gateway learn its URLs. */
@@ -96,12 +98,18 @@ export async function startContactCenters(config: GatewayConfig, pool: AgentPool
     {
       ready: (agentId) => agentReady(agentId),
       failed: (agentId, _callId, error) => lifecycleOf(agentId)?.markFailed(agentId, error),
+      ...(config.cluster ? { mayAct: (agentId: string) => (cc.fence ? cc.fence(agentId) : Promise.resolve(false)) } : {}),
     },
     log.child({ component: 'wrap-up' }),
   );
   for (const p of vendorProfiles) {
     const link = links.get(p.name)!;
-    cc.lifecycles.push(new AgentLifecycle(p, link.adapter, link.policy, pool, log.child({ component: 'agents', profile: p.name }), { pendingWrapUp: (id) => cc.wrapUp!.pendingFor(id), resumeWrapUp: (id) => cc.wrapUp!.retryNow(id) }));
+    cc.lifecycles.push(new AgentLifecycle(p, link.adapter, link.policy, pool, log.child({ component: 'agents', profile: p.name }), {
+      pendingWrapUp: (id) => cc.wrapUp!.pendingFor(id),
+      resumeWrapUp: (id) => cc.wrapUp!.retryNow(id),
+      // In a cluster an agent may come to this node with a call its dead owner never wrapped up.
+      ...(config.cluster ? { orphanedCall: (id: string, ids: VendorCallIds) => cc.wrapUp!.add(link.policy.wrapUpPlan({ callId: `orphan:${Object.values(ids).join('/')}`, agentId: id, ids, termCode: link.cc.termCodes.failed, answered: true })) } : {}),
+    }));
   }
 
   cc.attachSip = async (sipPorts, sip) => {

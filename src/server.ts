@@ -6,6 +6,7 @@ import type { ControlSources } from './api/control.js';
 import type { MetricsSource } from './api/metrics.js';
 import { faults } from './util/faults.js';
 import { CallManager } from './call/manager.js';
+import { holdAgentsForCluster, startCluster } from './cluster-wiring.js';
 import { startContactCenters, type ContactCenters } from './contact-center.js';
 import { idsFromAnyInvite } from './vendors/registry.js';
 import { readdirSync } from 'node:fs';
@@ -62,6 +63,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     },
   });
   const cc = await startContactCenters(config, agents, log);
+  holdAgentsForCluster(config, agents);
   const latency = new Latency();
   const loopDelay = new EventLoopDelay();
   const calls = new CallManager(config, agents, media, log, { contactCenters: { links: cc.links, ...(cc.wrapUp ? { wrapUp: cc.wrapUp } : {}), ...(cc.openCalls ? { openCalls: cc.openCalls } : {}), softphoneTokens: cc.softphoneTokens }, idsFromInvite: idsFromAnyInvite, latency, eventLoopDelayMs: () => loopDelay.p99Ms });
@@ -197,6 +199,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     agentReady: (id) => calls.agentReady(id),
     inbound: (ev, link) => calls.platformEvent(ev, link),
   });
+  const cluster = await startCluster(config, agents, cc, { httpPort, sipPorts, log });
   let stopping: Promise<void> | undefined;
   return {
     config,
@@ -209,6 +212,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     shutdown(drainTimeoutMs = config.gateway.drainTimeoutSeconds * 1000) {
       stopping ??= (async () => {
         await calls.drain(drainTimeoutMs);
+        // Leases given back once no call is left: the other nodes take the agents at once.
+        await cluster?.stop();
         // The contact centers first, while SIP still listens: phones registered with a platform
         // are unregistered through the endpoint they were registered from.
         await cc.close();

@@ -8,7 +8,7 @@
  */
 import type { Logger } from 'pino';
 import type { ContactCenterConfig, SipProfile } from '../config/types.js';
-import type { ContactCenterPolicy, VendorAdapter, VendorAgent, VendorAgentState } from '../vendors/types.js';
+import type { ContactCenterPolicy, VendorAdapter, VendorAgent, VendorAgentState, VendorCallIds } from '../vendors/types.js';
 import { isOpen } from './hours.js';
 import type { AgentPool } from './pool.js';
 import { guard } from '../util/faults.js';
@@ -33,6 +33,12 @@ export interface LifecycleOptions {
   pendingWrapUp?: (agentId: string) => number;
   /** The agent was signed in again with wrap-up steps pending: run them now. */
   resumeWrapUp?: (agentId: string) => void;
+  /**
+   * Signing the agent in found the platform still holding it on a call nobody here wraps up (its
+   * node died, cluster): queue that call's wrap-up (failed), whose Ready puts the agent in service.
+   * Resolves once queued.
+   */
+  orphanedCall?: (agentId: string, ids: VendorCallIds) => Promise<void>;
 }
 
 export class AgentLifecycle {
@@ -144,6 +150,12 @@ export class AgentLifecycle {
     if (this.busy.has(id)) return;
     const st = this.states.get(id)!;
     const agent = this.pool.list().find((a) => a.id === id);
+    if (agent?.elsewhere) {
+      // Another node owns the agent (cluster): its session is that node's to keep. Nothing is
+      // sent to the platform from here; a call still on this node finishes, then the agent rests.
+      if (st.phase !== 'logged-out' && agent.state !== 'busy') st.phase = 'logged-out';
+      return;
+    }
     const onCall = agent?.state === 'busy' || (this.opts.pendingWrapUp?.(id) ?? 0) > 0;
     this.busy.add(id);
     try {
@@ -157,6 +169,11 @@ export class AgentLifecycle {
           st.phase = 'ready';
           st.lastKeepAlive = this.now();
           this.opts.resumeWrapUp?.(id);
+          return;
+        }
+        if (await this.adoptOrphan(id)) {
+          st.phase = 'ready';
+          st.lastKeepAlive = this.now();
           return;
         }
         await this.adapter.ready(id);
@@ -188,6 +205,40 @@ export class AgentLifecycle {
     } finally {
       this.busy.delete(id);
     }
+  }
+
+  /**
+   * After a sign-in: does the platform still hold the agent on a call (in call or in wrap-up) that
+   * this node has no record of? That call died with another node: its wrap-up is queued here.
+   */
+  private async adoptOrphan(id: string): Promise<boolean> {
+    if (!this.opts.orphanedCall) return false;
+    const st = await this.adapter.status(id).catch(() => undefined);
+    if (!st || (st.state !== 'in-call' && st.state !== 'wrap-up') || !st.call || !this.policy.isPlatformCall(st.call)) return false;
+    this.log.warn({ agent: id, platformState: st.state, call: st.call }, 'signed in with a call of another node still open at the platform: wrapped up here as failed');
+    await this.opts.orphanedCall(id, st.call);
+    return true;
+  }
+
+  /**
+   * Cluster handover: another node is to own the agent. It is made NotReady and signed out at the
+   * platform first, so the platform routes it no call while the other node signs it in.
+   */
+  async handOver(id: string): Promise<void> {
+    const st = this.states.get(id);
+    if (!st || st.phase === 'logged-out') return;
+    try {
+      await this.adapter.notReady(id, 'handover');
+      await this.adapter.logout(id);
+    } catch (e) {
+      this.log.warn({ agent: id, err: (e as Error).message }, 'handover: sign-out at the platform failed; the next owner signs in over it');
+    }
+    st.phase = 'logged-out';
+  }
+
+  /** Cluster ownership changed for one of this profile's agents: act on it now, not at the next pass. */
+  ownershipChanged(id: string): void {
+    if (this.states.has(id)) this.recheckSoon(id, 0);
   }
 
   /** The agent's wrap-up failed for good: it stays NotReady until the next successful login. */

@@ -14,6 +14,8 @@ export interface Agent {
   readonly profile: string;
   readonly engine: string;
   state: AgentState;
+  /** In a cluster: another node owns the agent (its lease), so this one takes no call for it. */
+  elsewhere?: boolean;
   /** State to return to when the current call ends. */
   idleState: 'ready' | 'not-ready';
   callId?: string;
@@ -21,7 +23,7 @@ export interface Agent {
 
 export type LeaseResult =
   | { ok: true; agent: Agent; release: () => void }
-  | { ok: false; why: 'unknown' | 'not-ready' | 'busy'; agent?: Agent };
+  | { ok: false; why: 'unknown' | 'not-ready' | 'busy' | 'elsewhere'; agent?: Agent };
 
 export class AgentPool {
   private byKey = new Map<string, Agent>();
@@ -45,6 +47,7 @@ export class AgentPool {
   lease(profile: string, key: string, callId: string): LeaseResult {
     const agent = this.find(profile, key);
     if (!agent) return { ok: false, why: 'unknown' };
+    if (agent.elsewhere) return { ok: false, why: 'elsewhere', agent };
     if (agent.state === 'busy') return { ok: false, why: 'busy', agent };
     if (agent.state === 'not-ready') return { ok: false, why: 'not-ready', agent };
     agent.state = 'busy';
@@ -69,6 +72,12 @@ export class AgentPool {
     a.idleState = state;
     if (a.state !== 'busy') a.state = state;
     return a;
+  }
+
+  /** Cluster ownership: an agent owned elsewhere takes no call here (and is not offered here). */
+  setOwned(id: string, owned: boolean): void {
+    const a = this.byId.get(id);
+    if (a) a.elsewhere = !owned;
   }
 
   list(): Agent[] {

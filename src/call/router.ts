@@ -50,5 +50,8 @@ export function route(profile: SipProfile, pool: AgentPool, user: string, callId
       return { status: 486, reason: `Virtual agent ${lease.agent!.id} is on another call` };
     case 'not-ready':
       return { status: 480, reason: `Virtual agent ${lease.agent!.id} is not ready` };
+    case 'elsewhere':
+      // 503: the call router in front (Kamailio's dispatcher) tries the next node.
+      return { status: 503, reason: `Virtual agent ${lease.agent!.id} is served by another node` };
   }
 }

@@ -17,6 +17,11 @@ export interface WrapUpHooks {
   ready(agentId: string, callId: string): void;
   /** Retries are exhausted: the agent is NotReady at the vendor (best effort) and must be reported. */
   failed(agentId: string, callId: string, error: string): void;
+  /**
+   * In a cluster: whether this node still holds the agent's lease (the fencing check). A node
+   * that lost it sends nothing for the agent; its steps stay in the outbox.
+   */
+  mayAct?(agentId: string): Promise<boolean>;
 }
 
 export interface WrapUpStats {
@@ -27,12 +32,14 @@ export interface WrapUpStats {
   rejected: number;
   /** Refused term codes set after all with the ids the contact center's agent status gave. */
   reconciled: number;
+  /** Steps held because this node no longer held the agent's lease. */
+  fenced: number;
 }
 
 const MAX_READY_DELAY_MS = 5 * 60_000;
 
 export class WrapUpRunner {
-  readonly stats: WrapUpStats = { confirmed: 0, retries: 0, failures: 0, rejected: 0, reconciled: 0 };
+  readonly stats: WrapUpStats = { confirmed: 0, retries: 0, failures: 0, rejected: 0, reconciled: 0, fenced: 0 };
   private running = new Set<string>();
   private parked = new Map<string, TimerHandle>();
   private stopped = false;
@@ -128,6 +135,11 @@ export class WrapUpRunner {
     if (step.kind === 'ready' && step.notBefore !== undefined) {
       const wait = Math.min(MAX_READY_DELAY_MS, step.notBefore - this.clock.wall());
       if (wait > 0) await sleep(this.clock, wait);
+    }
+    if (this.hooks.mayAct && !(await this.hooks.mayAct(step.agentId).catch(() => false))) {
+      this.stats.fenced++;
+      log.warn('wrap-up step held: this node does not hold the agent\'s lease (fencing)');
+      return false;
     }
     for (let n = 1; n <= this.opts.maxAttempts && !this.stopped; n++) {
       try {

@@ -31,6 +31,8 @@ export interface ClusterNodeOptions {
   /** Whether the agent has a call (or a wrap-up) on this node: it is not given away then. */
   busy(agentId: string): boolean;
   onGain(agentId: string, token: number): void;
+  /** Before the lease is given to another node (rebalance, stop): hand the agent over at the platform. */
+  handOver?(agentId: string): Promise<void>;
   onLose(agentId: string, why: 'lease lost' | 'rebalanced' | 'stopped'): void;
   log: Logger;
 }
@@ -109,6 +111,7 @@ export class ClusterNode {
           this.o.onGain(agent.id, token);
         }
       } else if (!want && mine.has(agent.id) && !this.o.busy(agent.id) && nodes.length > 1) {
+        await this.handOver(agent.id);
         await this.leases.release(agent.id);
         this.stats.released++;
         this.lose(agent.id, 'rebalanced');
@@ -124,6 +127,11 @@ export class ClusterNode {
     }
   }
 
+  /** Still holding the lease: the platform is told first, so it routes the agent nothing meanwhile. */
+  private async handOver(agentId: string): Promise<void> {
+    await this.o.handOver?.(agentId).catch((e: Error) => this.o.log.warn({ agent: agentId, err: e.message }, 'cluster: handover failed'));
+  }
+
   private lose(agentId: string, why: 'lease lost' | 'rebalanced' | 'stopped'): void {
     this.stats.lost++;
     this.o.log.warn({ agent: agentId, why }, 'cluster: agent no longer owned by this node');
@@ -136,6 +144,7 @@ export class ClusterNode {
     clearTimeout(this.timer);
     await this.ticking;
     for (const a of this.leases.owned()) {
+      await this.handOver(a);
       await this.leases.release(a).catch(() => undefined);
       this.lose(a, 'stopped');
     }

@@ -166,5 +166,5 @@ function analyse(file: string, env: NodeJS.ProcessEnv): { config?: GatewayConfig
   crossCheck(top, gatewaySink, loaded);
   if (!top || list.items.length > 0) return { problems: list.items };
   const profiles = loaded.map((p) => p.profile).filter((p): p is SipProfile => p !== undefined);
-  return { problems: [], config: { file: absFile, gateway: top.gateway, media: top.media, engines: top.engines, ...vendorSettings(top), dataDir: path.resolve(path.dirname(absFile), top.dataDir), profiles } };
+  return { problems: [], config: { file: absFile, gateway: top.gateway, media: top.media, engines: top.engines, ...vendorSettings(top), ...(top.cluster ? { cluster: top.cluster } : {}), dataDir: path.resolve(path.dirname(absFile), top.dataDir), profiles } };
 }

@@ -171,8 +171,25 @@ const vendorSections = Object.fromEntries(Object.entries(VENDOR_SETTINGS).map(([
   [K in keyof typeof VENDOR_SETTINGS]: z.ZodPrefault<(typeof VENDOR_SETTINGS)[K]>;
 };
 
+/**
+ * Several gateway nodes behind Kamailio (issue 13): which node owns which agent, in Redis. Absent:
+ * one node serves every agent (the default; `npm start` needs no Redis).
+ */
+const ClusterSection = obj({
+  redis: stringWhere('a redis:// or rediss:// URL', (s) => /^rediss?:\/\/[^\s]+$/.test(s)),
+  // The cluster's name (Redis key prefix vagw:<name>:): nodes of one cluster share it.
+  name: stringWhere('1-32 of A-Z a-z 0-9 . _ -', (s) => /^[A-Za-z0-9._-]{1,32}$/.test(s)).default('default'),
+  // Unique per node; default the host name and the gateway's HTTP port.
+  nodeId: stringWhere('1-64 of A-Z a-z 0-9 . _ : -', (s) => /^[A-Za-z0-9._:-]{1,64}$/.test(s)).optional(),
+  // host:port where Kamailio reaches this node's SIP (default: the first profile's advertised address).
+  sipAddress: stringWhere('host:port', (s) => /^[A-Za-z0-9.:[\]-]+:[0-9]{1,5}$/.test(s)).optional(),
+  // How long an agent's lease lives without renewal: how soon a dead node's agents move.
+  leaseTtlMs: intIn(1000, 120_000).default(10_000),
+});
+
 export const GatewayFileSchema = obj({
   gateway: GatewaySection.prefault({}),
+  cluster: ClusterSection.optional(),
   ...vendorSections,
   // Where durable state (the wrap-up outbox) lives; relative to gateway.yaml.
   dataDir: z.string({ error: mustBe('a directory path') }).min(1).default('data'),

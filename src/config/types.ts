@@ -142,6 +142,8 @@ export interface GatewayConfig extends VendorSettings {
   engines: Record<string, EngineConfig>;
   /** Absolute directory for durable state (the wrap-up outbox). */
   dataDir: string;
+  /** Several nodes behind Kamailio, agent ownership in Redis; absent: this node serves every agent. */
+  cluster?: { redis: string; name: string; nodeId?: string | undefined; sipAddress?: string | undefined; leaseTtlMs: number } | undefined;
   profiles: SipProfile[];
 }
 

@@ -15,10 +15,11 @@ import type { Destination, Flow, TransportName } from './transport/types.js';
  * and Call-ID. With a strict-routing first hop (no `lr`) the first route becomes the Request-URI
  * and the remote target goes last.
  */
-export function dialogHeaders(d: DialogState): { uri: string; headers: SipHeaders } {
+export function dialogHeaders(d: DialogState, ownRoute?: (route: string) => boolean): { uri: string; headers: SipHeaders } {
   const h = new SipHeaders();
   let uri = d.remoteTarget;
   const routes = [...d.routeSet];
+  while (routes.length > 0 && ownRoute?.(routes[0]!)) routes.shift();
   const first = routes[0];
   if (first !== undefined && !('lr' in parseUri(parseNameAddr(first).uri).params)) {
     uri = parseNameAddr(first).uri;
@@ -36,8 +37,8 @@ export function dialogHeaders(d: DialogState): { uri: string; headers: SipHeader
  * The ACK for a 2xx (§13.2.2.4): a request of its own within the dialog, CSeq number of the
  * INVITE it acknowledges. Its Via is written by `stampVia` once the next hop is known.
  */
-export function buildAck(d: DialogState, inviteSeq: number): SipRequest {
-  const { uri, headers } = dialogHeaders(d);
+export function buildAck(d: DialogState, inviteSeq: number, ownRoute?: (route: string) => boolean): SipRequest {
+  const { uri, headers } = dialogHeaders(d, ownRoute);
   headers.add('CSeq', `${inviteSeq} ACK`);
   headers.add('Max-Forwards', '70');
   return newRequest('ACK', uri, headers);

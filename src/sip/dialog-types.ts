@@ -39,6 +39,12 @@ interface DialogCommon {
    * simulator that plays the proxies of its own route set. Undefined: the usual next hop.
    */
   route?: (d: { routeSet: readonly string[]; remoteTarget: string }) => Destination | undefined;
+  /**
+   * Routes at the head of the route set that this side plays itself (a simulator's own
+   * proxies): left out of the Route headers, as those proxies would have consumed them (RFC 3261
+   * §16.4) before the request reached the next real hop.
+   */
+  ownRoute?: (route: string) => boolean;
 }
 
 /** We answered `invite` with `okResponse` (§12.1.1). */

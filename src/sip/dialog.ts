@@ -333,7 +333,7 @@ export class Dialog extends Emitter<DialogEvents> {
   }
 
   private buildRequest(method: string, extra: Record<string, string>, body?: string): SipRequest {
-    const { uri, headers: h } = dialogHeaders(this.d);
+    const { uri, headers: h } = dialogHeaders(this.d, this.init.ownRoute);
     // §12.2.1.1: the local CSeq grows by one; a UAS dialog starts it at random.
     this.d.localSeq = this.d.localSeq === undefined ? 1 + Math.floor(Math.random() * 10_000) : this.d.localSeq + 1;
     h.add('CSeq', `${this.d.localSeq} ${method}`);
@@ -354,7 +354,7 @@ export class Dialog extends Emitter<DialogEvents> {
     const seq = parseCSeq(res.headers.get('CSeq')!).seq;
     if (this.lastAck && this.lastAck.seq > seq) return;
     if (this.lastAck?.seq !== seq) {
-      const ack = buildAck(this.d, seq);
+      const ack = buildAck(this.d, seq, this.init.ownRoute);
       const dest = this.hop();
       this.lastAck = { seq, req: ack, dest };
       void dest.then(

@@ -37,6 +37,8 @@ export interface InviteOptions {
   logger: Logger;
   /** The dialog's next hop override (see DialogCommon.route): a simulator playing its own proxies. */
   route?: DialogInit['route'];
+  /** Routes this side plays itself, left out of the Route headers (see DialogCommon.ownRoute). */
+  ownRoute?: DialogInit['ownRoute'];
 }
 
 export interface InviteProgress {
@@ -164,6 +166,7 @@ export class OutgoingInvite extends Emitter<OutgoingInviteEvents> {
       commonHeaders: this.ua.common,
       logger: this.log,
       ...(this.opts.route ? { route: this.opts.route } : {}),
+      ...(this.opts.ownRoute ? { ownRoute: this.opts.ownRoute } : {}),
     });
     dialog.receive2xx(res);
     if (this.dialog) {

@@ -212,6 +212,7 @@ export class SandboxCall implements PlacedCall {
       callId: this.callId,
       logger: this.placer.log,
       route: (d) => this.route(d.routeSet, d.remoteTarget),
+      ownRoute: (r) => this.ownRoutes.has(routeKey(r)),
     });
     // Timer B covers no answer at all; a call that rings for as long is given up the same way.
     this.deadline = setTimeout(() => {

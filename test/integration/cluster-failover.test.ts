@@ -1,0 +1,141 @@
+/**
+ * Two gateway nodes behind Kamailio with agent ownership in Redis, driving the LiveVox sandbox (its
+ * own process; its placer calls Kamailio like a carrier): every agent is signed in and READY by
+ * exactly one node; each customer call reaches the node that owns the agent and is wrapped up
+ * once; one node killed with SIGKILL: within the lease TTL the other owns its agents, signs them
+ * in again and takes their calls through Kamailio, each still wrapped up once.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { admin, ready, run, stop, waitUntil, type Proc } from '../helpers/processes.js';
+import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { freePort, listening } from '../helpers/sipp.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+const KAM = 25950;
+const NODE_SIP = [25951, 25952];
+const AGENTS = Array.from({ length: 6 }, (_, i) => `cf-0${i + 1}`);
+let redis: TestRedis;
+let kamailio: ChildProcess;
+const kamOut: string[] = [];
+let sandbox: Proc;
+const nodes: (Proc | undefined)[] = [];
+const httpPorts: number[] = [];
+let simPort: number;
+let dir: string;
+let sim: ReturnType<typeof admin>;
+let seq = 0;
+
+function config(role: 'sandbox' | 0 | 1): string {
+  const node = role === 'sandbox' ? undefined : role;
+  return `gateway: { name: cf-${role}, http: { host: 127.0.0.1, port: ${node === undefined ? 0 : httpPorts[node]} }, logLevel: ${process.env['VAGW_TEST_LOG'] ?? 'warn'}, drainTimeoutSeconds: 1 }
+media: { host: 127.0.0.1, rtpPortMin: ${node === undefined ? 52800 : 52600 + node * 100}, rtpPortMax: ${node === undefined ? 52899 : 52699 + node * 100}, workers: 0, rtpTimeoutSeconds: 0 }
+livevox: { baseUrl: ${node === undefined ? 'sandbox' : `"http://127.0.0.1:${simPort}"`}, accessToken: cf-token, clientName: cf, sandboxPort: ${simPort}, timeoutMs: 2000 }
+${node === undefined ? '' : `cluster: { redis: "${redis.url}", name: cf, nodeId: node-${node}, sipAddress: "127.0.0.1:${NODE_SIP[node]}", leaseTtlMs: 2000 }\n`}dataDir: ${JSON.stringify(path.join(dir, `data-${role}`))}
+profiles:
+  - name: cf
+    listen: { host: 127.0.0.1, port: ${node === undefined ? KAM : NODE_SIP[node]}, transports: [udp] }
+    trustedSources: [127.0.0.0/8]
+    engine: builtin:echo
+    contactCenter: { vendor: livevox, serviceId: "1001", password: cf, screenPopWaitMs: 100, wrapUp: { maxAttempts: 8, retryMs: 50 } }
+    agents:
+      - { range: { from: "+18990000001", count: ${AGENTS.length} }, idPrefix: cf-, idWidth: 2 }
+`;
+}
+
+async function agentsOf(node: number): Promise<string[]> {
+  const r = (await (await fetch(`http://127.0.0.1:${httpPorts[node]}/agents`)).json()) as { agents: { id: string; elsewhere?: boolean }[] };
+  return r.agents.filter((a) => !a.elsewhere).map((a) => a.id);
+}
+
+const allReady = (timeoutMs: number, what: string) => waitUntil(async () => (await sim.state()).agents.every((a) => a.state === 'READY'), timeoutMs, what);
+
+/** A customer call to each agent, hung up after 300 ms: the transaction ids. */
+async function callEach(agents: string[]): Promise<string[]> {
+  const tids: string[] = [];
+  for (const a of agents) {
+    const tid = `55${String(++seq).padStart(10, '0')}`;
+    let r = await sim.startCall(a, tid);
+    // The agent may be between a call's Ready and the platform's view of it: try again briefly.
+    for (let i = 0; r.status !== 201 && i < 40; i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      r = await sim.startCall(a, tid);
+    }
+    expect(r.status, `${a}: ${JSON.stringify(r.body)}`).toBe(201);
+    tids.push(tid);
+  }
+  await new Promise((res) => setTimeout(res, 300));
+  for (const t of tids) await sim.endCall(t);
+  return tids;
+}
+
+async function oneTermCodeEach(tids: string[]): Promise<void> {
+  await waitUntil(async () => {
+    const calls = new Map((await sim.state()).calls.map((c) => [c.transactionId, c]));
+    return tids.every((t) => calls.get(t)?.status === 'ended' && (calls.get(t)?.termCodes.length ?? 0) >= 1);
+  }, 20_000, 'a term code for each call').catch(async (e: Error) => {
+    const calls = (await sim.state()).calls.filter((c) => tids.includes(c.transactionId)).map((c) => `${c.transactionId} ${c.status} ${c.termCodes.length}`);
+    throw new Error(`${e.message}\n${calls.join('\n')}\nkamailio:\n${kamOut.slice(-15).join('\n')}\nnodes:\n${nodes.map((n) => n?.out.slice(-8).join('\n')).join('\n--\n')}\nsandbox:\n${sandbox.out.slice(-8).join('\n')}`);
+  });
+  const calls = new Map((await sim.state()).calls.map((c) => [c.transactionId, c]));
+  expect(tids.map((t) => calls.get(t)!.termCodes.length)).toEqual(tids.map(() => 1));
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'vagw-cf-'));
+  redis = await startRedis();
+  simPort = await freePort();
+  for (const i of [0, 1]) httpPorts[i] = await freePort();
+  sim = admin(simPort);
+  writeFileSync(path.join(dir, 'sandbox.yaml'), config('sandbox'));
+  sandbox = run(['sandbox', '--config', path.join(dir, 'sandbox.yaml')]);
+  await ready(sandbox, `http://127.0.0.1:${simPort}/__sim/state`, 'sandbox');
+  const list = path.join(dir, 'nodes.list');
+  writeFileSync(list, NODE_SIP.map((p) => `1 sip:127.0.0.1:${p}`).join('\n') + '\n');
+  kamailio = spawn('kamailio', ['-DD', '-E', '-f', path.join(ROOT, 'deploy', 'kamailio', 'kamailio.cfg'), '-l', `udp:127.0.0.1:${KAM}`, '-A', `REDIS_SERVER="name=vagw;addr=127.0.0.1;port=${redis.port}"`, '-A', 'CLUSTER="cf"', '-A', `DISPATCHER_LIST="${list}"`, '-A', 'PROBE_SECONDS=1', '-w', dir, '-P', path.join(dir, 'kamailio.pid')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const s of [kamailio.stdout!, kamailio.stderr!]) s.on('data', (d: Buffer) => kamOut.push(...d.toString().split('\n').filter(Boolean).slice(-20)));
+  await waitUntil(async () => listening(KAM, 'udp'), 10_000, 'kamailio listening');
+  for (const i of [0, 1] as const) {
+    writeFileSync(path.join(dir, `node-${i}.yaml`), config(i));
+    const p = run(['start', '--config', path.join(dir, `node-${i}.yaml`)]);
+    nodes[i] = p;
+    await ready(p, `http://127.0.0.1:${httpPorts[i]}/healthz`, `node ${i}`);
+  }
+}, 60_000);
+
+afterAll(async () => {
+  for (const n of nodes) await stop(n, 'SIGKILL');
+  kamailio?.kill('SIGTERM');
+  await stop(sandbox);
+  await redis?.stop();
+});
+
+describe('cluster: two nodes behind Kamailio, ownership in Redis, LiveVox sandbox', () => {
+  it('every agent owned and signed in by exactly one node; each call reaches its owner and is wrapped up once', async () => {
+    await waitUntil(async () => {
+      const [a, b] = [await agentsOf(0), await agentsOf(1)];
+      return a.length > 0 && b.length > 0 && a.length + b.length === AGENTS.length && AGENTS.every((x) => a.includes(x) !== b.includes(x));
+    }, 15_000, 'the agents split between the nodes');
+    await allReady(15_000, 'every agent READY at LiveVox');
+    const tids = await callEach(AGENTS);
+    await oneTermCodeEach(tids);
+    await allReady(10_000, 'READY again');
+  }, 60_000);
+
+  it('a node killed: the other owns its agents within the TTL, signs them in, takes their calls; one term code each', async () => {
+    const his = await agentsOf(0);
+    expect(his.length).toBeGreaterThan(0);
+    await stop(nodes[0], 'SIGKILL');
+    const t0 = Date.now();
+    await waitUntil(async () => (await agentsOf(1)).length === AGENTS.length, 15_000, 'node 1 owns every agent');
+    const tookMs = Date.now() - t0;
+    expect(tookMs).toBeLessThan(10_000);
+    await allReady(15_000, 'every agent READY at LiveVox again');
+    const tids = await callEach(his);
+    await oneTermCodeEach(tids);
+    expect(kamOut.some((l) => l.includes(`to its owner sip:127.0.0.1:${NODE_SIP[1]}`))).toBe(true);
+  }, 60_000);
+});
