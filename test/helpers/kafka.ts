@@ -7,10 +7,10 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Consumer, stringDeserializers } from '@platformatic/kafka';
+import { tcpAnswers } from './net.js';
 import { freePort } from './sipp.js';
 import { waitFor } from './test-engine.js';
 
@@ -22,17 +22,6 @@ export interface TestBroker {
   stop(): Promise<void>;
   start(): Promise<void>;
   readonly output: string[];
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 export async function startBroker(): Promise<TestBroker> {
@@ -69,7 +58,7 @@ export async function startBroker(): Promise<TestBroker> {
       child = spawn('java', ['-Xmx384m', '-XX:+UseSerialGC', '-cp', cp, 'kafka.Kafka', props], { stdio: ['ignore', 'pipe', 'pipe'] });
       for (const s of [child.stdout!, child.stderr!]) s.on('data', (d: Buffer) => output.push(...d.toString().split('\n').filter(Boolean).slice(-50)));
       const until = Date.now() + 60_000;
-      while (!(await listening(port))) {
+      while (!(await tcpAnswers(port))) {
         if (child.exitCode !== null) throw new Error(`kafka broker exited (${child.exitCode}): ${output.slice(-10).join('\n')}`);
         if (Date.now() > until) throw new Error(`kafka broker not listening on ${port} within 60 s`);
         await new Promise((r) => setTimeout(r, 100));

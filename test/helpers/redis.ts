@@ -5,9 +5,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { tcpAnswers } from './net.js';
 import { freePort } from './sipp.js';
 
 export interface TestRedis {
@@ -16,16 +16,6 @@ export interface TestRedis {
   start(): Promise<void>;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
-
-const up = (port: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 
 export async function startRedis(): Promise<TestRedis> {
   const dir = mkdtempSync(path.join(tmpdir(), 'vagw-redis-'));
@@ -37,7 +27,7 @@ export async function startRedis(): Promise<TestRedis> {
     async start() {
       child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--protected-mode', 'no'], { stdio: 'ignore' });
       const until = Date.now() + 10_000;
-      while (!(await up(port))) {
+      while (!(await tcpAnswers(port))) {
         if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode})`);
         if (Date.now() > until) throw new Error(`redis-server not listening on ${port} within 10 s`);
         await new Promise((res) => setTimeout(res, 50));

@@ -5,22 +5,21 @@
  * once; one node killed with SIGKILL: within the lease TTL the other owns its agents, signs them
  * in again and takes their calls through Kamailio, each still wrapped up once.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startKamailio, type TestKamailio } from '../helpers/kamailio.js';
 import { admin, ready, run, stop, waitUntil, type Proc } from '../helpers/processes.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
-import { freePort, listening } from '../helpers/sipp.js';
+import { freePort } from '../helpers/sipp.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const KAM = 25950;
 const NODE_SIP = [25951, 25952];
 const AGENTS = Array.from({ length: 6 }, (_, i) => `cf-0${i + 1}`);
 let redis: TestRedis;
-let kamailio: ChildProcess;
-const kamOut: string[] = [];
+let kamailio: TestKamailio;
+const kamOut = (): string[] => kamailio.out;
 let sandbox: Proc;
 const nodes: (Proc | undefined)[] = [];
 const httpPorts: number[] = [];
@@ -78,7 +77,7 @@ async function oneTermCodeEach(tids: string[]): Promise<void> {
     return tids.every((t) => calls.get(t)?.status === 'ended' && (calls.get(t)?.termCodes.length ?? 0) >= 1);
   }, 20_000, 'a term code for each call').catch(async (e: Error) => {
     const calls = (await sim.state()).calls.filter((c) => tids.includes(c.transactionId)).map((c) => `${c.transactionId} ${c.status} ${c.termCodes.length}`);
-    throw new Error(`${e.message}\n${calls.join('\n')}\nkamailio:\n${kamOut.slice(-15).join('\n')}\nnodes:\n${nodes.map((n) => n?.out.slice(-8).join('\n')).join('\n--\n')}\nsandbox:\n${sandbox.out.slice(-8).join('\n')}`);
+    throw new Error(`${e.message}\n${calls.join('\n')}\nkamailio:\n${kamOut().slice(-15).join('\n')}\nnodes:\n${nodes.map((n) => n?.out.slice(-8).join('\n')).join('\n--\n')}\nsandbox:\n${sandbox.out.slice(-8).join('\n')}`);
   });
   const calls = new Map((await sim.state()).calls.map((c) => [c.transactionId, c]));
   expect(tids.map((t) => calls.get(t)!.termCodes.length)).toEqual(tids.map(() => 1));
@@ -93,11 +92,7 @@ beforeAll(async () => {
   writeFileSync(path.join(dir, 'sandbox.yaml'), config('sandbox'));
   sandbox = run(['sandbox', '--config', path.join(dir, 'sandbox.yaml')]);
   await ready(sandbox, `http://127.0.0.1:${simPort}/__sim/state`, 'sandbox');
-  const list = path.join(dir, 'nodes.list');
-  writeFileSync(list, NODE_SIP.map((p) => `1 sip:127.0.0.1:${p}`).join('\n') + '\n');
-  kamailio = spawn('kamailio', ['-DD', '-E', '-f', path.join(ROOT, 'deploy', 'kamailio', 'kamailio.cfg'), '-l', `udp:127.0.0.1:${KAM}`, '-A', `REDIS_SERVER="name=vagw;addr=127.0.0.1;port=${redis.port}"`, '-A', 'CLUSTER="cf"', '-A', `DISPATCHER_LIST="${list}"`, '-A', 'PROBE_SECONDS=1', '-w', dir, '-P', path.join(dir, 'kamailio.pid')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  for (const s of [kamailio.stdout!, kamailio.stderr!]) s.on('data', (d: Buffer) => kamOut.push(...d.toString().split('\n').filter(Boolean).slice(-20)));
-  await waitUntil(async () => listening(KAM, 'udp'), 10_000, 'kamailio listening');
+  kamailio = await startKamailio({ port: KAM, redisPort: redis.port, cluster: 'cf', nodes: NODE_SIP, dir });
   for (const i of [0, 1] as const) {
     writeFileSync(path.join(dir, `node-${i}.yaml`), config(i));
     const p = run(['start', '--config', path.join(dir, `node-${i}.yaml`)]);
@@ -108,7 +103,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const n of nodes) await stop(n, 'SIGKILL');
-  kamailio?.kill('SIGTERM');
+  kamailio?.stop();
   await stop(sandbox);
   await redis?.stop();
 });
@@ -136,6 +131,6 @@ describe('cluster: two nodes behind Kamailio, ownership in Redis, LiveVox sandbo
     await allReady(15_000, 'every agent READY at LiveVox again');
     const tids = await callEach(his);
     await oneTermCodeEach(tids);
-    expect(kamOut.some((l) => l.includes(`to its owner sip:127.0.0.1:${NODE_SIP[1]}`))).toBe(true);
+    expect(kamOut().some((l) => l.includes(`to its owner sip:127.0.0.1:${NODE_SIP[1]}`))).toBe(true);
   }, 60_000);
 });

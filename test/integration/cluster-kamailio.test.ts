@@ -6,24 +6,23 @@
  * live node of the dispatcher set; the owner killed: the call goes to the other node; both down:
  * refused with the reason.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ready, run, stop, waitUntil, type Proc } from '../helpers/processes.js';
+import { startKamailio, type TestKamailio } from '../helpers/kamailio.js';
+import { ready, run, stop, type Proc } from '../helpers/processes.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
-import { describeSipp, freePort, listening, runSipp } from '../helpers/sipp.js';
+import { describeSipp, freePort, runSipp } from '../helpers/sipp.js';
 import { isFinal, SipPeer } from '../helpers/sip-peer.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const KAM_PORT = 25960;
 const NODES = [25961, 25962];
 let redis: TestRedis;
 let client: Redis;
-let kamailio: ChildProcess;
-const kamOut: string[] = [];
+let kamailio: TestKamailio;
+const kamOut = (): string[] => kamailio.out;
 const gateways: Proc[] = [];
 const httpPorts: number[] = [];
 let dir: string;
@@ -61,19 +60,13 @@ beforeAll(async () => {
     gateways.push(g);
     await ready(g, `http://127.0.0.1:${httpPorts[i]}/healthz`, `gateway ${i}`);
   }
-  const list = path.join(dir, 'nodes.list');
-  writeFileSync(list, NODES.map((p) => `1 sip:127.0.0.1:${p}`).join('\n') + '\n');
-  kamailio = spawn('kamailio', ['-DD', '-E', '-f', path.join(ROOT, 'deploy', 'kamailio', 'kamailio.cfg'), '-l', `udp:127.0.0.1:${KAM_PORT}`, '-A', `REDIS_SERVER="name=vagw;addr=127.0.0.1;port=${redis.port}"`, '-A', 'CLUSTER="t"', '-A', `DISPATCHER_LIST="${list}"`, '-A', 'PROBE_SECONDS=1', '-w', dir, '-P', path.join(dir, 'kamailio.pid')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  for (const s of [kamailio.stdout!, kamailio.stderr!]) s.on('data', (d: Buffer) => kamOut.push(...d.toString().split('\n').filter(Boolean).slice(-20)));
-  await waitUntil(async () => listening(KAM_PORT, 'udp'), 10_000, 'kamailio listening').catch((e: Error) => {
-    throw new Error(`${e.message}\n${kamOut.slice(-20).join('\n')}`);
-  });
+  kamailio = await startKamailio({ port: KAM_PORT, redisPort: redis.port, cluster: 't', nodes: NODES, dir });
   // The dispatcher's first OPTIONS round marks both nodes up.
   await new Promise((r) => setTimeout(r, 1500));
 }, 60_000);
 
 afterAll(async () => {
-  kamailio?.kill('SIGTERM');
+  kamailio?.stop();
   for (const g of gateways) await stop(g, 'SIGKILL');
   client?.disconnect();
   await redis?.stop();
@@ -85,11 +78,11 @@ describe('Kamailio in front of the nodes (route in Redis, dispatcher fallback, R
     await route('+18990000002', 0);
     const before = [await answered(0), await answered(1)];
     const r1 = await call('+18990000001');
-    expect(r1.successful, describeSipp(r1) + kamOut.slice(-10).join('\n')).toBe(1);
+    expect(r1.successful, describeSipp(r1) + kamOut().slice(-10).join('\n')).toBe(1);
     const r2 = await call('+18990000002');
     expect(r2.successful, describeSipp(r2)).toBe(1);
     expect([(await answered(0)) - before[0]!, (await answered(1)) - before[1]!]).toEqual([1, 1]);
-    expect(kamOut.some((l) => l.includes(`INVITE for +18990000001 to its owner sip:127.0.0.1:${NODES[1]}`))).toBe(true);
+    expect(kamOut().some((l) => l.includes(`INVITE for +18990000001 to its owner sip:127.0.0.1:${NODES[1]}`))).toBe(true);
   }, 30_000);
 
   it('no owner known: a live node of the dispatcher set takes the call', async () => {
@@ -98,7 +91,7 @@ describe('Kamailio in front of the nodes (route in Redis, dispatcher fallback, R
     const r = await call('+18990000003');
     expect(r.successful, describeSipp(r)).toBe(1);
     expect((await answered(0)) + (await answered(1))).toBe(before + 1);
-    expect(kamOut.some((l) => l.includes('INVITE for +18990000003 to node'))).toBe(true);
+    expect(kamOut().some((l) => l.includes('INVITE for +18990000003 to node'))).toBe(true);
   }, 30_000);
 
   it('the owner killed: its INVITE times out at Kamailio and the other node takes the call', async () => {

@@ -97,7 +97,7 @@ describe('agent ownership in Redis (leases, fencing, failover, rebalancing)', ()
     const name = `t${++cluster}`;
     const ns = ['n1', 'n2', 'n3'].map((id) => node(id, name));
     for (const n of ns) n.node.start();
-    await waitFor(() => partition(ns), 5000, 'split');
+    await waitFor(() => converged(ns, ['n1', 'n2', 'n3']), 5000, 'split converged');
     const [dead, ...rest] = ns as [TestNode, TestNode, TestNode];
     const his = [...dead.owned];
     const token = dead.node.leases.tokenOf(his[0]!)!;
@@ -122,7 +122,7 @@ describe('agent ownership in Redis (leases, fencing, failover, rebalancing)', ()
     const [a, b] = ['n1', 'n2'].map((id) => node(id, name)) as [TestNode, TestNode];
     a.node.start();
     b.node.start();
-    await waitFor(() => partition([a, b]), 5000, 'two-node split');
+    await waitFor(() => converged([a, b], ['n1', 'n2']), 5000, 'two-node split converged');
     // The agents n3 will want, all of them on calls at their current owners.
     const forN3 = agents.filter((x) => ownerOf(x.id, ['n1', 'n2', 'n3']) === 'n3').map((x) => x.id);
     expect(forN3.length).toBeGreaterThan(2);
@@ -145,7 +145,8 @@ describe('agent ownership in Redis (leases, fencing, failover, rebalancing)', ()
     const [a, b] = ['n1', 'n2'].map((id) => node(id, name)) as [TestNode, TestNode];
     a.node.start();
     b.node.start();
-    await waitFor(() => partition([a, b]), 5000, 'split');
+    // Converged, not only partitioned: a rebalance after this point would take new tokens.
+    await waitFor(() => converged([a, b], ['n1', 'n2']), 5000, 'split converged');
     const before = new Map(agents.map((x) => [x.id, a.node.leases.tokenOf(x.id) ?? b.node.leases.tokenOf(x.id)]));
     await redis.stop();
     await redis.start();
