@@ -110,6 +110,7 @@ export class EventPublisher {
   private running = false;
   private closed = false;
   private wake?: () => void;
+  private looping?: Promise<void>;
   private delayMs = 0;
 
   constructor(
@@ -147,7 +148,7 @@ export class EventPublisher {
   private kick(): void {
     if (this.running || this.closed) return;
     this.running = true;
-    void this.loop().finally(() => (this.running = false));
+    this.looping = this.loop().finally(() => (this.running = false));
   }
 
   private async loop(): Promise<void> {
@@ -176,9 +177,11 @@ export class EventPublisher {
     }
   }
 
+  /** Stops delivering: a send in flight ends (the sink closes under it) before the journal may close. */
   async close(): Promise<void> {
     this.closed = true;
     this.wake?.();
     await this.sink.close();
+    await this.looping;
   }
 }
