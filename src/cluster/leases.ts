@@ -100,10 +100,11 @@ export class AgentLeases {
     return lost;
   }
 
+  /** Give the lease back; until Redis confirmed, it stays held (and renewed). */
   async release(agentId: string): Promise<void> {
     const v = this.value(agentId);
-    this.held.delete(agentId);
     if (v) await this.redis.eval(RELEASE, 1, this.key(agentId), v);
+    this.held.delete(agentId);
   }
 
   /**

@@ -57,6 +57,8 @@ export class ClusterNode {
   private ticking?: Promise<void>;
   private stopped = false;
   private readonly prefix: string;
+  /** Agents handed over at the platform whose lease release has not gone through yet. */
+  private readonly handedOver = new Set<string>();
   readonly stats = { ticks: 0, tickFailures: 0, gained: 0, lost: 0, released: 0 };
 
   constructor(
@@ -103,7 +105,10 @@ export class ClusterNode {
     for (const agent of this.o.agents) {
       if (this.stopped) return;
       const want = ownerOf(agent.id, nodes) === this.o.nodeId;
-      if (want && !mine.has(agent.id)) {
+      if (want && mine.has(agent.id) && this.handedOver.delete(agent.id)) {
+        // Handed over, but the release failed and the node list changed back: serve it again.
+        this.o.onGain(agent.id, this.leases.tokenOf(agent.id)!);
+      } else if (want && !mine.has(agent.id)) {
         const token = await this.leases.acquire(agent.id);
         if (token !== undefined) {
           this.stats.gained++;
@@ -112,7 +117,10 @@ export class ClusterNode {
         }
       } else if (!want && mine.has(agent.id) && !this.o.busy(agent.id) && nodes.length > 1) {
         await this.handOver(agent.id);
+        // Until the release is through the agent is ours in Redis but served by nobody.
+        this.handedOver.add(agent.id);
         await this.leases.release(agent.id);
+        this.handedOver.delete(agent.id);
         this.stats.released++;
         this.lose(agent.id, 'rebalanced');
       }

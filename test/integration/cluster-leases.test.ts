@@ -157,4 +157,31 @@ describe('agent ownership in Redis (leases, fencing, failover, rebalancing)', ()
     for (const x of agents) expect(a.node.leases.tokenOf(x.id) ?? b.node.leases.tokenOf(x.id)).toBe(before.get(x.id));
     for (const n of [a, b]) await n.node.stop();
   });
+
+  it('a lease release that fails (Redis error) is tried again: the agent is neither lost nor served twice', async () => {
+    const name = `t${++cluster}`;
+    const [a, b] = ['n1', 'n2'].map((id) => node(id, name)) as [TestNode, TestNode];
+    a.node.start();
+    b.node.start();
+    await waitFor(() => converged([a, b], ['n1', 'n2']), 5000, 'two-node split converged');
+    // n1's next release fails once, as if Redis dropped the connection at that moment.
+    const conn = clients[clients.length - 2]!;
+    const real = conn.eval.bind(conn) as (...args: unknown[]) => Promise<unknown>;
+    let failed = 0;
+    (conn as unknown as { eval: (...args: unknown[]) => Promise<unknown> }).eval = async (...args: unknown[]) => {
+      if (failed === 0 && String(args[0]).includes("'DEL'")) {
+        failed++;
+        throw new Error('Connection is closed.');
+      }
+      return real(...args);
+    };
+    const c = node('n3', name);
+    c.node.start();
+    await waitFor(() => converged([a, b, c], ['n1', 'n2', 'n3']), 8000, 'three-node split converged after the failed release');
+    expect(failed).toBe(1);
+    expect(a.node.stats.tickFailures).toBeGreaterThanOrEqual(1);
+    expect(doubles.get(name) ?? []).toEqual([]);
+    for (const n of [a, b, c]) await n.node.stop();
+  });
 });
+
