@@ -23,6 +23,21 @@ export interface EventSink {
   close(): Promise<void>;
 }
 
+/** Create the participant-event topic when it is missing (3 partitions: conversations spread, each in order). */
+export async function ensureTopic(o: { brokers: string[]; topic: string; clientId: string; timeoutMs?: number }): Promise<void> {
+  const admin = new Admin({ clientId: o.clientId, bootstrapBrokers: o.brokers, ...(o.timeoutMs ? { timeout: o.timeoutMs, retries: 0 } : {}) });
+  try {
+    if (!(await admin.listTopics()).includes(o.topic)) {
+      await admin.createTopics({ topics: [o.topic], partitions: 3, replicas: 1 }).catch((e: Error) => {
+        // Another client created it meanwhile.
+        if (!/exist/i.test(e.message)) throw e;
+      });
+    }
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+}
+
 export class KafkaSink implements EventSink {
   readonly kind = 'kafka';
   private producer?: Producer<string, string, string, string>;
@@ -32,17 +47,8 @@ export class KafkaSink implements EventSink {
 
   private async ensureTopic(): Promise<void> {
     if (this.topicReady) return;
-    const admin = new Admin({ clientId: `${this.o.clientId}-admin`, bootstrapBrokers: this.o.brokers, timeout: this.o.timeoutMs, retries: 0 });
-    try {
-      const have = await admin.listTopics();
-      if (!have.includes(this.o.topic)) await admin.createTopics({ topics: [this.o.topic], partitions: 3, replicas: 1 }).catch((e: Error) => {
-        // Another producer created it meanwhile.
-        if (!/exist/i.test(e.message)) throw e;
-      });
-      this.topicReady = true;
-    } finally {
-      await admin.close().catch(() => undefined);
-    }
+    await ensureTopic({ brokers: this.o.brokers, topic: this.o.topic, clientId: `${this.o.clientId}-admin`, timeoutMs: this.o.timeoutMs });
+    this.topicReady = true;
   }
 
   async send(events: ParticipantEvent[]): Promise<void> {

@@ -5,8 +5,9 @@
  * and skips what was already read (by partition offset), so an outage costs no event and repeats
  * none: a repeat the checker sees is one the provider sent.
  */
-import { Admin, Consumer, stringDeserializers } from '@platformatic/kafka';
+import { Consumer, stringDeserializers } from '@platformatic/kafka';
 import type { Logger } from 'pino';
+import { ensureTopic } from '../events.js';
 
 const STALE_MS = 10_000;
 
@@ -21,14 +22,7 @@ export class TopicWatcher {
 
   /** Create the topic when missing, then keep reading it until close(). */
   async start(): Promise<void> {
-    const admin = new Admin({ clientId: `${this.o.group}-admin`, bootstrapBrokers: this.o.brokers });
-    try {
-      if (!(await admin.listTopics()).includes(this.o.topic)) await admin.createTopics({ topics: [this.o.topic], partitions: 3, replicas: 1 }).catch((e: Error) => {
-        if (!/exist/i.test(e.message)) throw e;
-      });
-    } finally {
-      await admin.close().catch(() => undefined);
-    }
+    await ensureTopic({ brokers: this.o.brokers, topic: this.o.topic, clientId: `${this.o.group}-admin` });
     this.loop = this.run();
   }
 
