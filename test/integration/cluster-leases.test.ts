@@ -25,6 +25,8 @@ const doubles = new Map<string, string[]>();
 
 interface TestNode {
   node: ClusterNode;
+  /** Its own Redis connection. */
+  conn: Redis;
   owned: Set<string>;
   busy: Set<string>;
   events: string[];
@@ -34,7 +36,7 @@ function node(id: string, name: string): TestNode {
   const conn = new Redis(redis.url, { maxRetriesPerRequest: 1, lazyConnect: false });
   conn.on('error', () => undefined);
   clients.push(conn);
-  const t: TestNode = { owned: new Set(), busy: new Set(), events: [], node: undefined as unknown as ClusterNode };
+  const t: TestNode = { conn, owned: new Set(), busy: new Set(), events: [], node: undefined as unknown as ClusterNode };
   t.node = new ClusterNode(conn, {
     cluster: name,
     nodeId: id,
@@ -70,6 +72,15 @@ function converged(nodes: TestNode[], ids: string[]): boolean {
   return partition(nodes) && agents.every((a) => nodes[ids.indexOf(ownerOf(a.id, ids)!)]!.owned.has(a.id));
 }
 
+/** A new cluster of these nodes, started, once their split converged. */
+async function converge(ids: string[]): Promise<{ name: string; ns: TestNode[] }> {
+  const name = `t${++cluster}`;
+  const ns = ids.map((id) => node(id, name));
+  for (const n of ns) n.node.start();
+  await waitFor(() => converged(ns, ids), 5000, `the split of ${ids.join(', ')} converged`);
+  return { name, ns };
+}
+
 beforeAll(async () => {
   redis = await startRedis();
 });
@@ -80,10 +91,7 @@ afterAll(async () => {
 
 describe('agent ownership in Redis (leases, fencing, failover, rebalancing)', () => {
   it('three nodes split the agents by rendezvous hashing, each agent owned once, routes written for Kamailio', async () => {
-    const name = `t${++cluster}`;
-    const ns = ['n1', 'n2', 'n3'].map((id) => node(id, name));
-    for (const n of ns) n.node.start();
-    await waitFor(() => converged(ns, ['n1', 'n2', 'n3']), 5000, 'every agent owned once, by its rendezvous node');
+    const { name, ns } = await converge(['n1', 'n2', 'n3']);
     for (const n of ns) expect(n.owned.size).toBeGreaterThan(3);
     // Through the whole convergence no node gained an agent another node still held.
     expect(doubles.get(name) ?? []).toEqual([]);
@@ -94,10 +102,7 @@ describe('agent ownership in Redis (leases, fencing, failover, rebalancing)', ()
   });
 
   it('a node that dies: its agents are owned again within the TTL, its fencing token no longer holds, nobody owned one twice', async () => {
-    const name = `t${++cluster}`;
-    const ns = ['n1', 'n2', 'n3'].map((id) => node(id, name));
-    for (const n of ns) n.node.start();
-    await waitFor(() => converged(ns, ['n1', 'n2', 'n3']), 5000, 'split converged');
+    const { ns } = await converge(['n1', 'n2', 'n3']);
     const [dead, ...rest] = ns as [TestNode, TestNode, TestNode];
     const his = [...dead.owned];
     const token = dead.node.leases.tokenOf(his[0]!)!;
@@ -118,11 +123,8 @@ describe('agent ownership in Redis (leases, fencing, failover, rebalancing)', ()
   });
 
   it('a node that joins takes a share without taking an agent that has a call; that one moves once the call is over', async () => {
-    const name = `t${++cluster}`;
-    const [a, b] = ['n1', 'n2'].map((id) => node(id, name)) as [TestNode, TestNode];
-    a.node.start();
-    b.node.start();
-    await waitFor(() => converged([a, b], ['n1', 'n2']), 5000, 'two-node split converged');
+    const { name, ns } = await converge(['n1', 'n2']);
+    const [a, b] = ns as [TestNode, TestNode];
     // The agents n3 will want, all of them on calls at their current owners.
     const forN3 = agents.filter((x) => ownerOf(x.id, ['n1', 'n2', 'n3']) === 'n3').map((x) => x.id);
     expect(forN3.length).toBeGreaterThan(2);
@@ -141,12 +143,8 @@ describe('agent ownership in Redis (leases, fencing, failover, rebalancing)', ()
   });
 
   it('Redis restarted (AOF): the leases and fencing counters survive; the owners keep their agents', async () => {
-    const name = `t${++cluster}`;
-    const [a, b] = ['n1', 'n2'].map((id) => node(id, name)) as [TestNode, TestNode];
-    a.node.start();
-    b.node.start();
     // Converged, not only partitioned: a rebalance after this point would take new tokens.
-    await waitFor(() => converged([a, b], ['n1', 'n2']), 5000, 'split converged');
+    const [a, b] = (await converge(['n1', 'n2'])).ns as [TestNode, TestNode];
     const before = new Map(agents.map((x) => [x.id, a.node.leases.tokenOf(x.id) ?? b.node.leases.tokenOf(x.id)]));
     await redis.stop();
     await redis.start();
@@ -159,13 +157,10 @@ describe('agent ownership in Redis (leases, fencing, failover, rebalancing)', ()
   });
 
   it('a lease release that fails (Redis error) is tried again: the agent is neither lost nor served twice', async () => {
-    const name = `t${++cluster}`;
-    const [a, b] = ['n1', 'n2'].map((id) => node(id, name)) as [TestNode, TestNode];
-    a.node.start();
-    b.node.start();
-    await waitFor(() => converged([a, b], ['n1', 'n2']), 5000, 'two-node split converged');
+    const { name, ns } = await converge(['n1', 'n2']);
+    const [a, b] = ns as [TestNode, TestNode];
     // n1's next release fails once, as if Redis dropped the connection at that moment.
-    const conn = clients[clients.length - 2]!;
+    const conn = a.conn;
     const real = conn.eval.bind(conn) as (...args: unknown[]) => Promise<unknown>;
     let failed = 0;
     (conn as unknown as { eval: (...args: unknown[]) => Promise<unknown> }).eval = async (...args: unknown[]) => {
