@@ -98,13 +98,18 @@ export function stop(p: Proc | undefined, signal: NodeJS.Signals = 'SIGTERM'): P
   });
 }
 
-/** The simulator's admin API. */
-export function admin(simPort: number) {
+/** A request to a simulator's admin API (`/__sim/...`, JSON both ways): its status and body. */
+function simCall(simPort: number) {
   const base = `http://127.0.0.1:${simPort}/__sim`;
-  const call = async <T>(method: string, p: string, body?: unknown): Promise<{ status: number; body: T }> => {
+  return async <T>(method: string, p: string, body?: unknown): Promise<{ status: number; body: T }> => {
     const r = await fetch(`${base}${p}`, { method, headers: { 'content-type': 'application/json' }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
     return { status: r.status, body: (await r.json()) as T };
   };
+}
+
+/** The simulator's admin API. */
+export function admin(simPort: number) {
+  const call = simCall(simPort);
   return {
     state: async () => (await call<{ agents: { user: string; state: string }[]; calls: { transactionId: string; status: string; endedBy?: string; termCodes: { termCodeName: string }[] }[] }>('GET', '/state')).body,
     faults: (f: Record<string, unknown>) => call('POST', '/faults', f),
@@ -184,11 +189,7 @@ export interface HuaweiSimCall {
 
 /** The Huawei simulator's admin API. */
 export function huaweiAdmin(simPort: number) {
-  const base = `http://127.0.0.1:${simPort}/__sim`;
-  const call = async <T>(method: string, p: string, body?: unknown): Promise<{ status: number; body: T }> => {
-    const r = await fetch(`${base}${p}`, { method, headers: { 'content-type': 'application/json' }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-    return { status: r.status, body: (await r.json()) as T };
-  };
+  const call = simCall(simPort);
   return {
     state: async () => (await call<{ agents: { agentId: string; status: string }[]; phones: { number: string }[]; calls: HuaweiSimCall[] }>('GET', '/state')).body,
     faults: (f: Record<string, unknown>) => call<Record<string, unknown>>('POST', '/faults', f),
