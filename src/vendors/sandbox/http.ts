@@ -41,7 +41,14 @@ export async function startSimHttp(o: {
       o.answer(res, 500, o.failed);
     }));
   }, { log: o.log }));
-  await new Promise<void>((resolve) => server.listen(o.port ?? 0, '127.0.0.1', resolve));
+  // A port in use fails the start with the reason (not an uncaught error and a start that never ends).
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const port = (server.address() as AddressInfo).port;
   return {
     server,
