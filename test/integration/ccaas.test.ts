@@ -141,6 +141,9 @@ describe('ccaas: the gateway as the voice provider', () => {
     expect(await post('hold', '{"conversationId": ', undefined)).toMatchObject({ status: 400, body: { message: 'the body is not JSON' } });
     expect(await post('end', { conversationId: 'x', participantId: 'p', author })).toMatchObject({ status: 400, body: { message: 'removeAllParticipants must be true or false' } });
     expect(await post('hold', { conversationId: 'nope', participantId: 'p', author })).toMatchObject({ status: 404 });
+    // An accept refused (no call) leaves nothing behind: the agent has no such conversation after it.
+    expect(await post('accept', { conversationId: 'ghost', author })).toMatchObject({ status: 404 });
+    expect(await post('hold', { conversationId: 'ghost', participantId: 'p', author })).toMatchObject({ status: 404, body: { message: 'conversation ghost is not a call of agent va-agent-01' } });
     expect(await post('hold', { conversationId: 'x', participantId: 'p', author: { userName: 'nobody', participantId: 'p' } })).toMatchObject({ status: 404 });
     expect(await post('transfer', {})).toMatchObject({ status: 404 });
     const ringing = await sim().softphone.call({ accept: false });

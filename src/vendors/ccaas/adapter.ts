@@ -172,18 +172,26 @@ export class CcaasAdapter implements VendorAdapter {
 
   /**
    * The platform's accept is about to be applied: the agent participant is known from now on, so
-   * the ids the call resolves once answered (callIds) carry it. Undone with `refused`.
+   * the ids the call resolves once answered (callIds) carry it. Returns the undo for a refused
+   * accept, which puts the agent's conversation back as it was (none, when the accept made it).
    */
-  accepting(agentId: string, conversationId: string, participantId: string, userName: string): void {
+  accepting(agentId: string, conversationId: string, participantId: string, userName: string): () => void {
     const e = this.entry(agentId);
-    if (e.conversation?.conversationId === conversationId) Object.assign(e.conversation, { agentParticipantId: participantId, userName });
-    else e.conversation = { conversationId, agentParticipantId: participantId, userName, held: false, muted: false };
-  }
-
-  /** The accept was refused by the call: the conversation is not the agent's after all. */
-  refused(agentId: string, conversationId: string): void {
-    const e = this.entry(agentId);
-    if (e.conversation?.conversationId === conversationId) delete e.conversation.agentParticipantId;
+    const was = e.conversation;
+    if (was?.conversationId === conversationId) {
+      const { agentParticipantId, userName: wasUser } = was;
+      Object.assign(was, { agentParticipantId: participantId, userName });
+      return () => {
+        if (agentParticipantId === undefined) delete was.agentParticipantId;
+        else was.agentParticipantId = agentParticipantId;
+        was.userName = wasUser;
+      };
+    }
+    const made: Conversation = { conversationId, agentParticipantId: participantId, userName, held: false, muted: false };
+    e.conversation = made;
+    return () => {
+      if (e.conversation === made) e.conversation = was;
+    };
   }
 
   /** The accept went through: the agent participant joined the conversation (INITIATED, once). */

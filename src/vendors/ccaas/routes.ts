@@ -51,10 +51,10 @@ export function adapterRoutes(o: { prefix: string; token: string; adapter: Ccaas
     if (req.op === 'accept') {
       if (conv?.conversationId === req.conversationId && conv.agentParticipantId === req.author.participantId) return SUCCESS;
       if (ended?.participantIds.has(req.author.participantId)) return refuse(failure(409, `conversation ${req.conversationId} has ended`), why);
-      adapter.accepting(agentId, req.conversationId, req.author.participantId, req.author.userName);
+      const undo = adapter.accepting(agentId, req.conversationId, req.author.participantId, req.author.userName);
       const oc = await adapter.act(agentId, req.conversationId, { kind: 'accept' });
       if (!oc.ok) {
-        adapter.refused(agentId, req.conversationId);
+        undo();
         return outcome(oc, why);
       }
       await adapter.accepted(req.conversationId, req.author.participantId, req.author.userName);
