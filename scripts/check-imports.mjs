@@ -30,8 +30,8 @@ const ALLOWED = {
   config: ['config', 'util'],
   media: ['media', 'util'],
   store: ['store', 'util'],
-  // cluster: agent ownership across nodes in Redis; names no platform and no call.
-  cluster: ['cluster', 'util'],
+  // cluster: agent ownership and the outbox across nodes in Redis; names no platform and no call.
+  cluster: ['cluster', 'store', 'util'],
   agents: ['agents', 'config', 'store', 'vendors', 'util'],
   // The simulator's call placer speaks SIP and RTP to the gateway like LiveVox would.
   vendors: ['vendors', 'config', 'sip', 'media', 'util'],

@@ -13,7 +13,7 @@ import type { ContactCenterLink } from './call/lockstep.js';
 import { OpenCalls, type OpenCall } from './call/open-calls.js';
 import { WrapUpRunner, type WrapStep } from './call/wrapup.js';
 import type { GatewayConfig, SipProfile } from './config/types.js';
-import { Outbox } from './store/outbox.js';
+import { Outbox, type OutboxEntry, type OutboxStore } from './store/outbox.js';
 import type { ContactCenterRuntime, PluginHttpRoutes, ProfileSip, SandboxHandle } from './vendors/plugin.js';
 import { pluginFor, pluginNames } from './vendors/registry.js';
 import type { InboundEvent, VendorCallIds } from './vendors/types.js';
@@ -47,7 +47,13 @@ export interface ContactCenters {
   close(): Promise<void>;
 }
 
-export async function startContactCenters(config: GatewayConfig, pool: AgentPool, log: Logger): Promise<ContactCenters> {
+/** Where wrap-up steps and open calls are kept: files in dataDir, or Redis in a cluster (src/cluster-wiring.ts). */
+export interface OutboxStores {
+  wrapUp: OutboxStore<WrapStep> & { close(): Promise<void> };
+  openCalls: OutboxStore<OpenCall> & { close(): Promise<void> };
+}
+
+export async function startContactCenters(config: GatewayConfig, pool: AgentPool, log: Logger, stores?: OutboxStores): Promise<ContactCenters> {
   const vendorProfiles = config.profiles.filter((p) => p.contactCenter.vendor !== 'none');
   const links = new Map<string, ContactCenterLink>();
   const agentLink = new Map<string, ContactCenterLink>();
@@ -84,8 +90,8 @@ export async function startContactCenters(config: GatewayConfig, pool: AgentPool
     }
   }
 
-  const outbox = await Outbox.open<WrapStep>(path.join(config.dataDir, 'wrapup-outbox.jsonl'));
-  const openJournal = await Outbox.open<OpenCall>(path.join(config.dataDir, 'open-calls.jsonl'));
+  const outbox = stores?.wrapUp ?? (await Outbox.open<WrapStep>(path.join(config.dataDir, 'wrapup-outbox.jsonl')));
+  const openJournal = stores?.openCalls ?? (await Outbox.open<OpenCall>(path.join(config.dataDir, 'open-calls.jsonl')));
   cc.openCalls = new OpenCalls(openJournal);
   let agentReady: (id: string) => void = () => undefined;
   const maxAttempts = Math.max(...vendorProfiles.map((p) => p.contactCenter.wrapUp.maxAttempts));
@@ -107,8 +113,9 @@ export async function startContactCenters(config: GatewayConfig, pool: AgentPool
     cc.lifecycles.push(new AgentLifecycle(p, link.adapter, link.policy, pool, log.child({ component: 'agents', profile: p.name }), {
       pendingWrapUp: (id) => cc.wrapUp!.pendingFor(id),
       resumeWrapUp: (id) => cc.wrapUp!.retryNow(id),
-      // In a cluster an agent may come to this node with a call its dead owner never wrapped up.
-      ...(config.cluster ? { orphanedCall: (id: string, ids: VendorCallIds) => cc.wrapUp!.add(link.policy.wrapUpPlan({ callId: `orphan:${Object.values(ids).join('/')}`, agentId: id, ids, termCode: link.cc.termCodes.failed, answered: true })) } : {}),
+      // A call the platform holds the agent in wrap-up for and nobody here wraps up: its node died
+      // (cluster), or its INVITE was refused while the agent was being signed in (any gateway).
+      orphanedCall: (id: string, ids: VendorCallIds) => cc.wrapUp!.add(link.policy.wrapUpPlan({ callId: `orphan:${Object.values(ids).join('/')}`, agentId: id, ids, termCode: link.cc.termCodes.failed, answered: true })),
     }));
   }
 
@@ -163,9 +170,11 @@ export async function startContactCenters(config: GatewayConfig, pool: AgentPool
 /**
  * Calls the previous run answered and never wrapped up (it died with them): each gets its
  * platform's wrap-up with the profile's `failed` term code, recorded before the agents are
- * signed in so their lifecycles hold Ready back until it is done; `replay` then runs it.
+ * signed in so their lifecycles hold Ready back until it is done; `replay` then runs it. `only`:
+ * a cluster node taking over an agent recovers what the agent's dead owner left (not run here:
+ * the agent's lifecycle resumes it once signed in).
  */
-async function recoverOpenCalls(cc: ContactCenters, log: Logger): Promise<void> {
+export async function recoverOpenCalls(cc: ContactCenters, log: Logger, only?: OutboxEntry<OpenCall>[]): Promise<void> {
   const wrapUp = cc.wrapUp!;
   const r = await cc.openCalls!.recover({
     hasSteps: (callId) => wrapUp.hasStepsFor(callId),
@@ -175,7 +184,7 @@ async function recoverOpenCalls(cc: ContactCenters, log: Logger): Promise<void> 
       if (!link || cc.linkFor(c.agentId) !== link) return undefined;
       return link.policy.wrapUpPlan({ callId: c.callId, agentId: c.agentId, ids: c.ids, termCode: link.cc.termCodes.failed, answered: true });
     },
-  });
+  }, only);
   for (const c of r.wrapped) log.warn({ callId: c.callId, agent: c.agentId, ids: c.ids }, 'call ended with the previous run before its wrap-up: wrapped up now as failed');
   for (const c of r.unknownProfile) log.error({ callId: c.callId, agent: c.agentId, profile: c.profile, ids: c.ids }, 'call ended with the previous run; its profile or agent is no longer configured: no wrap-up possible, reported only');
   if (r.alreadyQueued.length) log.info({ calls: r.alreadyQueued.map((c) => c.callId) }, 'open calls of the previous run already had their wrap-up queued');

@@ -6,7 +6,7 @@ import type { ControlSources } from './api/control.js';
 import type { MetricsSource } from './api/metrics.js';
 import { faults } from './util/faults.js';
 import { CallManager } from './call/manager.js';
-import { holdAgentsForCluster, startCluster } from './cluster-wiring.js';
+import { connectCluster, holdAgentsForCluster, startCluster } from './cluster-wiring.js';
 import { startContactCenters, type ContactCenters } from './contact-center.js';
 import { idsFromAnyInvite } from './vendors/registry.js';
 import { readdirSync } from 'node:fs';
@@ -62,7 +62,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       log.error({ worker: index, err }, 'media worker died: its calls were ended and it was replaced');
     },
   });
-  const cc = await startContactCenters(config, agents, log);
+  const clusterStore = connectCluster(config, log);
+  const cc = await startContactCenters(config, agents, log, clusterStore);
   holdAgentsForCluster(config, agents);
   const latency = new Latency();
   const loopDelay = new EventLoopDelay();
@@ -184,7 +185,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       recentCalls: calls.recentCalls(20).map((c) => ({ callId: c.info.callId, agentId: c.info.agentId, endedBy: c.endedBy, durationMs: c.durationMs ?? 0, endReason: c.endReason, media: c.finalStats ?? c.media.stats })),
     };
   };
-  const http = new HttpApi({ metrics, health: () => ({ draining: calls.draining, activeCalls: calls.calls.size }), control, demo, upgrades, twilio, histograms: () => latency.text(), dashboard, platformRoutes: () => cc.httpRoutes });
+  let cluster: Awaited<ReturnType<typeof startCluster>>;
+  const http = new HttpApi({ metrics, health: () => ({ draining: calls.draining, activeCalls: calls.calls.size }), control, demo, upgrades, twilio, histograms: () => latency.text(), dashboard, platformRoutes: () => cc.httpRoutes, cluster: () => cluster?.peers });
   let httpPort: number;
   try {
     httpPort = await http.listen(config.gateway.http.host, config.gateway.http.port);
@@ -199,7 +201,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     agentReady: (id) => calls.agentReady(id),
     inbound: (ev, link) => calls.platformEvent(ev, link),
   });
-  const cluster = await startCluster(config, agents, cc, { httpPort, sipPorts, log });
+  cluster = await startCluster(config, clusterStore, agents, cc, { httpPort, sipPorts, log });
   let stopping: Promise<void> | undefined;
   return {
     config,
@@ -217,6 +219,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
         // The contact centers first, while SIP still listens: phones registered with a platform
         // are unregistered through the endpoint they were registered from.
         await cc.close();
+        cluster?.disconnect();
         await Promise.all([calls.stop(), http.close(), media.close()]);
         loopDelay.stop();
       })();

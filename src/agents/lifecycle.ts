@@ -34,9 +34,9 @@ export interface LifecycleOptions {
   /** The agent was signed in again with wrap-up steps pending: run them now. */
   resumeWrapUp?: (agentId: string) => void;
   /**
-   * Signing the agent in found the platform still holding it on a call nobody here wraps up (its
-   * node died, cluster): queue that call's wrap-up (failed), whose Ready puts the agent in service.
-   * Resolves once queued.
+   * Signing the agent in found the platform holding it in wrap-up of a call nobody here wraps up
+   * (its node died, or its INVITE was refused while the agent was being signed in): queue that
+   * call's wrap-up (failed), whose Ready puts the agent in service. Resolves once queued.
    */
   orphanedCall?: (agentId: string, ids: VendorCallIds) => Promise<void>;
 }
@@ -45,6 +45,8 @@ export class AgentLifecycle {
   readonly states = new Map<string, AgentVendorState>();
   private timer?: TimerHandle;
   private busy = new Set<string>();
+  /** Failed steps in a row per agent: the next try comes after 1 s, 2 s, 4 s ... (at most a check period). */
+  private failures = new Map<string, number>();
   private readonly cc: ContactCenterConfig;
   private readonly clock: Clock;
 
@@ -171,15 +173,19 @@ export class AgentLifecycle {
           this.opts.resumeWrapUp?.(id);
           return;
         }
-        if (await this.adoptOrphan(id)) {
+        const orphan = await this.orphan(id);
+        if (orphan === 'adopted') {
           st.phase = 'ready';
           st.lastKeepAlive = this.now();
+          this.failures.delete(id);
           return;
         }
+        if (orphan === 'on-call') throw new Error('the contact center holds the agent on a call this node does not have; it is signed in again once the platform ends that call');
         await this.adapter.ready(id);
         st.phase = 'ready';
         st.lastKeepAlive = this.now();
         delete st.lastError;
+        this.failures.delete(id);
         this.pool.setIdleState(id, 'ready');
         this.log.info({ agent: id }, 'agent logged in, joined and Ready');
       } else if (open && st.phase === 'ready' && !onCall && this.now() - st.lastKeepAlive >= this.keepAliveMs) {
@@ -201,23 +207,41 @@ export class AgentLifecycle {
       st.phase = 'failed';
       st.lastError = (e as Error).message;
       this.pool.setIdleState(id, 'not-ready');
-      this.log.error({ agent: id, err: st.lastError }, 'agent lifecycle step failed; retried at the next check');
+      // Tried again soon, not a whole check period later: one refused step (the platform routing
+      // a call at the moment we sign in) must not keep an agent out of service for long.
+      const n = (this.failures.get(id) ?? 0) + 1;
+      this.failures.set(id, n);
+      const retryMs = Math.min(this.opts.checkEveryMs ?? 15_000, 1000 * 2 ** Math.min(n - 1, 10));
+      this.log.error({ agent: id, err: st.lastError, retryMs }, 'agent lifecycle step failed; tried again');
+      this.recheckSoon(id, retryMs);
     } finally {
       this.busy.delete(id);
     }
   }
 
   /**
-   * After a sign-in: does the platform still hold the agent on a call (in call or in wrap-up) that
-   * this node has no record of? That call died with another node: its wrap-up is queued here.
+   * After a sign-in: does the platform hold the agent on a call this node has no record of (no
+   * call leased here, no wrap-up pending)? In wrap-up, that call is over and nobody will wrap it
+   * up (it died with another node, or its INVITE was refused while the agent was signed in): its
+   * wrap-up is queued here (`adopted`). Still in call (`on-call`), its INVITE may be on its way to
+   * us or its leg died with another node: it is not touched (a term code and Ready now would let
+   * that INVITE in with its disposition already set); the agent stays out of service and is
+   * checked again until the platform ends the call.
    */
-  private async adoptOrphan(id: string): Promise<boolean> {
-    if (!this.opts.orphanedCall) return false;
+  private async orphan(id: string): Promise<'none' | 'adopted' | 'on-call'> {
+    if (!this.opts.orphanedCall) return 'none';
     const st = await this.adapter.status(id).catch(() => undefined);
-    if (!st || (st.state !== 'in-call' && st.state !== 'wrap-up') || !st.call || !this.policy.isPlatformCall(st.call)) return false;
-    this.log.warn({ agent: id, platformState: st.state, call: st.call }, 'signed in with a call of another node still open at the platform: wrapped up here as failed');
+    if (!st || (st.state !== 'in-call' && st.state !== 'wrap-up') || !st.call || !this.policy.isPlatformCall(st.call)) return 'none';
+    // A call of ours after all (it arrived while we asked): the platform is right, nothing to adopt.
+    const agent = this.pool.list().find((a) => a.id === id);
+    if (agent?.state === 'busy' || (this.opts.pendingWrapUp?.(id) ?? 0) > 0) return 'none';
+    if (st.state === 'in-call') {
+      this.log.warn({ agent: id, call: st.call }, 'signed in while the contact center holds the agent on a call this node does not have: waiting for it to end');
+      return 'on-call';
+    }
+    this.log.warn({ agent: id, platformState: st.state, call: st.call }, 'signed in with a call nobody wrapped up still open at the platform: wrapped up here as failed');
     await this.opts.orphanedCall(id, st.call);
-    return true;
+    return 'adopted';
   }
 
   /**

@@ -34,4 +34,14 @@ describe('AgentPool', () => {
     if (l.ok) l.release();
     expect(pool.find('p', '18990000001')!.state).toBe('not-ready');
   });
+
+  it('an agent given to another node comes back NotReady: it waits for its own sign-in and Ready', () => {
+    const pool = new AgentPool([profile]);
+    pool.setOwned('a1', false);
+    expect(pool.lease('p', '18990000001', 'c1')).toMatchObject({ ok: false, why: 'elsewhere' });
+    pool.setOwned('a1', true);
+    expect(pool.lease('p', '18990000001', 'c2')).toMatchObject({ ok: false, why: 'not-ready' });
+    pool.setIdleState('a1', 'ready');
+    expect(pool.lease('p', '18990000001', 'c3').ok).toBe(true);
+  });
 });

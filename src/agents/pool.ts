@@ -74,10 +74,15 @@ export class AgentPool {
     return a;
   }
 
-  /** Cluster ownership: an agent owned elsewhere takes no call here (and is not offered here). */
+  /**
+   * Cluster ownership: an agent owned elsewhere takes no call here (and is not offered here). One
+   * given away comes back NotReady: it takes calls again only once it is signed in and Ready anew.
+   */
   setOwned(id: string, owned: boolean): void {
     const a = this.byId.get(id);
-    if (a) a.elsewhere = !owned;
+    if (!a) return;
+    a.elsewhere = !owned;
+    if (!owned) this.setIdleState(id, 'not-ready');
   }
 
   list(): Agent[] {

@@ -72,6 +72,8 @@ export async function handleControl(method: string, path: string, body: unknown,
     if (parts.length === 3 && parts[2] === 'state' && method === 'POST') {
       const state = (body as Record<string, unknown> | undefined)?.['state'];
       if (state !== 'ready' && state !== 'not-ready') return { status: 400, body: { error: 'body must be {"state": "ready" | "not-ready"}' } };
+      // In a cluster only the agent's owner may tell its contact center anything.
+      if (src.agents().find((a) => a.id === parts[1])?.elsewhere) return { status: 409, body: { error: `agent ${parts[1]} is served by another node` } };
       const a = await src.setAgentState(parts[1]!, state);
       return a ? { status: 200, body: { ...a, ...src.agentDetail(a.id) } } : { status: 404, body: { error: `no agent ${parts[1]}` } };
     }

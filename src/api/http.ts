@@ -2,6 +2,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { handleClusterControl, type ClusterPeers } from './cluster-control.js';
 import { handleControl, type ControlSources } from './control.js';
 import { handleDemo, type DemoSources } from './demo-routes.js';
 import { renderMetrics, type MetricsSource } from './metrics.js';
@@ -14,6 +15,8 @@ export interface HttpSources {
   metrics(): MetricsSource;
   health(): { draining: boolean; activeCalls: number };
   control?: ControlSources;
+  /** In a cluster: the other nodes, for cluster-wide /calls and /agents (src/api/cluster-control.ts). */
+  cluster?: () => ClusterPeers | undefined;
   demo?: DemoSources;
   /** Histograms rendered by prom-client, appended to /metrics. */
   histograms?: () => Promise<string>;
@@ -66,7 +69,7 @@ export class HttpApi {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
       res.end(body);
     };
-    if (this.src.control && /^\/(calls|agents)(\/|$)/.test(path ?? '')) return void this.control(req, path!, send);
+    if (this.src.control && /^\/(calls|agents)(\/|$)/.test(path ?? '')) return void this.control(req, path!, /[?&]scope=local(&|$)/.test(req.url ?? ''), send);
     if (this.src.twilio && isTwilioPath(path ?? '')) return void this.twilio(req, path!, res);
     if (handleDemo(req, res, path ?? '/', this.src.demo ?? {}, () => readJson(req))) return;
     const platform = this.src.platformRoutes?.().find((r) => path === r.prefix || path?.startsWith(`${r.prefix}/`));
@@ -97,10 +100,13 @@ export class HttpApi {
     send(404, 'application/json', JSON.stringify({ error: `no resource at ${path}`, resources: ['/healthz', '/metrics', '/calls', '/agents', '/dashboard'] }));
   }
 
-  private control(req: http.IncomingMessage, path: string, send: (s: number, t: string, b: string) => void): void {
+  private control(req: http.IncomingMessage, path: string, localOnly: boolean, send: (s: number, t: string, b: string) => void): void {
+    const who = apiCaller(req);
+    const peers = localOnly ? undefined : this.src.cluster?.();
+    const here = (m: string, p: string, b: unknown) => handleControl(m, p, b, this.src.control!, who);
     readJson(req).then(
       (body) =>
-        handleControl(req.method ?? 'GET', path, body, this.src.control!, apiCaller(req)).then(
+        (peers ? handleClusterControl(req.method ?? 'GET', path, body, here, peers, who) : here(req.method ?? 'GET', path, body)).then(
           (r) => (r ? send(r.status, 'application/json', JSON.stringify(r.body)) : send(405, 'application/json', JSON.stringify({ error: `${req.method} ${path} is not supported` }))),
           (e: Error) => send(500, 'application/json', JSON.stringify({ error: e.message })),
         ),

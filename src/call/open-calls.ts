@@ -7,7 +7,7 @@
  * once: the wrap-up steps are written before the record is removed, and a record whose steps
  * already reached the outbox (a crash between the two writes) is only removed.
  */
-import type { OutboxStore } from '../store/outbox.js';
+import type { OutboxEntry, OutboxStore } from '../store/outbox.js';
 import type { VendorCallIds, WrapStep } from '../vendors/types.js';
 
 export interface OpenCall {
@@ -44,15 +44,16 @@ export class OpenCalls {
   /**
    * At start: the wrap-up of each call the previous run left open, recorded (not run) with
    * `record`, then the call forgotten. `plan` gives the steps (undefined: its profile is gone, the
-   * call is only reported). Returns what was done, for the start-up log.
+   * call is only reported). `entries`: only these (a cluster node taking over one agent
+   * recovers what its dead owner left, not its own live calls). Returns what was done, for the log.
    */
   async recover(o: {
     plan: (c: OpenCall) => WrapStep[] | undefined;
     hasSteps: (callId: string) => boolean;
     record: (steps: WrapStep[]) => Promise<void>;
-  }): Promise<{ wrapped: OpenCall[]; alreadyQueued: OpenCall[]; unknownProfile: OpenCall[] }> {
+  }, entries: OutboxEntry<OpenCall>[] = this.store.pending()): Promise<{ wrapped: OpenCall[]; alreadyQueued: OpenCall[]; unknownProfile: OpenCall[] }> {
     const out = { wrapped: [] as OpenCall[], alreadyQueued: [] as OpenCall[], unknownProfile: [] as OpenCall[] };
-    for (const e of this.store.pending()) {
+    for (const e of entries) {
       const c = e.step;
       if (o.hasSteps(c.callId)) out.alreadyQueued.push(c);
       else {

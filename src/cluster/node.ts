@@ -26,6 +26,8 @@ export interface ClusterNodeOptions {
   nodeId: string;
   /** host:port where this node takes SIP (the route Kamailio uses for its agents). */
   sipAddress: string;
+  /** Where the other nodes reach this node's REST API (host:port): cluster-wide /calls and /agents. */
+  httpAddress?: string;
   agents: ClusterAgent[];
   ttlMs: number;
   /** Whether the agent has a call (or a wrap-up) on this node: it is not given away then. */
@@ -95,10 +97,27 @@ export class ClusterNode {
     return members.filter((_, i) => alive[i] !== null).sort();
   }
 
+  /** The other live nodes and where their REST APIs listen (those that announced one). */
+  async peers(): Promise<{ id: string; http: string }[]> {
+    const ids = (await this.liveNodes()).filter((id) => id !== this.o.nodeId);
+    if (ids.length === 0) return [];
+    const recs = await this.redis.mget(...ids.map((id) => `${this.prefix}node:${id}`));
+    const out: { id: string; http: string }[] = [];
+    ids.forEach((id, i) => {
+      try {
+        const http = (JSON.parse(recs[i] ?? 'null') as { http?: unknown } | null)?.http;
+        if (typeof http === 'string') out.push({ id, http });
+      } catch {
+        // A record this version cannot read: that node is left out of the cluster-wide view.
+      }
+    });
+    return out;
+  }
+
   async tick(): Promise<void> {
     this.stats.ticks++;
     const ttl = String(this.o.ttlMs);
-    await this.redis.multi().set(`${this.prefix}node:${this.o.nodeId}`, JSON.stringify({ sip: this.o.sipAddress, at: Date.now() }), 'PX', ttl).sadd(`${this.prefix}nodes`, this.o.nodeId).exec();
+    await this.redis.multi().set(`${this.prefix}node:${this.o.nodeId}`, JSON.stringify({ sip: this.o.sipAddress, ...(this.o.httpAddress ? { http: this.o.httpAddress } : {}), at: Date.now() }), 'PX', ttl).sadd(`${this.prefix}nodes`, this.o.nodeId).exec();
     for (const a of await this.leases.renewAll()) this.lose(a, 'lease lost');
     const nodes = await this.liveNodes();
     const mine = new Set(this.leases.owned());

@@ -183,6 +183,9 @@ const ClusterSection = obj({
   nodeId: stringWhere('1-64 of A-Z a-z 0-9 . _ : -', (s) => /^[A-Za-z0-9._:-]{1,64}$/.test(s)).optional(),
   // host:port where Kamailio reaches this node's SIP (default: the first profile's advertised address).
   sipAddress: stringWhere('host:port', (s) => /^[A-Za-z0-9.:[\]-]+:[0-9]{1,5}$/.test(s)).optional(),
+  // host:port where the other nodes reach this node's REST API (cluster-wide /calls, /agents);
+  // default gateway.http.host (the SIP address's host when that is a wildcard) and the HTTP port.
+  httpAddress: stringWhere('host:port', (s) => /^[A-Za-z0-9.:[\]-]+:[0-9]{1,5}$/.test(s)).optional(),
   // How long an agent's lease lives without renewal: how soon a dead node's agents move.
   leaseTtlMs: intIn(1000, 120_000).default(10_000),
 });

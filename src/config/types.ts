@@ -143,7 +143,7 @@ export interface GatewayConfig extends VendorSettings {
   /** Absolute directory for durable state (the wrap-up outbox). */
   dataDir: string;
   /** Several nodes behind Kamailio, agent ownership in Redis; absent: this node serves every agent. */
-  cluster?: { redis: string; name: string; nodeId?: string | undefined; sipAddress?: string | undefined; leaseTtlMs: number } | undefined;
+  cluster?: { redis: string; name: string; nodeId?: string | undefined; sipAddress?: string | undefined; httpAddress?: string | undefined; leaseTtlMs: number } | undefined;
   profiles: SipProfile[];
 }
 

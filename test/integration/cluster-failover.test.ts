@@ -8,6 +8,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKamailio, type TestKamailio } from '../helpers/kamailio.js';
 import { admin, ready, run, stop, waitUntil, type Proc } from '../helpers/processes.js';
@@ -27,6 +28,7 @@ let simPort: number;
 let dir: string;
 let sim: ReturnType<typeof admin>;
 let seq = 0;
+let store: Redis;
 
 function config(role: 'sandbox' | 0 | 1): string {
   const node = role === 'sandbox' ? undefined : role;
@@ -46,7 +48,7 @@ profiles:
 }
 
 async function agentsOf(node: number): Promise<string[]> {
-  const r = (await (await fetch(`http://127.0.0.1:${httpPorts[node]}/agents`)).json()) as { agents: { id: string; elsewhere?: boolean }[] };
+  const r = (await (await fetch(`http://127.0.0.1:${httpPorts[node]}/agents?scope=local`)).json()) as { agents: { id: string; elsewhere?: boolean }[] };
   return r.agents.filter((a) => !a.elsewhere).map((a) => a.id);
 }
 
@@ -54,6 +56,14 @@ const allReady = (timeoutMs: number, what: string) => waitUntil(async () => (awa
 
 /** A customer call to each agent, hung up after 300 ms: the transaction ids. */
 async function callEach(agents: string[]): Promise<string[]> {
+  const tids = await startEach(agents);
+  await new Promise((res) => setTimeout(res, 300));
+  for (const t of tids) await sim.endCall(t);
+  return tids;
+}
+
+/** A customer call routed to each agent (left up): the transaction ids. */
+async function startEach(agents: string[]): Promise<string[]> {
   const tids: string[] = [];
   for (const a of agents) {
     const tid = `55${String(++seq).padStart(10, '0')}`;
@@ -66,8 +76,6 @@ async function callEach(agents: string[]): Promise<string[]> {
     expect(r.status, `${a}: ${JSON.stringify(r.body)}`).toBe(201);
     tids.push(tid);
   }
-  await new Promise((res) => setTimeout(res, 300));
-  for (const t of tids) await sim.endCall(t);
   return tids;
 }
 
@@ -93,15 +101,33 @@ beforeAll(async () => {
   sandbox = run(['sandbox', '--config', path.join(dir, 'sandbox.yaml')]);
   await ready(sandbox, `http://127.0.0.1:${simPort}/__sim/state`, 'sandbox');
   kamailio = await startKamailio({ port: KAM, redisPort: redis.port, cluster: 'cf', nodes: NODE_SIP, dir });
-  for (const i of [0, 1] as const) {
-    writeFileSync(path.join(dir, `node-${i}.yaml`), config(i));
-    const p = run(['start', '--config', path.join(dir, `node-${i}.yaml`)]);
-    nodes[i] = p;
-    await ready(p, `http://127.0.0.1:${httpPorts[i]}/healthz`, `node ${i}`);
-  }
+  for (const i of [0, 1] as const) await startNode(i);
+  store = new Redis(redis.url, { maxRetriesPerRequest: 1 });
 }, 60_000);
 
+async function startNode(i: 0 | 1): Promise<void> {
+  writeFileSync(path.join(dir, `node-${i}.yaml`), config(i));
+  const p = run(['start', '--config', path.join(dir, `node-${i}.yaml`)]);
+  nodes[i] = p;
+  await ready(p, `http://127.0.0.1:${httpPorts[i]}/healthz`, `node ${i}`);
+}
+
+/** Calls answered and not yet handed to the outbox, in Redis for these agents. */
+async function openInRedis(agents: string[]): Promise<number> {
+  let n = 0;
+  for (const a of agents) n += await store.hlen(`vagw:cf:open:${a}`);
+  return n;
+}
+
+/** Wrap-up steps the cluster holds in Redis for these agents (the outbox a dead node leaves). */
+async function stepsInRedis(agents: string[]): Promise<number> {
+  let n = 0;
+  for (const a of agents) n += await store.hlen(`vagw:cf:wrapup:${a}`);
+  return n;
+}
+
 afterAll(async () => {
+  store?.disconnect();
   for (const n of nodes) await stop(n, 'SIGKILL');
   kamailio?.stop();
   await stop(sandbox);
@@ -120,6 +146,37 @@ describe('cluster: two nodes behind Kamailio, ownership in Redis, LiveVox sandbo
     await allReady(10_000, 'READY again');
   }, 60_000);
 
+  it('the REST API of any node shows the whole cluster and forwards actions to the node that has the call', async () => {
+    const [a0, a1] = [await agentsOf(0), await agentsOf(1)];
+    const agents = (await (await fetch(`http://127.0.0.1:${httpPorts[0]}/agents`)).json()) as { agents: { id: string; node: string }[] };
+    expect(agents.agents.map((a) => [a.id, a.node]).sort()).toEqual([...a0.map((a) => [a, 'node-0']), ...a1.map((a) => [a, 'node-1'])].sort());
+    const [tid] = await startEach([a1[0]!]);
+    type Calls = { calls: { callId: string; agentId: string; node: string; status: string }[] };
+    let listed: Calls['calls'][number] | undefined;
+    await waitUntil(async () => {
+      const r = (await (await fetch(`http://127.0.0.1:${httpPorts[0]}/calls`)).json()) as Calls;
+      listed = r.calls.find((c) => c.agentId === a1[0] && c.status !== 'ENDED');
+      return listed !== undefined;
+    }, 10_000, 'node 0 lists the call node 1 has');
+    expect(listed!.node).toBe('node-1');
+    const local = (await (await fetch(`http://127.0.0.1:${httpPorts[0]}/calls?scope=local`)).json()) as Calls;
+    expect(local.calls.some((c) => c.callId === listed!.callId)).toBe(false);
+    const r = await fetch(`http://127.0.0.1:${httpPorts[0]}/calls/${encodeURIComponent(listed!.callId)}/actions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'RELEASE_CALL' }) });
+    expect(r.status).toBe(202);
+    expect(((await r.json()) as { node: string }).node).toBe('node-1');
+    await oneTermCodeEach([tid!]);
+    expect((await sim.state()).calls.find((c) => c.transactionId === tid)!.endedBy).toBe('agent');
+    // An operator's NotReady and Ready through node 0 for node 1's agent: node 1 (its owner) tells LiveVox.
+    await allReady(10_000, 'READY again');
+    const agent = a1[a1.length - 1]!;
+    for (const state of ['not-ready', 'ready'] as const) {
+      const st = await fetch(`http://127.0.0.1:${httpPorts[0]}/agents/${agent}/state`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ state }) });
+      expect(st.status).toBe(200);
+      expect(((await st.json()) as { node: string }).node).toBe('node-1');
+      expect((await sim.state()).agents.find((x) => x.user === agent)!.state).toBe(state === 'ready' ? 'READY' : 'NOTREADY');
+    }
+  }, 60_000);
+
   it('a node killed: the other owns its agents within the TTL, signs them in, takes their calls; one term code each', async () => {
     const his = await agentsOf(0);
     expect(his.length).toBeGreaterThan(0);
@@ -133,4 +190,43 @@ describe('cluster: two nodes behind Kamailio, ownership in Redis, LiveVox sandbo
     await oneTermCodeEach(tids);
     expect(kamOut().some((l) => l.includes(`to its owner sip:127.0.0.1:${NODE_SIP[1]}`))).toBe(true);
   }, 60_000);
+
+  it('the node comes back: it takes a share of the agents once their calls are over, no call dropped', async () => {
+    // Every agent on a call at node 1 when node 0 comes back: none may move while its call is up.
+    const tids = await startEach(AGENTS);
+    await startNode(0);
+    await new Promise((res) => setTimeout(res, 3000));
+    expect(await agentsOf(1)).toHaveLength(AGENTS.length);
+    expect((await sim.state()).calls.filter((c) => tids.includes(c.transactionId)).every((c) => c.status === 'active')).toBe(true);
+    for (const t of tids) await sim.endCall(t);
+    await oneTermCodeEach(tids);
+    await waitUntil(async () => (await agentsOf(0)).length > 0 && (await agentsOf(0)).length + (await agentsOf(1)).length === AGENTS.length, 15_000, 'node 0 owns a share again');
+    await allReady(15_000, 'every agent READY after the rebalance');
+    const all = new Map((await sim.state()).calls.map((c) => [c.transactionId, c]));
+    expect(tids.map((t) => all.get(t)!.endedBy)).toEqual(tids.map(() => 'customer'));
+  }, 60_000);
+
+  it('a node killed with wrap-ups pending: the new owner replays them from Redis, exactly once', async () => {
+    const his = await agentsOf(0);
+    expect(his.length).toBeGreaterThan(0);
+    await waitUntil(async () => {
+      const st = await sim.state();
+      return his.every((a) => st.agents.find((x) => x.user === a)?.state === 'READY');
+    }, 15_000, 'node 0 has its agents READY');
+    // The platform refuses every term code: node 0 keeps them in its outbox (in Redis), retrying.
+    expect((await sim.faults({ errorRate: 1, only: ['/callControl/agent/call/termCode'] })).status).toBe(200);
+    const tids = await callEach(his);
+    // Each call's wrap-up (term code, Ready) in Redis, none of them an open call any more.
+    await waitUntil(async () => (await stepsInRedis(his)) === 2 * his.length && (await openInRedis(his)) === 0, 10_000, 'the pending wrap-ups in Redis');
+    await stop(nodes[0], 'SIGKILL');
+    await sim.faults({});
+    await oneTermCodeEach(tids);
+    await waitUntil(async () => (await stepsInRedis(his)) === 0, 10_000, 'no wrap-up left in Redis');
+    await allReady(15_000, 'every agent READY at the new owner');
+    expect((await agentsOf(1)).sort()).toEqual([...AGENTS].sort());
+    // Exactly once, and the one node 0 chose (the caller hung up), replayed: not a 'failed' of its own.
+    const all = new Map((await sim.state()).calls.map((c) => [c.transactionId, c]));
+    expect(tids.map((t) => all.get(t)!.termCodes.map((c) => c.termCodeName))).toEqual(tids.map(() => ['Caller Hung Up']));
+    expect(nodes[1]!.out.some((l) => l.includes("took over what the agent's earlier owner left"))).toBe(true);
+  }, 90_000);
 });
