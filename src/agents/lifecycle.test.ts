@@ -159,10 +159,27 @@ describe('AgentLifecycle: calls the platform holds the agent on', () => {
       await t.clock.run(1_000, 100);
       if (t.platform.log.length > before) at.push(t.clock.now());
     }
-    // Attempts at 1, 3, 7, 15 s (doubling), then at most one check period apart.
+    // Attempts at 1, 3, 7, 15 s (doubling), then at most one check period apart; the periodic
+    // check at 15 s and the retry due then are one sign-in, and no second chain of retries starts.
     expect(at.slice(0, 4)).toEqual([1_000, 3_000, 7_000, 15_000]);
+    expect(t.platform.log.filter((l) => l === 'login')).toHaveLength(7);
     expect(t.lc.states.get('a1')).toMatchObject({ phase: 'ready' });
     expect(t.agent().state).toBe('ready');
+    t.lc.stop();
+  });
+
+  it('a platform that keeps refusing: one sign-in per check period at most, never a pile of retries', async () => {
+    const t = setup();
+    t.platform.failLogins = 1_000;
+    t.lc.start();
+    // The first sign-in off the periodic checks' beat: retries and checks would run as two chains.
+    await t.clock.run(500, 100);
+    await t.lc.check();
+    await t.clock.run(180_000, 500);
+    // 0, 1, 3, 7, 15 s, then one per 15 s period (periodic checks and retries are one chain).
+    const logins = t.platform.log.filter((l) => l === 'login').length;
+    expect(logins).toBeGreaterThanOrEqual(15);
+    expect(logins).toBeLessThanOrEqual(17);
     t.lc.stop();
   });
 });

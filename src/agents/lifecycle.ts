@@ -47,6 +47,8 @@ export class AgentLifecycle {
   private busy = new Set<string>();
   /** Failed steps in a row per agent: the next try comes after 1 s, 2 s, 4 s ... (at most a check period). */
   private failures = new Map<string, number>();
+  /** The one pending retry per agent (a new failure replaces it: retries never pile up). */
+  private retries = new Map<string, TimerHandle>();
   private readonly cc: ContactCenterConfig;
   private readonly clock: Clock;
 
@@ -134,6 +136,15 @@ export class AgentLifecycle {
     return true;
   }
 
+  private retryLater(id: string, ms: number): void {
+    if (!this.timer) return;
+    this.retries.get(id)?.cancel();
+    this.retries.set(id, this.clock.set(ms, guard('agents.lifecycle', async () => {
+      this.retries.delete(id);
+      if (this.timer) await this.checkAgent(id, isOpen(this.cc.openHours, new Date(this.now())));
+    })));
+  }
+
   /** One agent checked again after `ms`, while the periodic checks run (never after stop()). */
   private recheckSoon(id: string, ms: number): void {
     if (!this.timer) return;
@@ -213,7 +224,7 @@ export class AgentLifecycle {
       this.failures.set(id, n);
       const retryMs = Math.min(this.opts.checkEveryMs ?? 15_000, 1000 * 2 ** Math.min(n - 1, 10));
       this.log.error({ agent: id, err: st.lastError, retryMs }, 'agent lifecycle step failed; tried again');
-      this.recheckSoon(id, retryMs);
+      this.retryLater(id, retryMs);
     } finally {
       this.busy.delete(id);
     }
@@ -277,5 +288,7 @@ export class AgentLifecycle {
   stop(): void {
     this.timer?.cancel();
     delete this.timer;
+    for (const t of this.retries.values()) t.cancel();
+    this.retries.clear();
   }
 }

@@ -1,9 +1,12 @@
 /**
- * Two gateway nodes behind Kamailio with agent ownership in Redis, driving the LiveVox sandbox (its
- * own process; its placer calls Kamailio like a carrier): every agent is signed in and READY by
- * exactly one node; each customer call reaches the node that owns the agent and is wrapped up
- * once; one node killed with SIGKILL: within the lease TTL the other owns its agents, signs them
- * in again and takes their calls through Kamailio, each still wrapped up once.
+ * Three gateway nodes behind Kamailio with agent ownership in Redis, driving the LiveVox sandbox
+ * (its own process; its placer calls Kamailio like a carrier): every agent is signed in and READY
+ * by exactly one node; each customer call reaches the node that owns the agent and is wrapped up
+ * once; the REST API of any node shows and acts on the whole cluster; one node killed with
+ * SIGKILL: within the lease TTL the others own its agents, sign them in again and take their
+ * calls through Kamailio, each still wrapped up once; it comes back without dropping a call;
+ * Redis restarted mid-run loses nothing; a node killed with wrap-ups pending has them replayed
+ * by the new owners, exactly once.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,12 +15,12 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKamailio, type TestKamailio } from '../helpers/kamailio.js';
 import { admin, ready, run, stop, waitUntil, type Proc } from '../helpers/processes.js';
+import { ownerOf } from '../../src/cluster/node.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
-import { freePort } from '../helpers/sipp.js';
 
 const KAM = 25950;
-const NODE_SIP = [25951, 25952];
-const AGENTS = Array.from({ length: 6 }, (_, i) => `cf-0${i + 1}`);
+const NODE_SIP = [25951, 25952, 25953];
+const AGENTS = Array.from({ length: 9 }, (_, i) => `cf-0${i + 1}`);
 let redis: TestRedis;
 let kamailio: TestKamailio;
 const kamOut = (): string[] => kamailio.out;
@@ -30,10 +33,10 @@ let sim: ReturnType<typeof admin>;
 let seq = 0;
 let store: Redis;
 
-function config(role: 'sandbox' | 0 | 1): string {
+function config(role: 'sandbox' | number): string {
   const node = role === 'sandbox' ? undefined : role;
   return `gateway: { name: cf-${role}, http: { host: 127.0.0.1, port: ${node === undefined ? 0 : httpPorts[node]} }, logLevel: ${process.env['VAGW_TEST_LOG'] ?? 'warn'}, drainTimeoutSeconds: 1 }
-media: { host: 127.0.0.1, rtpPortMin: ${node === undefined ? 52800 : 52600 + node * 100}, rtpPortMax: ${node === undefined ? 52899 : 52699 + node * 100}, workers: 0, rtpTimeoutSeconds: 0 }
+media: { host: 127.0.0.1, rtpPortMin: ${node === undefined ? 52900 : 52600 + node * 100}, rtpPortMax: ${node === undefined ? 52999 : 52699 + node * 100}, workers: 0, rtpTimeoutSeconds: 0 }
 livevox: { baseUrl: ${node === undefined ? 'sandbox' : `"http://127.0.0.1:${simPort}"`}, accessToken: cf-token, clientName: cf, sandboxPort: ${simPort}, timeoutMs: 2000 }
 ${node === undefined ? '' : `cluster: { redis: "${redis.url}", name: cf, nodeId: node-${node}, sipAddress: "127.0.0.1:${NODE_SIP[node]}", leaseTtlMs: 2000 }\n`}dataDir: ${JSON.stringify(path.join(dir, `data-${role}`))}
 profiles:
@@ -50,6 +53,31 @@ profiles:
 async function agentsOf(node: number): Promise<string[]> {
   const r = (await (await fetch(`http://127.0.0.1:${httpPorts[node]}/agents?scope=local`)).json()) as { agents: { id: string; elsewhere?: boolean }[] };
   return r.agents.filter((a) => !a.elsewhere).map((a) => a.id);
+}
+
+/** Agent -> the live nodes that say they own it (exactly one each, in a healthy cluster). */
+async function owners(): Promise<Map<string, number[]>> {
+  const m = new Map<string, number[]>(AGENTS.map((a) => [a, []]));
+  for (const [i, n] of nodes.entries()) {
+    if (!n || n.child.exitCode !== null || n.child.signalCode !== null) continue;
+    for (const a of await agentsOf(i)) m.get(a)?.push(i);
+  }
+  return m;
+}
+
+/** Every agent owned by exactly one of the live nodes, each of `sharing` owning at least one. */
+async function splitOver(sharing: number[]): Promise<boolean> {
+  const m = await owners();
+  return [...m.values()].every((o) => o.length === 1) && sharing.every((i) => [...m.values()].some((o) => o[0] === i));
+}
+
+/** Every agent owned by the node rendezvous hashing gives it among `live` (the rebalance is over). */
+async function settledOver(live: number[]): Promise<boolean> {
+  const m = await owners();
+  return AGENTS.every((a) => {
+    const o = m.get(a)!;
+    return o.length === 1 && `node-${o[0]}` === ownerOf(a, live.map((i) => `node-${i}`));
+  });
 }
 
 const allReady = (timeoutMs: number, what: string) => waitUntil(async () => (await sim.state()).agents.every((a) => a.state === 'READY'), timeoutMs, what);
@@ -94,18 +122,20 @@ async function oneTermCodeEach(tids: string[]): Promise<void> {
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'vagw-cf-'));
   redis = await startRedis();
-  simPort = await freePort();
-  for (const i of [0, 1]) httpPorts[i] = await freePort();
+  // TCP ports of the same numbers as the UDP SIP ports (SIP here is UDP only): fixed, where a
+  // port found free and bound later can be taken meanwhile by an outgoing connection's ephemeral port.
+  simPort = KAM;
+  for (const i of [0, 1, 2]) httpPorts[i] = NODE_SIP[i]!;
   sim = admin(simPort);
   writeFileSync(path.join(dir, 'sandbox.yaml'), config('sandbox'));
   sandbox = run(['sandbox', '--config', path.join(dir, 'sandbox.yaml')]);
   await ready(sandbox, `http://127.0.0.1:${simPort}/__sim/state`, 'sandbox');
   kamailio = await startKamailio({ port: KAM, redisPort: redis.port, cluster: 'cf', nodes: NODE_SIP, dir });
-  for (const i of [0, 1] as const) await startNode(i);
+  for (const i of [0, 1, 2]) await startNode(i);
   store = new Redis(redis.url, { maxRetriesPerRequest: 1 });
 }, 60_000);
 
-async function startNode(i: 0 | 1): Promise<void> {
+async function startNode(i: number): Promise<void> {
   writeFileSync(path.join(dir, `node-${i}.yaml`), config(i));
   const p = run(['start', '--config', path.join(dir, `node-${i}.yaml`)]);
   nodes[i] = p;
@@ -114,16 +144,23 @@ async function startNode(i: 0 | 1): Promise<void> {
 
 /** Calls answered and not yet handed to the outbox, in Redis for these agents. */
 async function openInRedis(agents: string[]): Promise<number> {
-  let n = 0;
-  for (const a of agents) n += await store.hlen(`vagw:cf:open:${a}`);
-  return n;
+  return countIn('open', agents);
+}
+
+/** Entries of `kind` in Redis for these agents; NaN while the test's connection is not back after a Redis restart. */
+async function countIn(kind: string, agents: string[]): Promise<number> {
+  try {
+    let n = 0;
+    for (const a of agents) n += await store.hlen(`vagw:cf:${kind}:${a}`);
+    return n;
+  } catch {
+    return NaN;
+  }
 }
 
 /** Wrap-up steps the cluster holds in Redis for these agents (the outbox a dead node leaves). */
 async function stepsInRedis(agents: string[]): Promise<number> {
-  let n = 0;
-  for (const a of agents) n += await store.hlen(`vagw:cf:wrapup:${a}`);
-  return n;
+  return countIn('wrapup', agents);
 }
 
 afterAll(async () => {
@@ -134,12 +171,9 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-describe('cluster: two nodes behind Kamailio, ownership in Redis, LiveVox sandbox', () => {
+describe('cluster: three nodes behind Kamailio, ownership in Redis, LiveVox sandbox', () => {
   it('every agent owned and signed in by exactly one node; each call reaches its owner and is wrapped up once', async () => {
-    await waitUntil(async () => {
-      const [a, b] = [await agentsOf(0), await agentsOf(1)];
-      return a.length > 0 && b.length > 0 && a.length + b.length === AGENTS.length && AGENTS.every((x) => a.includes(x) !== b.includes(x));
-    }, 15_000, 'the agents split between the nodes');
+    await waitUntil(() => splitOver([0, 1, 2]), 15_000, 'the agents split between the three nodes');
     await allReady(15_000, 'every agent READY at LiveVox');
     const tids = await callEach(AGENTS);
     await oneTermCodeEach(tids);
@@ -147,9 +181,9 @@ describe('cluster: two nodes behind Kamailio, ownership in Redis, LiveVox sandbo
   }, 60_000);
 
   it('the REST API of any node shows the whole cluster and forwards actions to the node that has the call', async () => {
-    const [a0, a1] = [await agentsOf(0), await agentsOf(1)];
+    const a1 = await agentsOf(1);
     const agents = (await (await fetch(`http://127.0.0.1:${httpPorts[0]}/agents`)).json()) as { agents: { id: string; node: string }[] };
-    expect(agents.agents.map((a) => [a.id, a.node]).sort()).toEqual([...a0.map((a) => [a, 'node-0']), ...a1.map((a) => [a, 'node-1'])].sort());
+    expect(agents.agents.map((a) => [a.id, a.node]).sort()).toEqual([...(await owners())].map(([a, o]) => [a, `node-${o[0]}`]).sort());
     const [tid] = await startEach([a1[0]!]);
     type Calls = { calls: { callId: string; agentId: string; node: string; status: string }[] };
     let listed: Calls['calls'][number] | undefined;
@@ -177,36 +211,60 @@ describe('cluster: two nodes behind Kamailio, ownership in Redis, LiveVox sandbo
     }
   }, 60_000);
 
-  it('a node killed: the other owns its agents within the TTL, signs them in, takes their calls; one term code each', async () => {
+  it('a node killed: the others own its agents within the TTL, sign them in, take their calls; one term code each', async () => {
     const his = await agentsOf(0);
     expect(his.length).toBeGreaterThan(0);
     await stop(nodes[0], 'SIGKILL');
     const t0 = Date.now();
-    await waitUntil(async () => (await agentsOf(1)).length === AGENTS.length, 15_000, 'node 1 owns every agent');
+    await waitUntil(() => splitOver([]), 15_000, 'nodes 1 and 2 own every agent, once each');
     const tookMs = Date.now() - t0;
     expect(tookMs).toBeLessThan(10_000);
     await allReady(15_000, 'every agent READY at LiveVox again');
     const tids = await callEach(his);
     await oneTermCodeEach(tids);
-    expect(kamOut().some((l) => l.includes(`to its owner sip:127.0.0.1:${NODE_SIP[1]}`))).toBe(true);
+    // Kamailio sent each of those calls to the node that owns the agent now.
+    const newOwners = new Set([...(await owners())].filter(([a]) => his.includes(a)).map(([, o]) => o[0]!));
+    expect(newOwners.has(0)).toBe(false);
+    for (const i of newOwners) expect(kamOut().some((l) => l.includes(`to its owner sip:127.0.0.1:${NODE_SIP[i]}`))).toBe(true);
   }, 60_000);
 
   it('the node comes back: it takes a share of the agents once their calls are over, no call dropped', async () => {
-    // Every agent on a call at node 1 when node 0 comes back: none may move while its call is up.
+    // Every agent on a call at nodes 1 and 2 when node 0 comes back: none may move while its call is up.
     const tids = await startEach(AGENTS);
     await startNode(0);
     await new Promise((res) => setTimeout(res, 3000));
-    expect(await agentsOf(1)).toHaveLength(AGENTS.length);
+    expect(await agentsOf(0)).toEqual([]);
     expect((await sim.state()).calls.filter((c) => tids.includes(c.transactionId)).every((c) => c.status === 'active')).toBe(true);
     for (const t of tids) await sim.endCall(t);
     await oneTermCodeEach(tids);
-    await waitUntil(async () => (await agentsOf(0)).length > 0 && (await agentsOf(0)).length + (await agentsOf(1)).length === AGENTS.length, 15_000, 'node 0 owns a share again');
+    await waitUntil(() => settledOver([0, 1, 2]), 15_000, 'node 0 owns its share again');
     await allReady(15_000, 'every agent READY after the rebalance');
     const all = new Map((await sim.state()).calls.map((c) => [c.transactionId, c]));
     expect(tids.map((t) => all.get(t)!.endedBy)).toEqual(tids.map(() => 'customer'));
   }, 60_000);
 
-  it('a node killed with wrap-ups pending: the new owner replays them from Redis, exactly once', async () => {
+  it('Redis restarted mid-run (AOF): calls up and wrap-ups pending survive it, nobody changes hands, one term code each', async () => {
+    await waitUntil(() => settledOver([0, 1, 2]), 15_000, 'the rebalance over');
+    await allReady(15_000, 'every agent READY');
+    const before = await owners();
+    const tids = await startEach(AGENTS);
+    // Term codes refused for now: half the calls end with their wrap-up pending in Redis.
+    expect((await sim.faults({ errorRate: 1, only: ['/callControl/agent/call/termCode'] })).status).toBe(200);
+    const half = Math.floor(tids.length / 2);
+    for (const t of tids.slice(0, half)) await sim.endCall(t);
+    await waitUntil(async () => (await stepsInRedis(AGENTS)) >= 2 * half, 10_000, 'the first half pending in Redis');
+    await redis.stop('SIGKILL');
+    // The other half ends while Redis is down: their wrap-ups wait for it.
+    for (const t of tids.slice(half)) await sim.endCall(t);
+    await redis.start();
+    await sim.faults({});
+    await oneTermCodeEach(tids);
+    await waitUntil(async () => (await stepsInRedis(AGENTS)) === 0 && (await openInRedis(AGENTS)) === 0, 15_000, 'nothing left in Redis');
+    await allReady(15_000, 'every agent READY again');
+    expect(await owners()).toEqual(before);
+  }, 90_000);
+
+  it('a node killed with wrap-ups pending: the new owners replay them from Redis, exactly once', async () => {
     const his = await agentsOf(0);
     expect(his.length).toBeGreaterThan(0);
     await waitUntil(async () => {
@@ -223,10 +281,11 @@ describe('cluster: two nodes behind Kamailio, ownership in Redis, LiveVox sandbo
     await oneTermCodeEach(tids);
     await waitUntil(async () => (await stepsInRedis(his)) === 0, 10_000, 'no wrap-up left in Redis');
     await allReady(15_000, 'every agent READY at the new owner');
-    expect((await agentsOf(1)).sort()).toEqual([...AGENTS].sort());
+    expect(await splitOver([])).toBe(true);
+    expect((await owners()).size).toBe(AGENTS.length);
     // Exactly once, and the one node 0 chose (the caller hung up), replayed: not a 'failed' of its own.
     const all = new Map((await sim.state()).calls.map((c) => [c.transactionId, c]));
     expect(tids.map((t) => all.get(t)!.termCodes.map((c) => c.termCodeName))).toEqual(tids.map(() => ['Caller Hung Up']));
-    expect(nodes[1]!.out.some((l) => l.includes("took over what the agent's earlier owner left"))).toBe(true);
+    expect([nodes[1]!, nodes[2]!].some((n) => n.out.some((l) => l.includes("took over what the agent's earlier owner left")))).toBe(true);
   }, 90_000);
 });
