@@ -33,7 +33,7 @@ const FAILOVERS = Number(process.env['BENCH_CLUSTER_FAILOVERS'] ?? 5);
 const LEASE_TTL_MS = 2000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-type Lv = { agents: { user: string; state: string; history: { state: string; at: number }[] }[]; calls: { transactionId: string; agentUser: string; startedAt: number; endedAt?: number; status: string; termCodes: { at: number; termCodeName: string }[] }[] };
+type Lv = { agents: { user: string; state: string; history: { state: string; at: number }[] }[]; calls: { transactionId: string; agentUser: string; startedAt: number; endedAt?: number; endedBy?: string; status: string; termCodes: { at: number; termCodeName: string }[] }[] };
 
 const pct = (xs: number[], q: number): number => {
   if (!xs.length) return 0;
@@ -61,7 +61,7 @@ function drive(sim: HttpClient, prefix: string) {
   const loop = async (agent: string): Promise<void> => {
     while (!stopped) {
       const id = `${prefix}-${++seq}`;
-      const r = await sim.request('POST', '/__sim/calls', { agent, call: { transactionId: id } }).catch(() => ({ status: 0, text: '' }));
+      const r = await sim.request('POST', '/__sim/calls', { agent, call: { transactionId: id, phoneNumber: '3125550123' } }).catch(() => ({ status: 0, text: '' }));
       if (r.status !== 201) {
         if (r.status !== 409) errors++;
         await sleep(10);
@@ -96,6 +96,8 @@ function read(s: Lv, routed: string[]) {
     none: mine.filter((c) => c.termCodes.length === 0).length,
     several: mine.filter((c) => c.termCodes.length > 1).length,
     failed: mine.filter((c) => c.termCodes[0]?.termCodeName === 'AI Failure').length,
+    // For a failure report: calls without a term code, with where their agent is now.
+    noneSample: mine.filter((c) => c.termCodes.length === 0).slice(0, 5).map((c) => ({ id: c.transactionId, agent: c.agentUser, status: c.status, startedAt: c.startedAt, endedAt: c.endedAt, agentNow: s.agents.find((a) => a.user === c.agentUser)?.state })),
     notEnded: mine.length - ended.length,
     inviteToReadyP50: pct(readyAt.map(([c, at]) => at - c.startedAt - TALK_MS), 0.5),
     inviteToReadyP99: pct(readyAt.map(([c, at]) => at - c.startedAt - TALK_MS), 0.99),
@@ -187,11 +189,22 @@ async function failovers(t: Topology): Promise<Record<string, unknown>> {
   }
 }
 
+/** Calls left without a term code: which, and what the nodes logged about their agents. */
+function report(t: Topology, sample: { agent: string }[]): void {
+  console.log(`  calls without a term code (first ${sample.length}): ${JSON.stringify(sample)}`);
+  const agents = new Set(sample.map((c) => c.agent));
+  for (const [i, p] of t.procs.entries()) {
+    for (const l of p?.out.lines ?? []) if ([...agents].some((a) => l.includes(`"${a}"`))) console.log(`  node ${i}: ${l.slice(0, 300)}`);
+  }
+}
+
 async function main(): Promise<number> {
   guardRun('bench:cluster', 12 * 60_000, async () => undefined);
   const rows: Record<string, unknown>[] = [];
   let failover: Record<string, unknown> | undefined;
-  for (const nodes of [0, 1, 2, 3]) {
+  // Diagnostics: BENCH_CLUSTER_NODES=2,3 runs only these (the reference is then the first of them).
+  const only = process.env['BENCH_CLUSTER_NODES']?.split(',').map(Number);
+  for (const nodes of [0, 1, 2, 3].filter((n) => !only || only.includes(n))) {
     const t = await startTopology(ROOT, nodes, LEASE_TTL_MS);
     try {
       const r = await throughput(t);
@@ -199,9 +212,11 @@ async function main(): Promise<number> {
       const ref = rows[0]!;
       const ratio = (k: string): string => ((r[k] as number) / Math.max(1, ref[k] as number)).toFixed(2);
       console.log(`${String(r['topology']).padEnd(28)} ${String(r['callsPerSecond']).padStart(6)} calls/s (x${ratio('callsPerSecond')}) | INVITE -> Ready p50/p99 ${r['inviteToReadyP50']}/${r['inviteToReadyP99']} ms (p99 x${ratio('inviteToReadyP99')}) | hang-up -> Ready p99 ${r['hangupToReadyP99']} ms | term code once ${r['exactlyOne']}, none ${r['none']}, several ${r['several']} | errors ${r['errors']}`);
+      if ((r['none'] as number) > 0) report(t, r['noneSample'] as { agent: string }[]);
       if (nodes === 3 && FAILOVERS > 0) {
         failover = await failovers(t);
         const c = failover['calls'] as ReturnType<typeof read>;
+        if (c.none > 0) report(t, c.noneSample);
         console.log(`failover x${FAILOVERS} (lease TTL ${LEASE_TTL_MS} ms): owned again p50/max ${failover['ownedP50']}/${failover['ownedMax']} ms, Ready at the new owner p50/max ${failover['readyP50']}/${failover['readyMax']} ms | calls routed meanwhile ${c.routed}: term code once ${c.exactlyOne} (failed ${c.failed}), none ${c.none}, several ${c.several} | agents not READY at the end ${(failover['notReady'] as string[]).length}`);
       }
     } finally {

@@ -86,10 +86,13 @@ export async function startCluster(config: GatewayConfig, store: ClusterStore | 
     ttlMs: cfg.leaseTtlMs,
     busy: (id) => pool.list().find((a) => a.id === id)?.state === 'busy' || (cc.wrapUp?.pendingFor(id) ?? 0) > 0,
     onGain: (id) => void takeOver(id),
-    handOver: async (id) => {
-      // No call is taken here from now on; then the platform signs the agent out.
-      pool.setOwned(id, false);
-      await lifecycleOf(id)?.handOver(id);
+    handOver: async (id, force) => {
+      // The platform first (NotReady: it routes the agent nothing more), then no call is taken
+      // here. Refused (a call was just routed to it): the agent stays, its call is taken here.
+      const lc = lifecycleOf(id);
+      const ok = lc ? await lc.handOver(id, force) : true;
+      if (ok) pool.setOwned(id, false);
+      return ok;
     },
     onLose: (id) => {
       pool.setOwned(id, false);

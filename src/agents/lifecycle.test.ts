@@ -60,6 +60,7 @@ class Platform implements VendorAdapter {
     delete this.call;
   }
   async notReady(): Promise<void> {
+    if (this.state === 'in-call') throw new Error('NotReady is not allowed while the agent is INCALL');
     this.state = 'not-ready';
   }
   async logout(): Promise<void> {
@@ -181,5 +182,24 @@ describe('AgentLifecycle: calls the platform holds the agent on', () => {
     expect(logins).toBeGreaterThanOrEqual(15);
     expect(logins).toBeLessThanOrEqual(17);
     t.lc.stop();
+  });
+
+  it('a handover the platform refuses (a call was just routed to the agent) is put off; when stopping it goes anyway', async () => {
+    const t = setup();
+    t.platform.state = 'logged-out';
+    await t.lc.check();
+    expect(t.agent().state).toBe('ready');
+    t.platform.route('T9');
+    expect(await t.lc.handOver('a1')).toBe(false);
+    expect(t.lc.states.get('a1')?.phase).toBe('ready');
+    expect(t.agent().state).toBe('ready');
+    t.platform.end();
+    expect(await t.lc.handOver('a1')).toBe(true);
+    expect(t.lc.states.get('a1')?.phase).toBe('logged-out');
+    expect(t.agent().state).toBe('not-ready');
+    const u = setup();
+    await u.lc.check();
+    u.platform.route('T10');
+    expect(await u.lc.handOver('a1', true)).toBe(true);
   });
 });

@@ -256,19 +256,34 @@ export class AgentLifecycle {
   }
 
   /**
-   * Cluster handover: another node is to own the agent. It is made NotReady and signed out at the
-   * platform first, so the platform routes it no call while the other node signs it in.
+   * Cluster handover: another node is to own the agent. It is made NotReady at the platform first,
+   * so the platform routes it no call while the other node signs it in, then signed out. False:
+   * not now, the agent stays here (the platform refused NotReady, e.g. it has just routed the agent
+   * a call, which is on its way to this node; or the lifecycle is busy with the agent). `force`
+   * (this node is stopping): handed over whatever the platform says; the next owner signs in over it.
    */
-  async handOver(id: string): Promise<void> {
+  async handOver(id: string, force = false): Promise<boolean> {
     const st = this.states.get(id);
-    if (!st || st.phase === 'logged-out') return;
+    if (!st || st.phase === 'logged-out') return true;
+    if (this.busy.has(id) && !force) return false;
+    this.busy.add(id);
     try {
-      await this.adapter.notReady(id, 'handover');
-      await this.adapter.logout(id);
-    } catch (e) {
-      this.log.warn({ agent: id, err: (e as Error).message }, 'handover: sign-out at the platform failed; the next owner signs in over it');
+      try {
+        await this.adapter.notReady(id, 'handover');
+      } catch (e) {
+        if (!force) {
+          this.log.info({ agent: id, err: (e as Error).message }, 'handover put off: the contact center did not take the agent out of service');
+          return false;
+        }
+        this.log.warn({ agent: id, err: (e as Error).message }, 'handover: NotReady at the platform failed; the next owner signs in over it');
+      }
+      this.pool.setIdleState(id, 'not-ready');
+      await this.adapter.logout(id).catch((e: Error) => this.log.warn({ agent: id, err: e.message }, 'handover: sign-out at the platform failed; the next owner signs in over it'));
+      st.phase = 'logged-out';
+      return true;
+    } finally {
+      this.busy.delete(id);
     }
-    st.phase = 'logged-out';
   }
 
   /** Cluster ownership changed for one of this profile's agents: act on it now, not at the next pass. */

@@ -113,3 +113,18 @@ describe('WrapUpRunner: a Ready refused after an attempt that may have taken eff
     runner.stop();
   });
 });
+
+describe('WrapUpRunner: the order of a call\'s steps', () => {
+  it('runs a call\'s term code before its Ready even when the store gives them back the other way round (read from Redis)', async () => {
+    const { adapter, sent } = platform('wrap-up');
+    const outbox = new MemoryOutbox<WrapStep>();
+    // As a successor reads them back: Ready first.
+    await outbox.put('c7:1:ready', { kind: 'ready', agentId: 'va-1', callId: 'c7' });
+    await outbox.put('c7:0:termCode', { kind: 'termCode', agentId: 'va-1', callId: 'c7', ids: { transactionId: 'T7', phoneDialed: '3125550100' }, termCode: 'Completed' });
+    const runner = new WrapUpRunner(outbox, () => adapter, { maxAttempts: 2, retryMs: 10 }, { ready: () => undefined, failed: () => undefined }, log, new FakeClock());
+    runner.replay();
+    for (let i = 0; i < 5; i++) await flush();
+    expect(sent).toEqual(['termCode va-1 T7 3125550100 Completed', 'ready va-1']);
+    expect(outbox.size).toBe(0);
+  });
+});

@@ -38,6 +38,29 @@ export interface WrapUpStats {
 
 const MAX_READY_DELAY_MS = 5 * 60_000;
 
+/** A step's call and place in the call's plan, from its id (`<callId>:<index>:<kind>`, see `add`). */
+function planPlace(id: string): { call: string; index: number } {
+  const m = /^(.*):(\d+):[A-Za-z]+$/.exec(id);
+  return m ? { call: m[1]!, index: Number(m[2]) } : { call: id, index: 0 };
+}
+
+/**
+ * The step to run next among an agent's: the oldest call's, and within a call the plan's order.
+ * Not the store's order: a store read back from elsewhere (Redis, after a takeover) need not keep
+ * the order its entries were written in, and a Ready before its term code is refused.
+ */
+function firstOf<T extends { id: string; createdAt: number }>(entries: T[]): T | undefined {
+  let best: T | undefined;
+  for (const e of entries) {
+    if (!best || e.createdAt < best.createdAt) best = e;
+    else if (e.createdAt === best.createdAt) {
+      const [a, b] = [planPlace(e.id), planPlace(best.id)];
+      if (a.call === b.call && a.index < b.index) best = e;
+    }
+  }
+  return best;
+}
+
 export class WrapUpRunner {
   readonly stats: WrapUpStats = { confirmed: 0, retries: 0, failures: 0, rejected: 0, reconciled: 0, fenced: 0 };
   private running = new Set<string>();
@@ -121,7 +144,7 @@ export class WrapUpRunner {
   private async run(agentId: string): Promise<void> {
     for (;;) {
       if (this.stopped) return;
-      const next = this.outbox.pending().find((e) => e.step.agentId === agentId);
+      const next = firstOf(this.outbox.pending().filter((e) => e.step.agentId === agentId));
       if (!next) return;
       const ok = await this.attempt(next.id, next.step);
       if (!ok) return;

@@ -9,7 +9,9 @@ import path from 'node:path';
 import { waitUntil } from './processes.js';
 import { listening } from './sipp.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..', '..');
+const UP = path.resolve(import.meta.dirname, '..', '..');
+// The repository root, from test/helpers or from its build in dist/test/helpers (the benches).
+const ROOT = path.basename(UP) === 'dist' ? path.dirname(UP) : UP;
 
 export interface TestKamailio {
   readonly out: string[];
