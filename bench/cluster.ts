@@ -106,10 +106,13 @@ function read(s: Lv, routed: string[]) {
   };
 }
 
-/** Wait until every routed call has ended and has its term code (bounded), then read. */
+/**
+ * Wait until every routed call has ended and has its term code, then read. Bounded by 90 s: a
+ * call whose INVITE never reached a node is found by its owner's audit (every 60 s, checked every 15 s).
+ */
 async function settle(sim: HttpClient, routed: string[]): Promise<ReturnType<typeof read>> {
   let r = read(await simState(sim), routed);
-  for (const t0 = Date.now(); Date.now() - t0 < 20_000 && (r.none > 0 || r.notEnded > 0); await sleep(250)) r = read(await simState(sim), routed);
+  for (const t0 = Date.now(); Date.now() - t0 < 90_000 && (r.none > 0 || r.notEnded > 0); await sleep(500)) r = read(await simState(sim), routed);
   return r;
 }
 
@@ -165,6 +168,7 @@ async function failovers(t: Topology): Promise<Record<string, unknown>> {
         if (!ownedAt && his.every((a) => by.has(a))) ownedAt = Date.now();
         if (ownedAt && his.every((a) => by.get(a)?.vendorPhase === 'ready')) break;
         if (Date.now() - t0 > 60_000) throw new Error(`failover ${k + 1}: node ${victim}'s agents not Ready elsewhere within 60 s`);
+        if (process.env['BENCH_CLUSTER_LOG'] && Date.now() - t0 > 5000 && Date.now() - t0 < 5060) console.log(`  kill ${k + 1}: still not Ready after 5 s: ${his.filter((a) => by.get(a)?.vendorPhase !== 'ready').map((a) => `${a} ${by.get(a)?.vendorPhase}`).join(', ')}`);
         await sleep(50);
       }
       owned.push(ownedAt - t0);
@@ -193,8 +197,9 @@ async function failovers(t: Topology): Promise<Record<string, unknown>> {
 function report(t: Topology, sample: { agent: string }[]): void {
   console.log(`  calls without a term code (first ${sample.length}): ${JSON.stringify(sample)}`);
   const agents = new Set(sample.map((c) => c.agent));
-  for (const [i, p] of t.procs.entries()) {
-    for (const l of p?.out.lines ?? []) if ([...agents].some((a) => l.includes(`"${a}"`))) console.log(`  node ${i}: ${l.slice(0, 300)}`);
+  for (const [i, p] of [...t.procs, ...t.dead].entries()) {
+    const lines = p ? (t.logs.get(p) ?? []) : [];
+    for (const l of lines) if ([...agents].some((a) => l.includes(`"${a}"`))) console.log(`  node ${i < t.nodes ? i : `killed #${i - t.nodes + 1}`}: ${l.slice(0, 300)}`);
   }
 }
 

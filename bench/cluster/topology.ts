@@ -22,6 +22,10 @@ export interface Topology {
   httpPorts: number[];
   /** The node processes (undefined while killed). */
   procs: (Gateway | undefined)[];
+  /** Nodes killed earlier (their output, for failure reports). */
+  dead: Gateway[];
+  /** The last log lines (warn and up) of each node process started, killed ones included. */
+  logs: Map<Gateway, string[]>;
   kamailio?: TestKamailio;
   start(i: number): Promise<void>;
   kill(i: number): Promise<void>;
@@ -62,21 +66,34 @@ export async function startTopology(root: string, nodes: number, leaseTtlMs: num
     simPort,
     httpPorts,
     procs: [],
+    dead: [],
+    logs: new Map(),
     async start(i) {
       const file = join(dir, `node-${i}.yaml`);
       await writeFile(
         file,
-        `gateway: { name: node-${i}, http: { host: 127.0.0.1, port: ${httpPorts[i]} }, limits: { maxCalls: 100000, maxCallsPerSecond: 100000, retryAfterSeconds: 1 }, drainTimeoutSeconds: 2, logLevel: warn }
+        `gateway: { name: node-${i}, http: { host: 127.0.0.1, port: ${httpPorts[i]} }, limits: { maxCalls: 100000, maxCallsPerSecond: 100000, retryAfterSeconds: 1 }, drainTimeoutSeconds: 2, logLevel: ${process.env['BENCH_CLUSTER_LOG'] ?? 'warn'} }
 media: { host: 127.0.0.1, rtpPortMin: ${20000 + i * 2000}, rtpPortMax: ${21999 + i * 2000}, workers: 0, rtpTimeoutSeconds: 0 }
 livevox: { baseUrl: "http://127.0.0.1:${simPort}", accessToken: bench, clientName: bench, timeoutMs: 3000 }
 ${clustered ? `cluster: { redis: "${redis!.url}", name: bench, nodeId: node-${i}, sipAddress: "127.0.0.1:${sip[i]}", leaseTtlMs: ${leaseTtlMs} }\n` : ''}dataDir: ${JSON.stringify(join(dir, `data-${i}`))}
 ${profile(sip[i]!)}`,
       );
-      t.procs[i] = await startGateway(root, file, httpPorts[i]!, false);
+      const g = await startGateway(root, file, httpPorts[i]!, false);
+      const lines: string[] = [];
+      let partial = '';
+      g.child.stdout?.on('data', (d: Buffer) => {
+        const parts = (partial + d.toString()).split('\n');
+        partial = parts.pop() ?? '';
+        lines.push(...parts);
+        if (lines.length > 4000) lines.splice(0, lines.length - 4000);
+      });
+      t.logs.set(g, lines);
+      t.procs[i] = g;
     },
     async kill(i) {
       const p = t.procs[i];
       t.procs[i] = undefined;
+      if (p) t.dead.push(p);
       if (!p || p.child.exitCode !== null) return;
       const exited = new Promise((r) => p.child.once('exit', r));
       p.child.kill('SIGKILL');

@@ -193,7 +193,8 @@ describe('AgentLifecycle: calls the platform holds the agent on', () => {
     expect(await t.lc.handOver('a1')).toBe(false);
     expect(t.lc.states.get('a1')?.phase).toBe('ready');
     expect(t.agent().state).toBe('ready');
-    t.platform.end();
+    // That call came here and was wrapped up (term code, Ready): now the agent may go.
+    t.platform.state = 'ready';
     expect(await t.lc.handOver('a1')).toBe(true);
     expect(t.lc.states.get('a1')?.phase).toBe('logged-out');
     expect(t.agent().state).toBe('not-ready');
@@ -201,5 +202,33 @@ describe('AgentLifecycle: calls the platform holds the agent on', () => {
     await u.lc.check();
     u.platform.route('T10');
     expect(await u.lc.handOver('a1', true)).toBe(true);
+  });
+
+  it('an agent in service audited: a call the platform holds it in wrap-up for and nobody here has is adopted, once', async () => {
+    const t = setup();
+    t.platform.state = 'logged-out';
+    t.lc.start();
+    await t.lc.check();
+    expect(t.agent().state).toBe('ready');
+    // An INVITE that never arrived here (cancelled on its way): the platform has the agent in wrap-up.
+    t.platform.route('T11');
+    t.platform.end();
+    await t.clock.run(60_000, 1_000);
+    expect(t.orphans).toEqual([]);
+    await t.clock.run(16_000, 1_000);
+    expect(t.orphans).toEqual([{ transactionId: 'T11' }]);
+    expect(t.agent().state).toBe('not-ready');
+    t.lc.stop();
+  });
+
+  it('a handover finds a call nobody wrapped up: adopted here, the agent not given away (no NotReady to lose it)', async () => {
+    const t = setup();
+    t.platform.state = 'logged-out';
+    await t.lc.check();
+    t.platform.route('T12');
+    t.platform.end();
+    expect(await t.lc.handOver('a1')).toBe(false);
+    expect(t.orphans).toEqual([{ transactionId: 'T12' }]);
+    expect(t.platform.state).toBe('wrap-up');
   });
 });

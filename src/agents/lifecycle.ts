@@ -14,6 +14,9 @@ import type { AgentPool } from './pool.js';
 import { guard } from '../util/faults.js';
 import { realClock, type Clock, type TimerHandle } from '../util/clock.js';
 
+/** The platform holds the agent on a call this node does not have: waited for, checked again soon. */
+class OnCallElsewhere extends Error {}
+
 export type VendorPhase = 'logged-out' | 'logging-in' | 'ready' | 'closing' | 'failed';
 
 export interface AgentVendorState {
@@ -39,6 +42,14 @@ export interface LifecycleOptions {
    * call's wrap-up (failed), whose Ready puts the agent in service. Resolves once queued.
    */
   orphanedCall?: (agentId: string, ids: VendorCallIds) => Promise<void>;
+  /**
+   * How often an idle agent in service is audited (its platform status read) for a call the
+   * platform holds it in wrap-up for and nobody here has: an INVITE that never reached this node
+   * (a carrier's CANCEL while a dead node's address was tried). Default 60 s; 0: never.
+   */
+  auditEveryMs?: number;
+  /** Whether wrap-up steps pending here are for this platform call (then it is no orphan). */
+  coversCall?: (agentId: string, ids: VendorCallIds) => boolean;
 }
 
 export class AgentLifecycle {
@@ -49,6 +60,8 @@ export class AgentLifecycle {
   private failures = new Map<string, number>();
   /** The one pending retry per agent (a new failure replaces it: retries never pile up). */
   private retries = new Map<string, TimerHandle>();
+  /** When each agent in service was last audited against its platform status. */
+  private audited = new Map<string, number>();
   private readonly cc: ContactCenterConfig;
   private readonly clock: Clock;
 
@@ -145,6 +158,17 @@ export class AgentLifecycle {
     })));
   }
 
+  private auditDue(id: string): boolean {
+    const every = this.opts.auditEveryMs ?? 60_000;
+    if (every <= 0 || !this.opts.orphanedCall) return false;
+    const last = this.audited.get(id);
+    if (last === undefined) {
+      this.audited.set(id, this.now());
+      return false;
+    }
+    return this.now() - last >= every;
+  }
+
   /** One agent checked again after `ms`, while the periodic checks run (never after stop()). */
   private recheckSoon(id: string, ms: number): void {
     if (!this.timer) return;
@@ -176,22 +200,18 @@ export class AgentLifecycle {
         if (agent?.state === 'busy') return;
         st.phase = 'logging-in';
         await this.adapter.login(this.vendorAgent(id));
-        if (onCall) {
-          // Wrap-up of an earlier call is still pending (e.g. replayed after a restart): the agent
-          // is logged in for it, and its last step (Ready) puts the agent back in service.
-          st.phase = 'ready';
-          st.lastKeepAlive = this.now();
-          this.opts.resumeWrapUp?.(id);
-          return;
-        }
         const orphan = await this.orphan(id);
-        if (orphan === 'adopted') {
+        if (onCall || orphan === 'adopted') {
+          // Wrap-up of an earlier call is still pending (e.g. replayed after a restart, or a call
+          // the platform holds the agent in wrap-up for): the agent is logged in for it, and its
+          // last step (Ready) puts the agent back in service.
           st.phase = 'ready';
           st.lastKeepAlive = this.now();
           this.failures.delete(id);
+          this.opts.resumeWrapUp?.(id);
           return;
         }
-        if (orphan === 'on-call') throw new Error('the contact center holds the agent on a call this node does not have; it is signed in again once the platform ends that call');
+        if (orphan === 'on-call') throw new OnCallElsewhere('the contact center holds the agent on a call this node does not have; it is signed in again once the platform ends that call');
         await this.adapter.ready(id);
         st.phase = 'ready';
         st.lastKeepAlive = this.now();
@@ -199,7 +219,16 @@ export class AgentLifecycle {
         this.failures.delete(id);
         this.pool.setIdleState(id, 'ready');
         this.log.info({ agent: id }, 'agent logged in, joined and Ready');
-      } else if (open && st.phase === 'ready' && !onCall && this.now() - st.lastKeepAlive >= this.keepAliveMs) {
+      } else if (open && st.phase === 'ready' && !onCall && (this.auditDue(id) || this.now() - st.lastKeepAlive >= this.keepAliveMs)) {
+        // Audited first: a keep-alive's NotReady would take an agent out of a wrap-up nobody did.
+        this.audited.set(id, this.now());
+        const orphan = await this.orphan(id);
+        if (orphan !== 'none') {
+          this.pool.setIdleState(id, 'not-ready');
+          if (orphan === 'on-call') throw new OnCallElsewhere('the contact center holds the agent on a call this node does not have; it is put back in service once the platform ends that call');
+          return;
+        }
+        if (this.now() - st.lastKeepAlive < this.keepAliveMs) return;
         await this.keepAlive(id);
         st.lastKeepAlive = this.now();
         st.keepAlives++;
@@ -222,7 +251,10 @@ export class AgentLifecycle {
       // a call at the moment we sign in) must not keep an agent out of service for long.
       const n = (this.failures.get(id) ?? 0) + 1;
       this.failures.set(id, n);
-      const retryMs = Math.min(this.opts.checkEveryMs ?? 15_000, 1000 * 2 ** Math.min(n - 1, 10));
+      // Waiting for a call the platform will end soon (an INVITE lost on its way here, its caller
+      // gone): at most 4 s apart, not a whole check period.
+      const cap = e instanceof OnCallElsewhere ? 4000 : (this.opts.checkEveryMs ?? 15_000);
+      const retryMs = Math.min(cap, 1000 * 2 ** Math.min(n - 1, 10));
       this.log.error({ agent: id, err: st.lastError, retryMs }, 'agent lifecycle step failed; tried again');
       this.retryLater(id, retryMs);
     } finally {
@@ -243,9 +275,11 @@ export class AgentLifecycle {
     if (!this.opts.orphanedCall) return 'none';
     const st = await this.adapter.status(id).catch(() => undefined);
     if (!st || (st.state !== 'in-call' && st.state !== 'wrap-up') || !st.call || !this.policy.isPlatformCall(st.call)) return 'none';
-    // A call of ours after all (it arrived while we asked): the platform is right, nothing to adopt.
+    // A call of ours after all (it arrived while we asked, or its wrap-up is pending here): the
+    // platform is right, nothing to adopt.
     const agent = this.pool.list().find((a) => a.id === id);
-    if (agent?.state === 'busy' || (this.opts.pendingWrapUp?.(id) ?? 0) > 0) return 'none';
+    if (agent?.state === 'busy' || this.opts.coversCall?.(id, st.call)) return 'none';
+    if (!this.opts.coversCall && (this.opts.pendingWrapUp?.(id) ?? 0) > 0) return 'none';
     if (st.state === 'in-call') {
       this.log.warn({ agent: id, call: st.call }, 'signed in while the contact center holds the agent on a call this node does not have: waiting for it to end');
       return 'on-call';
@@ -268,6 +302,15 @@ export class AgentLifecycle {
     if (this.busy.has(id) && !force) return false;
     this.busy.add(id);
     try {
+      // A call the platform holds the agent on that nobody here has: adopted (or waited for) here,
+      // never lost to a NotReady (which a platform accepts in wrap-up) and the next owner's Ready.
+      if (!force) {
+        const orphan = await this.orphan(id);
+        if (orphan !== 'none') {
+          this.log.info({ agent: id, orphan }, 'handover put off: the contact center holds the agent on a call');
+          return false;
+        }
+      }
       try {
         await this.adapter.notReady(id, 'handover');
       } catch (e) {

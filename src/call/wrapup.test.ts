@@ -128,3 +128,21 @@ describe('WrapUpRunner: the order of a call\'s steps', () => {
     expect(outbox.size).toBe(0);
   });
 });
+
+describe('WrapUpRunner: a Ready left by an earlier call', () => {
+  it('is superseded by a later wrap-up (a call the platform holds the agent in wrap-up for): its term code first, one Ready', async () => {
+    const { adapter, sent } = platform('wrap-up');
+    const outbox = new MemoryOutbox<WrapStep>();
+    // A dead owner confirmed call c1's term code, not its Ready; the platform then routed call T2.
+    await outbox.put('c1:1:ready', { kind: 'ready', agentId: 'va-1', callId: 'c1' });
+    const runner = new WrapUpRunner(outbox, () => adapter, { maxAttempts: 2, retryMs: 10 }, { ready: () => undefined, failed: () => undefined }, log, new FakeClock());
+    expect(runner.coversCall('va-1', { transactionId: 'T2' })).toBe(false);
+    await runner.add([
+      { kind: 'termCode', agentId: 'va-1', callId: 'orphan:T2', ids: { transactionId: 'T2', phoneDialed: '3125550100' }, termCode: 'Failed' },
+      { kind: 'ready', agentId: 'va-1', callId: 'orphan:T2' },
+    ]);
+    for (let i = 0; i < 5; i++) await flush();
+    expect(sent).toEqual(['termCode va-1 T2 3125550100 Failed', 'ready va-1']);
+    expect(outbox.size).toBe(0);
+  });
+});

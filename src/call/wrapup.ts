@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import type { OutboxStore } from '../store/outbox.js';
 import { realClock, sleep, type Clock, type TimerHandle } from '../util/clock.js';
-import { VendorError, type VendorAdapter, type WrapStep } from '../vendors/types.js';
+import { VendorError, type VendorAdapter, type VendorCallIds, type WrapStep } from '../vendors/types.js';
 
 export type { WrapStep };
 
@@ -85,10 +85,17 @@ export class WrapUpRunner {
   async add(steps: WrapStep[], o: { onDisk?: () => Promise<void>; run?: boolean } = {}): Promise<void> {
     // Ids are deterministic so a repeated add (e.g. a retried end path) does not duplicate steps.
     await Promise.all(steps.map((s, i) => this.outbox.put(`${s.callId}:${i}:${s.kind}`, s)));
+    for (const a of new Set(steps.map((s) => s.agentId))) if (!this.running.has(a)) await this.supersede(a);
     await o.onDisk?.();
     if (o.run === false) return;
     const agents = new Set(steps.map((s) => s.agentId));
     for (const a of agents) this.kick(a);
+  }
+
+  /** Whether the agent's pending steps are for this platform call (its ids match). */
+  coversCall(agentId: string, ids: VendorCallIds): boolean {
+    const same = (a: VendorCallIds) => Object.entries(ids).some(([k, v]) => v !== undefined && (k === 'transactionId' || k === 'sessionId' || k === 'callId' || k === 'conversationId' || k === 'contactId') && a[k] === v);
+    return this.outbox.pending().some((e) => e.step.agentId === agentId && e.step.kind === 'termCode' && same(e.step.ids));
   }
 
   /** Whether a call has wrap-up steps not yet confirmed. */
@@ -141,9 +148,28 @@ export class WrapUpRunner {
     void this.run(agentId).finally(() => this.running.delete(agentId));
   }
 
+  /**
+   * A bare Ready left by an earlier call (its other steps done) while a later plan for the agent
+   * (a disposition, then its own Ready) is pending: the bare one goes. Run first it would be
+   * refused, the platform holding the agent in the later call's wrap-up; the later Ready serves.
+   */
+  private async supersede(agentId: string): Promise<void> {
+    const mine = this.outbox.pending().filter((e) => e.step.agentId === agentId);
+    const withSteps = new Set(mine.filter((e) => e.step.kind !== 'ready').map((e) => e.step.callId));
+    const later = mine.some((e) => e.step.kind === 'ready' && withSteps.has(e.step.callId));
+    if (!later) return;
+    for (const e of mine) {
+      if (e.step.kind === 'ready' && !withSteps.has(e.step.callId)) {
+        this.log.info({ callId: e.step.callId, agent: agentId }, 'a Ready left by an earlier call is superseded by a later wrap-up\'s');
+        await this.outbox.done(e.id);
+      }
+    }
+  }
+
   private async run(agentId: string): Promise<void> {
     for (;;) {
       if (this.stopped) return;
+      await this.supersede(agentId);
       const next = firstOf(this.outbox.pending().filter((e) => e.step.agentId === agentId));
       if (!next) return;
       const ok = await this.attempt(next.id, next.step);
@@ -201,7 +227,9 @@ export class WrapUpRunner {
           await this.outbox.done(id);
           return true;
         }
-        if (!retryable || n === this.opts.maxAttempts) return this.giveUp(id, step, (e as Error).message);
+        // A Ready the platform refused leaves the agent out of service there already; a NotReady
+        // on top would take it out of a wrap-up (of a call nobody here has) it must keep.
+        if (!retryable || n === this.opts.maxAttempts) return this.giveUp(id, step, (e as Error).message, !(step.kind === 'ready' && !retryable));
         this.stats.retries++;
         await sleep(this.clock, Math.min(30_000, this.opts.retryMs * 2 ** (n - 1)));
       }
@@ -275,10 +303,10 @@ export class WrapUpRunner {
   }
 
   /** Park the agent: NotReady (best effort), reported, steps kept; retried after `parkMs`. */
-  private giveUp(_id: string, step: WrapStep, error: string): false {
+  private giveUp(_id: string, step: WrapStep, error: string, notReady = true): false {
     this.stats.failures++;
-    this.log.error({ callId: step.callId, agent: step.agentId, step: step.kind, err: error }, 'wrap-up keeps failing: agent set NotReady, steps kept in the outbox');
-    void this.adapterFor(step.agentId)?.notReady(step.agentId, 'wrap-up failed').catch(() => undefined);
+    this.log.error({ callId: step.callId, agent: step.agentId, step: step.kind, err: error }, `wrap-up keeps failing: agent ${notReady ? 'set NotReady' : 'out of service'}, steps kept in the outbox`);
+    if (notReady) void this.adapterFor(step.agentId)?.notReady(step.agentId, 'wrap-up failed').catch(() => undefined);
     this.hooks.failed(step.agentId, step.callId, error);
     const t = this.clock.set(this.opts.parkMs ?? 60_000, () => {
       this.parked.delete(step.agentId);
