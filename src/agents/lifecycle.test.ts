@@ -221,6 +221,19 @@ describe('AgentLifecycle: calls the platform holds the agent on', () => {
     t.lc.stop();
   });
 
+  it('an audit that finds the agent on a call (one being routed here this moment) changes nothing', async () => {
+    const t = setup();
+    t.platform.state = 'logged-out';
+    t.lc.start();
+    await t.lc.check();
+    t.platform.route('T13');
+    await t.clock.run(76_000, 1_000);
+    expect(t.orphans).toEqual([]);
+    expect(t.agent().state).toBe('ready');
+    expect(t.lc.states.get('a1')?.phase).toBe('ready');
+    t.lc.stop();
+  });
+
   it('a handover finds a call nobody wrapped up: adopted here, the agent not given away (no NotReady to lose it)', async () => {
     const t = setup();
     t.platform.state = 'logged-out';

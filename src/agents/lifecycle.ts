@@ -223,9 +223,12 @@ export class AgentLifecycle {
         // Audited first: a keep-alive's NotReady would take an agent out of a wrap-up nobody did.
         this.audited.set(id, this.now());
         const orphan = await this.orphan(id);
-        if (orphan !== 'none') {
+        // On a call: most likely one the platform is routing here this moment; its INVITE comes
+        // (or, lost, the call ends and the next audit finds its wrap-up). Nothing changes now.
+        if (orphan === 'on-call') return;
+        if (orphan === 'adopted') {
+          // Its wrap-up's Ready puts the agent back in service.
           this.pool.setIdleState(id, 'not-ready');
-          if (orphan === 'on-call') throw new OnCallElsewhere('the contact center holds the agent on a call this node does not have; it is put back in service once the platform ends that call');
           return;
         }
         if (this.now() - st.lastKeepAlive < this.keepAliveMs) return;
@@ -281,10 +284,10 @@ export class AgentLifecycle {
     if (agent?.state === 'busy' || this.opts.coversCall?.(id, st.call)) return 'none';
     if (!this.opts.coversCall && (this.opts.pendingWrapUp?.(id) ?? 0) > 0) return 'none';
     if (st.state === 'in-call') {
-      this.log.warn({ agent: id, call: st.call }, 'signed in while the contact center holds the agent on a call this node does not have: waiting for it to end');
+      this.log.info({ agent: id, call: st.call }, 'the contact center holds the agent on a call this node does not have (yet): not touched');
       return 'on-call';
     }
-    this.log.warn({ agent: id, platformState: st.state, call: st.call }, 'signed in with a call nobody wrapped up still open at the platform: wrapped up here as failed');
+    this.log.warn({ agent: id, platformState: st.state, call: st.call }, 'the contact center holds the agent in wrap-up of a call nobody here has: wrapped up here as failed');
     await this.opts.orphanedCall(id, st.call);
     return 'adopted';
   }
