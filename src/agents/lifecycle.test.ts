@@ -221,6 +221,20 @@ describe('AgentLifecycle: calls the platform holds the agent on', () => {
     t.lc.stop();
   });
 
+  it('a wrap-up that failed for good: the agent is signed in again a second later (its wrap-up resumed), not a check period later', async () => {
+    let pending = 1;
+    const t = setup({ pending: () => pending });
+    t.platform.state = 'logged-out';
+    t.lc.start();
+    await t.lc.check();
+    expect(t.resumed).toEqual(['a1']);
+    t.lc.markFailed('a1', 'Ready refused');
+    await t.clock.run(1_000, 100);
+    expect(t.resumed).toEqual(['a1', 'a1']);
+    pending = 0;
+    t.lc.stop();
+  });
+
   it('an audit that finds the agent on a call (one being routed here this moment) changes nothing', async () => {
     const t = setup();
     t.platform.state = 'logged-out';

@@ -344,6 +344,11 @@ export class AgentLifecycle {
     st.phase = 'failed';
     st.lastError = `wrap-up: ${error}`;
     this.pool.setIdleState(id, 'not-ready');
+    // Signed in again soon (which looks at the platform's state and resumes the wrap-up), with
+    // the same back-off as a failed sign-in, not a whole check period later.
+    const n = (this.failures.get(id) ?? 0) + 1;
+    this.failures.set(id, n);
+    this.retryLater(id, Math.min(this.opts.checkEveryMs ?? 15_000, 1000 * 2 ** Math.min(n - 1, 10)));
   }
 
   stop(): void {
