@@ -16,6 +16,10 @@
 // call the platform routed meanwhile must have exactly one term code (a call routed to an agent
 // while it changed hands is refused and wrapped up as failed).
 //
+// Knobs: BENCH_CLUSTER_BUSY (40), BENCH_CLUSTER_WINDOW_MS (15000), BENCH_CLUSTER_FAILOVERS (5);
+// diagnostics: BENCH_CLUSTER_NODES=3 runs only these topologies, BENCH_CLUSTER_LOG=info sets the
+// nodes' log level (a call left without a term code is reported with its nodes' log lines).
+//
 // This machine has 2 cores for everything: the nodes, Kamailio, Redis, the sandbox and the driver
 // share them, so more nodes here add coordination and contention, not capacity.
 import { dirname, resolve } from 'node:path';
