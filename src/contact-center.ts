@@ -113,7 +113,7 @@ export async function startContactCenters(config: GatewayConfig, pool: AgentPool
     cc.lifecycles.push(new AgentLifecycle(p, link.adapter, link.policy, pool, log.child({ component: 'agents', profile: p.name }), {
       pendingWrapUp: (id) => cc.wrapUp!.pendingFor(id),
       resumeWrapUp: (id) => cc.wrapUp!.retryNow(id),
-      coversCall: (id, ids) => cc.wrapUp!.coversCall(id, ids),
+      pendingCalls: (id) => cc.wrapUp!.pendingCalls(id),
       // A call the platform holds the agent in wrap-up for and nobody here wraps up: its node died
       // (cluster), or its INVITE was refused while the agent was being signed in (any gateway).
       orphanedCall: (id: string, ids: VendorCallIds) => cc.wrapUp!.add(link.policy.wrapUpPlan({ callId: `orphan:${Object.values(ids).join('/')}`, agentId: id, ids, termCode: link.cc.termCodes.failed, answered: true })),

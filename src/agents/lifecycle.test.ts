@@ -20,6 +20,7 @@ const profile = {
 const policy: ContactCenterPolicy = {
   idsFromInvite: () => ({}),
   isPlatformCall: (ids) => !!ids.transactionId,
+  sameCall: (a, b) => !!a.transactionId && a.transactionId === b.transactionId,
   wrapUpPlan: () => [],
   answer: 'immediately',
   keepAlive: { kind: 'none' },

@@ -48,8 +48,8 @@ export interface LifecycleOptions {
    * (a carrier's CANCEL while a dead node's address was tried). Default 60 s; 0: never.
    */
   auditEveryMs?: number;
-  /** Whether wrap-up steps pending here are for this platform call (then it is no orphan). */
-  coversCall?: (agentId: string, ids: VendorCallIds) => boolean;
+  /** The platform ids of the agent's calls whose disposition is pending here (those are no orphans). */
+  pendingCalls?: (agentId: string) => VendorCallIds[];
 }
 
 export class AgentLifecycle {
@@ -281,8 +281,8 @@ export class AgentLifecycle {
     // A call of ours after all (it arrived while we asked, or its wrap-up is pending here): the
     // platform is right, nothing to adopt.
     const agent = this.pool.list().find((a) => a.id === id);
-    if (agent?.state === 'busy' || this.opts.coversCall?.(id, st.call)) return 'none';
-    if (!this.opts.coversCall && (this.opts.pendingWrapUp?.(id) ?? 0) > 0) return 'none';
+    if (agent?.state === 'busy' || this.opts.pendingCalls?.(id).some((ids) => this.policy.sameCall(ids, st.call!))) return 'none';
+    if (!this.opts.pendingCalls && (this.opts.pendingWrapUp?.(id) ?? 0) > 0) return 'none';
     if (st.state === 'in-call') {
       this.log.info({ agent: id, call: st.call }, 'the contact center holds the agent on a call this node does not have (yet): not touched');
       return 'on-call';

@@ -54,6 +54,7 @@ export function testPolicy(answer: ContactCenterPolicy['answer'] = 'immediately'
   return {
     idsFromInvite: (h) => (h('X-Test-Call') ? { transactionId: h('X-Test-Call')! } : {}),
     isPlatformCall: (ids) => !!ids.transactionId,
+    sameCall: (a, b) => !!a.transactionId && a.transactionId === b.transactionId,
     wrapUpPlan: ({ callId, agentId, ids, termCode }) => [
       ...(ids.transactionId ? [{ kind: 'termCode' as const, agentId, callId, ids, termCode }] : []),
       { kind: 'ready' as const, agentId, callId },

@@ -136,7 +136,7 @@ describe('WrapUpRunner: a Ready left by an earlier call', () => {
     // A dead owner confirmed call c1's term code, not its Ready; the platform then routed call T2.
     await outbox.put('c1:1:ready', { kind: 'ready', agentId: 'va-1', callId: 'c1' });
     const runner = new WrapUpRunner(outbox, () => adapter, { maxAttempts: 2, retryMs: 10 }, { ready: () => undefined, failed: () => undefined }, log, new FakeClock());
-    expect(runner.coversCall('va-1', { transactionId: 'T2' })).toBe(false);
+    expect(runner.pendingCalls('va-1')).toEqual([]);
     await runner.add([
       { kind: 'termCode', agentId: 'va-1', callId: 'orphan:T2', ids: { transactionId: 'T2', phoneDialed: '3125550100' }, termCode: 'Failed' },
       { kind: 'ready', agentId: 'va-1', callId: 'orphan:T2' },

@@ -92,10 +92,9 @@ export class WrapUpRunner {
     for (const a of agents) this.kick(a);
   }
 
-  /** Whether the agent's pending steps are for this platform call (its ids match). */
-  coversCall(agentId: string, ids: VendorCallIds): boolean {
-    const same = (a: VendorCallIds) => Object.entries(ids).some(([k, v]) => v !== undefined && (k === 'transactionId' || k === 'sessionId' || k === 'callId' || k === 'conversationId' || k === 'contactId') && a[k] === v);
-    return this.outbox.pending().some((e) => e.step.agentId === agentId && e.step.kind === 'termCode' && same(e.step.ids));
+  /** The platform ids of the agent's calls whose disposition is still pending here. */
+  pendingCalls(agentId: string): VendorCallIds[] {
+    return this.outbox.pending().flatMap((e) => (e.step.agentId === agentId && e.step.kind === 'termCode' ? [e.step.ids] : []));
   }
 
   /** Whether a call has wrap-up steps not yet confirmed. */

@@ -158,6 +158,8 @@ export interface ContactCenterPolicy {
   idsFromInvite(header: (name: string) => string | undefined): VendorCallIds;
   /** Whether these ids name a call the platform routed (something to put a disposition on). */
   isPlatformCall(ids: VendorCallIds): boolean;
+  /** Whether two sets of ids name the same platform call (its call id under the platform's key). */
+  sameCall(a: VendorCallIds, b: VendorCallIds): boolean;
   /** The wrap-up steps of a call that ends with this outcome, in the order the platform requires. */
   wrapUpPlan(input: WrapUpInput): WrapStep[];
   /** Answer the INVITE at once, or only when the platform accepts the call (`accept` action). */

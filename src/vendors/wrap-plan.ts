@@ -7,10 +7,11 @@
  */
 import type { ContactCenterPolicy, WrapStep } from './types.js';
 
-export function dispositionThenReady(key: string): Pick<ContactCenterPolicy, 'isPlatformCall' | 'wrapUpPlan'> {
+export function dispositionThenReady(key: string): Pick<ContactCenterPolicy, 'isPlatformCall' | 'sameCall' | 'wrapUpPlan'> {
   const isPlatformCall: ContactCenterPolicy['isPlatformCall'] = (ids) => !!ids[key];
   return {
     isPlatformCall,
+    sameCall: (a, b) => isPlatformCall(a) && a[key] === b[key],
     wrapUpPlan: ({ callId, agentId, ids, termCode }): WrapStep[] => {
       const ready: WrapStep = { kind: 'ready', agentId, callId };
       return isPlatformCall(ids) ? [{ kind: 'termCode', agentId, callId, ids, termCode }, ready] : [ready];

@@ -21,6 +21,7 @@ const base = dispositionThenReady('conversationId');
 export const ccaasPolicy = (): ContactCenterPolicy => ({
   idsFromInvite,
   isPlatformCall: base.isPlatformCall,
+  sameCall: base.sameCall,
   wrapUpPlan: (input) => {
     const steps = base.wrapUpPlan(input);
     return [...steps.filter((s) => s.kind === 'ready'), ...steps.filter((s) => s.kind !== 'ready')];
