@@ -16,6 +16,7 @@ import type { WrapStep } from './call/wrapup.js';
 import type { ClusterPeers } from './api/cluster-control.js';
 import { ClusterNode } from './cluster/node.js';
 import { RedisOutbox } from './cluster/outbox.js';
+import { backoffMs } from './util/clock.js';
 import type { GatewayConfig } from './config/types.js';
 import { recoverOpenCalls, type ContactCenters } from './contact-center.js';
 
@@ -68,7 +69,7 @@ export function holdAgentsForCluster(config: GatewayConfig, pool: AgentPool): vo
 export async function startCluster(config: GatewayConfig, store: ClusterStore | undefined, pool: AgentPool, cc: ContactCenters, o: { httpPort: number; sipPorts: Record<string, number>; log: Logger }): Promise<RunningCluster | undefined> {
   const cfg = config.cluster;
   if (!cfg || !store) return undefined;
-  const { redis } = store;
+  const { redis, wrapUp, openCalls } = store;
   const log = o.log.child({ component: 'cluster' });
   const first = config.profiles[0]!;
   const nodeId = cfg.nodeId ?? `${hostname()}:${o.httpPort}`;
@@ -76,7 +77,6 @@ export async function startCluster(config: GatewayConfig, store: ClusterStore | 
   // The REST API as the other nodes reach it: the HTTP host unless it is a wildcard, then the SIP address's host.
   const httpHost = ['0.0.0.0', '::', ''].includes(config.gateway.http.host) ? sipAddress.replace(/:\d+$/, '') : config.gateway.http.host;
   const httpAddress = cfg.httpAddress ?? `${httpHost}:${o.httpPort}`;
-  const lifecycleOf = (id: string) => cc.lifecycles.find((l) => l.states.has(id));
   const node = new ClusterNode(redis, {
     cluster: cfg.name,
     nodeId,
@@ -89,7 +89,7 @@ export async function startCluster(config: GatewayConfig, store: ClusterStore | 
     handOver: async (id, force) => {
       // The platform first (NotReady: it routes the agent nothing more), then no call is taken
       // here. Refused (a call was just routed to it): the agent stays, its call is taken here.
-      const lc = lifecycleOf(id);
+      const lc = cc.lifecycleOf(id);
       const ok = lc ? await lc.handOver(id, force) : true;
       if (ok) pool.setOwned(id, false);
       return ok;
@@ -97,9 +97,9 @@ export async function startCluster(config: GatewayConfig, store: ClusterStore | 
     onLose: (id) => {
       pool.setOwned(id, false);
       // Its outbox entries stay in Redis for the next owner; this node's view of them is dropped.
-      store.wrapUp.forget(id);
-      store.openCalls.forget(id);
-      lifecycleOf(id)?.ownershipChanged(id);
+      wrapUp.forget(id);
+      openCalls.forget(id);
+      cc.lifecycleOf(id)?.ownershipChanged(id);
     },
     log,
   });
@@ -112,18 +112,18 @@ export async function startCluster(config: GatewayConfig, store: ClusterStore | 
   async function takeOver(id: string): Promise<void> {
     for (let n = 0; node.leases.owned().includes(id); n++) {
       try {
-        const steps = await store!.wrapUp.load(id);
-        await store!.openCalls.load(id);
-        const dead = store!.openCalls.inherited(id);
+        const steps = await wrapUp.load(id);
+        await openCalls.load(id);
+        const dead = openCalls.inherited(id);
         if (dead.length) await recoverOpenCalls(cc, log, dead);
         if (steps || dead.length) log.warn({ agent: id, wrapUpSteps: steps, openCalls: dead.length }, 'cluster: took over what the agent\'s earlier owner left');
         pool.setOwned(id, true);
         // Steps pending run once the lifecycle has signed the agent in (they need its session).
-        lifecycleOf(id)?.ownershipChanged(id);
+        cc.lifecycleOf(id)?.ownershipChanged(id);
         return;
       } catch (e) {
         if (n === 0) log.warn({ agent: id, err: (e as Error).message }, 'cluster: reading the agent\'s outbox from Redis failed; trying again');
-        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** Math.min(n, 5))));
+        await new Promise((r) => setTimeout(r, backoffMs(n, 100, 2000)));
       }
     }
   }

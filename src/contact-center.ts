@@ -27,6 +27,8 @@ export interface ContactCenters {
   /** Calls answered for a contact center whose wrap-up is not yet in the outbox (on disk). */
   openCalls?: OpenCalls;
   lifecycles: AgentLifecycle[];
+  /** The lifecycle of the profile an agent belongs to. */
+  lifecycleOf(agentId: string): AgentLifecycle | undefined;
   /** By profile name: the softphone tokens its platform issues, for the profile's SIP registrar. */
   softphoneTokens: Map<string, (token: string) => Promise<string>>;
   /** Endpoints platforms serve on the gateway's HTTP port (the CCaaS voice adapter). */
@@ -61,6 +63,7 @@ export async function startContactCenters(config: GatewayConfig, pool: AgentPool
     links,
     linkFor: (id) => agentLink.get(id),
     lifecycles: [],
+    lifecycleOf: (agentId) => cc.lifecycles.find((l) => l.states.has(agentId)),
     httpRoutes: [],
     softphoneTokens: new Map(),
     sandboxes: new Map(),
@@ -96,14 +99,13 @@ export async function startContactCenters(config: GatewayConfig, pool: AgentPool
   let agentReady: (id: string) => void = () => undefined;
   const maxAttempts = Math.max(...vendorProfiles.map((p) => p.contactCenter.wrapUp.maxAttempts));
   const retryMs = Math.min(...vendorProfiles.map((p) => p.contactCenter.wrapUp.retryMs));
-  const lifecycleOf = (agentId: string): AgentLifecycle | undefined => cc.lifecycles.find((l) => l.states.has(agentId));
   cc.wrapUp = new WrapUpRunner(
     outbox,
     (agentId) => agentLink.get(agentId)?.adapter,
     { maxAttempts, retryMs },
     {
       ready: (agentId) => agentReady(agentId),
-      failed: (agentId, _callId, error) => lifecycleOf(agentId)?.markFailed(agentId, error),
+      failed: (agentId, _callId, error) => cc.lifecycleOf(agentId)?.markFailed(agentId, error),
       ...(config.cluster ? { mayAct: (agentId: string) => (cc.fence ? cc.fence(agentId) : Promise.resolve(false)) } : {}),
     },
     log.child({ component: 'wrap-up' }),
@@ -145,7 +147,7 @@ export async function startContactCenters(config: GatewayConfig, pool: AgentPool
           if (ev.type === 'call-action') ev.respond?.({ ok: false, status: 404, reason: `no virtual agent ${ev.agentId} on this gateway` });
           return;
         }
-        if (ev.type === 'agent-state') lifecycleOf(ev.agentId)?.platformState(ev.agentId, ev.state, ev.reason, ev.ours === true);
+        if (ev.type === 'agent-state') cc.lifecycleOf(ev.agentId)?.platformState(ev.agentId, ev.state, ev.reason, ev.ours === true);
         else hooks.inbound(ev, link);
       });
       if (stop) unsubscribe.push(stop);

@@ -102,7 +102,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     agentDetail: (id) => {
       // Whether a WebRTC far end can take this agent's calls right now (SIP.js registration, /webrtc claim).
       const webrtc = { ...(calls.registrar?.lookup(id) ? { registered: true } : {}), ...(calls.webrtc.attach.claimed(id) ? { attached: true } : {}) };
-      const lc = cc.lifecycles.find((l) => l.states.has(id));
+      const lc = cc.lifecycleOf(id);
       if (!lc) return webrtc;
       const st = lc.states.get(id)!;
       return {

@@ -12,7 +12,7 @@ import type { ContactCenterPolicy, VendorAdapter, VendorAgent, VendorAgentState,
 import { isOpen } from './hours.js';
 import type { AgentPool } from './pool.js';
 import { guard } from '../util/faults.js';
-import { realClock, type Clock, type TimerHandle } from '../util/clock.js';
+import { backoffMs, realClock, type Clock, type TimerHandle } from '../util/clock.js';
 
 /** The platform holds the agent on a call this node does not have: waited for, checked again soon. */
 class OnCallElsewhere extends Error {}
@@ -149,13 +149,21 @@ export class AgentLifecycle {
     return true;
   }
 
-  private retryLater(id: string, ms: number): void {
-    if (!this.timer) return;
+  /**
+   * One more failure in a row: the agent is checked again after 1 s, 2 s, 4 s ... (at most
+   * `capMs`, default a check period), replacing any retry already pending. Returns the wait.
+   */
+  private retryAfterFailure(id: string, capMs = this.opts.checkEveryMs ?? 15_000): number {
+    const n = (this.failures.get(id) ?? 0) + 1;
+    this.failures.set(id, n);
+    const ms = backoffMs(n - 1, 1000, capMs);
+    if (!this.timer) return ms;
     this.retries.get(id)?.cancel();
     this.retries.set(id, this.clock.set(ms, guard('agents.lifecycle', async () => {
       this.retries.delete(id);
       if (this.timer) await this.checkAgent(id, isOpen(this.cc.openHours, new Date(this.now())));
     })));
+    return ms;
   }
 
   private auditDue(id: string): boolean {
@@ -251,15 +259,11 @@ export class AgentLifecycle {
       st.lastError = (e as Error).message;
       this.pool.setIdleState(id, 'not-ready');
       // Tried again soon, not a whole check period later: one refused step (the platform routing
-      // a call at the moment we sign in) must not keep an agent out of service for long.
-      const n = (this.failures.get(id) ?? 0) + 1;
-      this.failures.set(id, n);
-      // Waiting for a call the platform will end soon (an INVITE lost on its way here, its caller
-      // gone): at most 4 s apart, not a whole check period.
-      const cap = e instanceof OnCallElsewhere ? 4000 : (this.opts.checkEveryMs ?? 15_000);
-      const retryMs = Math.min(cap, 1000 * 2 ** Math.min(n - 1, 10));
+      // a call at the moment we sign in) must not keep an agent out of service for long. Waiting
+      // for a call the platform will end soon (an INVITE lost on its way here, its caller gone):
+      // at most 4 s apart.
+      const retryMs = this.retryAfterFailure(id, e instanceof OnCallElsewhere ? 4000 : undefined);
       this.log.error({ agent: id, err: st.lastError, retryMs }, 'agent lifecycle step failed; tried again');
-      this.retryLater(id, retryMs);
     } finally {
       this.busy.delete(id);
     }
@@ -346,9 +350,7 @@ export class AgentLifecycle {
     this.pool.setIdleState(id, 'not-ready');
     // Signed in again soon (which looks at the platform's state and resumes the wrap-up), with
     // the same back-off as a failed sign-in, not a whole check period later.
-    const n = (this.failures.get(id) ?? 0) + 1;
-    this.failures.set(id, n);
-    this.retryLater(id, Math.min(this.opts.checkEveryMs ?? 15_000, 1000 * 2 ** Math.min(n - 1, 10)));
+    this.retryAfterFailure(id);
   }
 
   stop(): void {

@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'pino';
 import type { OutboxStore } from '../store/outbox.js';
-import { realClock, sleep, type Clock, type TimerHandle } from '../util/clock.js';
+import { backoffMs, realClock, sleep, type Clock, type TimerHandle } from '../util/clock.js';
 import { VendorError, type VendorAdapter, type VendorCallIds, type WrapStep } from '../vendors/types.js';
 
 export type { WrapStep };
@@ -230,7 +230,7 @@ export class WrapUpRunner {
         // on top would take it out of a wrap-up (of a call nobody here has) it must keep.
         if (!retryable || n === this.opts.maxAttempts) return this.giveUp(id, step, (e as Error).message, !(step.kind === 'ready' && !retryable));
         this.stats.retries++;
-        await sleep(this.clock, Math.min(30_000, this.opts.retryMs * 2 ** (n - 1)));
+        await sleep(this.clock, backoffMs(n - 1, this.opts.retryMs, 30_000));
       }
     }
     return false;

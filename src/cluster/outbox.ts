@@ -18,7 +18,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { OutboxEntry, OutboxStore } from '../store/outbox.js';
-import { realClock, sleep, type Clock } from '../util/clock.js';
+import { backoffMs, realClock, sleep, type Clock } from '../util/clock.js';
 
 interface Stored<T> {
   step: T;
@@ -115,7 +115,7 @@ export class RedisOutbox<T extends { agentId: string }> implements OutboxStore<T
         } catch (e) {
           if (this.closed) throw new Error(`cluster outbox closed before Redis confirmed ${what}: ${(e as Error).message}`);
           if (n === 0) this.log.warn({ entry: what, err: (e as Error).message }, 'cluster outbox: Redis did not take the write; trying again until it does');
-          await sleep(this.clock, Math.min(2000, 100 * 2 ** Math.min(n, 5)));
+          await sleep(this.clock, backoffMs(n, 100, 2000));
         }
       }
     })();

@@ -17,6 +17,11 @@ export interface Clock {
   set(ms: number, fn: () => void): TimerHandle;
 }
 
+/** Exponential back-off: the wait before retry `attempt` (0 = the first), `firstMs` doubling up to `maxMs`. */
+export function backoffMs(attempt: number, firstMs: number, maxMs: number): number {
+  return Math.min(maxMs, firstMs * 2 ** Math.min(Math.max(0, attempt), 30));
+}
+
 /** Resolves after `ms` on `clock` (a fake clock resolves it when advanced past it). */
 export function sleep(clock: Clock, ms: number): Promise<void> {
   return new Promise((resolve) => void clock.set(ms, resolve));
