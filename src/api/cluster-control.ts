@@ -15,20 +15,25 @@ export interface ClusterPeers {
   /** This node's id. */
   self: string;
   /** The other live nodes and their REST API addresses (host:port). */
-  peers(): Promise<{ id: string; http: string }[]>;
+  peers(): Promise<Peer[]>;
   timeoutMs?: number;
 }
 
 type Json = Record<string, unknown>;
 type Local = (method: string, path: string, body: unknown) => Promise<ApiReply | null>;
 
-interface PeerReply {
+interface Peer {
   id: string;
+  http: string;
+}
+
+interface PeerReply {
+  peer: Peer;
   status: number;
   body: Json;
 }
 
-async function ask(peer: { id: string; http: string }, method: string, path: string, body: unknown, who: string, timeoutMs: number): Promise<PeerReply | undefined> {
+async function ask(peer: Peer, method: string, path: string, body: unknown, who: string, timeoutMs: number): Promise<PeerReply | undefined> {
   try {
     const r = await fetch(`http://${peer.http}${path}?scope=local`, {
       method,
@@ -36,7 +41,7 @@ async function ask(peer: { id: string; http: string }, method: string, path: str
       ...(body !== undefined && method !== 'GET' ? { body: JSON.stringify(body) } : {}),
       signal: AbortSignal.timeout(timeoutMs),
     });
-    return { id: peer.id, status: r.status, body: (await r.json()) as Json };
+    return { peer, status: r.status, body: (await r.json()) as Json };
   } catch {
     return undefined;
   }
@@ -59,7 +64,7 @@ export async function handleClusterControl(method: string, path: string, body: u
 
   if (parts[0] === 'calls' && parts.length === 1 && method === 'GET') {
     const { replies, unreachable } = await askAll(c, 'GET', '/calls', who);
-    const calls = [...withNode((here?.body as Json | undefined)?.['calls'], c.self), ...replies.flatMap((r) => withNode(r.body['calls'], r.id))];
+    const calls = [...withNode((here?.body as Json | undefined)?.['calls'], c.self), ...replies.flatMap((r) => withNode(r.body['calls'], r.peer.id))];
     return { status: 200, body: { calls, ...(unreachable.length ? { unreachable } : {}) } };
   }
   if (parts[0] === 'calls' && parts.length >= 2) {
@@ -68,14 +73,14 @@ export async function handleClusterControl(method: string, path: string, body: u
     const { replies, unreachable } = await askAll(c, 'GET', `/calls/${parts[1]}`, who);
     const owner = replies.find((r) => r.status === 200);
     if (!owner) return { status: 404, body: { error: `no call ${decodeURIComponent(parts[1]!)} on any node`, ...(unreachable.length ? { unreachable } : {}) } };
-    if (method === 'GET' && parts.length === 2) return { status: 200, body: { ...owner.body, node: owner.id } };
-    return forward(c, owner.id, method, path, body, who);
+    if (method === 'GET' && parts.length === 2) return { status: 200, body: { ...owner.body, node: owner.peer.id } };
+    return forward(c, owner.peer, method, path, body, who);
   }
   if (parts[0] === 'agents' && parts.length === 1 && method === 'GET') {
     const { replies, unreachable } = await askAll(c, 'GET', '/agents', who);
     // Each agent as its owner shows it; one no live node owns (its lease is being taken over) as this node knows it.
     const byId = new Map<string, Json>();
-    for (const [list, node] of [[(here?.body as Json | undefined)?.['agents'], c.self], ...replies.map((r) => [r.body['agents'], r.id])] as [unknown, string][]) {
+    for (const [list, node] of [[(here?.body as Json | undefined)?.['agents'], c.self], ...replies.map((r) => [r.body['agents'], r.peer.id])] as [unknown, string][]) {
       for (const a of withNode(list, node)) if (!a['elsewhere'] && typeof a['id'] === 'string') byId.set(a['id'], a);
     }
     const agents = withNode((here?.body as Json | undefined)?.['agents'], null).map((a) => byId.get(a['id'] as string) ?? a);
@@ -91,14 +96,14 @@ async function agentState(path: string, body: unknown, local: Local, c: ClusterP
   const me = withNode(list, c.self).find((a) => a['id'] === id);
   if (!me || !me['elsewhere']) return local('POST', path, body);
   const { replies } = await askAll(c, 'GET', '/agents', who);
-  const owner = replies.find((r) => withNode(r.body['agents'], r.id).some((a) => a['id'] === id && !a['elsewhere']));
+  const owner = replies.find((r) => withNode(r.body['agents'], r.peer.id).some((a) => a['id'] === id && !a['elsewhere']));
   if (!owner) return { status: 409, body: { error: `agent ${id} is owned by no live node right now (being taken over): try again` } };
-  return forward(c, owner.id, 'POST', path, body, who);
+  return forward(c, owner.peer, 'POST', path, body, who);
 }
 
-async function forward(c: ClusterPeers, id: string, method: string, path: string, body: unknown, who: string): Promise<ApiReply> {
-  const peer = (await c.peers().catch(() => [])).find((p) => p.id === id);
-  const r = peer ? await ask(peer, method, path, body, who, c.timeoutMs ?? 1500) : undefined;
-  if (!r) return { status: 502, body: { error: `node ${id}, which has it, did not answer` } };
-  return { status: r.status, body: r.status < 300 ? { ...r.body, node: id } : r.body };
+/** The request to the node just found to have the call or agent (no second lookup of the nodes). */
+async function forward(c: ClusterPeers, peer: Peer, method: string, path: string, body: unknown, who: string): Promise<ApiReply> {
+  const r = await ask(peer, method, path, body, who, c.timeoutMs ?? 1500);
+  if (!r) return { status: 502, body: { error: `node ${peer.id}, which has it, did not answer` } };
+  return { status: r.status, body: r.status < 300 ? { ...r.body, node: peer.id } : r.body };
 }
