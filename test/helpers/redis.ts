@@ -4,6 +4,7 @@
  * be stopped and started again on the same port and files.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Redis } from 'ioredis';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,12 +16,20 @@ export interface TestRedis {
   readonly port: number;
   start(): Promise<void>;
   stop(signal?: NodeJS.Signals): Promise<void>;
+  /**
+   * A client for the test: a command fails at once while the server is down (no queueing), it
+   * reconnects every 50 ms, its connection errors are expected (restarts) and not reported.
+   */
+  connect(): Redis;
+  /** The end of the test file: its clients disconnected, the server stopped. */
+  close(): Promise<void>;
 }
 
 export async function startRedis(): Promise<TestRedis> {
   const dir = mkdtempSync(path.join(tmpdir(), 'vagw-redis-'));
   const port = await freePort();
   let child: ChildProcess | undefined;
+  const clients: Redis[] = [];
   const r: TestRedis = {
     url: `redis://127.0.0.1:${port}`,
     port,
@@ -40,6 +49,16 @@ export async function startRedis(): Promise<TestRedis> {
         c.once('exit', () => resolve());
         c.kill(signal);
       });
+    },
+    connect() {
+      const c = new Redis(r.url, { maxRetriesPerRequest: 1, retryStrategy: () => 50 });
+      c.on('error', () => undefined);
+      clients.push(c);
+      return c;
+    },
+    async close() {
+      for (const c of clients.splice(0)) c.disconnect();
+      await r.stop();
     },
   };
   await r.start();

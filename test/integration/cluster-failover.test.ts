@@ -11,7 +11,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKamailio, type TestKamailio } from '../helpers/kamailio.js';
 import { admin, ready, run, stop, waitUntil, type Proc } from '../helpers/processes.js';
@@ -132,7 +132,7 @@ beforeAll(async () => {
   await ready(sandbox, `http://127.0.0.1:${simPort}/__sim/state`, 'sandbox');
   kamailio = await startKamailio({ port: KAM, redisPort: redis.port, cluster: 'cf', nodes: NODE_SIP, dir });
   for (const i of [0, 1, 2]) await startNode(i);
-  store = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  store = redis.connect();
 }, 60_000);
 
 async function startNode(i: number): Promise<void> {
@@ -164,11 +164,10 @@ async function stepsInRedis(agents: string[]): Promise<number> {
 }
 
 afterAll(async () => {
-  store?.disconnect();
   for (const n of nodes) await stop(n, 'SIGKILL');
   kamailio?.stop();
   await stop(sandbox);
-  await redis?.stop();
+  await redis?.close();
 });
 
 describe('cluster: three nodes behind Kamailio, ownership in Redis, LiveVox sandbox', () => {

@@ -9,7 +9,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKamailio, type TestKamailio } from '../helpers/kamailio.js';
 import { ready, run, stop, type Proc } from '../helpers/processes.js';
@@ -51,7 +51,7 @@ const call = (number: string) => runSipp({ scenario: 'bench-call.xml', target: `
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'vagw-kam-'));
   redis = await startRedis();
-  client = new Redis(redis.url);
+  client = redis.connect();
   for (const i of [0, 1]) {
     httpPorts[i] = await freePort();
     const f = path.join(dir, `gw-${i}.yaml`);
@@ -68,8 +68,7 @@ beforeAll(async () => {
 afterAll(async () => {
   kamailio?.stop();
   for (const g of gateways) await stop(g, 'SIGKILL');
-  client?.disconnect();
-  await redis?.stop();
+  await redis?.close();
 });
 
 describe('Kamailio in front of the nodes (route in Redis, dispatcher fallback, Record-Route)', () => {

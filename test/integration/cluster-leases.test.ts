@@ -5,7 +5,7 @@
  * agents to the others within the lease TTL, and its fencing token no longer holds; a node that
  * joins takes a share, but never an agent that has a call; Redis restarted keeps the leases.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterNode, ownerOf } from '../../src/cluster/node.js';
@@ -17,7 +17,6 @@ const log = pino({ level: process.env['VAGW_TEST_LOG'] ?? 'silent' });
 const TTL = 1500;
 const agents = Array.from({ length: 30 }, (_, i) => ({ id: `va-${String(i + 1).padStart(2, '0')}`, key: `189900000${String(i + 1).padStart(2, '0')}` }));
 let redis: TestRedis;
-const clients: Redis[] = [];
 let cluster = 0;
 /** Per cluster: which node holds each agent by the nodes' own word, and gains while another held it. */
 const holders = new Map<string, Map<string, string>>();
@@ -33,9 +32,7 @@ interface TestNode {
 }
 
 function node(id: string, name: string): TestNode {
-  const conn = new Redis(redis.url, { maxRetriesPerRequest: 1, lazyConnect: false });
-  conn.on('error', () => undefined);
-  clients.push(conn);
+  const conn = redis.connect();
   const t: TestNode = { conn, owned: new Set(), busy: new Set(), events: [], node: undefined as unknown as ClusterNode };
   t.node = new ClusterNode(conn, {
     cluster: name,
@@ -85,8 +82,7 @@ beforeAll(async () => {
   redis = await startRedis();
 });
 afterAll(async () => {
-  for (const c of clients) c.disconnect();
-  await redis?.stop();
+  await redis?.close();
 });
 
 describe('agent ownership in Redis (leases, fencing, failover, rebalancing)', () => {
@@ -97,7 +93,7 @@ describe('agent ownership in Redis (leases, fencing, failover, rebalancing)', ()
     expect(doubles.get(name) ?? []).toEqual([]);
     const ownerNow = ownerOf(agents[0]!.id, ['n1', 'n2', 'n3'])!;
     await waitFor(() => ns.every((n) => n.node.stats.ticks > 2), 3000, 'routes written');
-    expect(await clients[0]!.get(`vagw:${name}:route:${agents[0]!.key}`)).toBe(`127.0.0.1:${5070 + Number(ownerNow.slice(-1))}`);
+    expect(await ns[0]!.conn.get(`vagw:${name}:route:${agents[0]!.key}`)).toBe(`127.0.0.1:${5070 + Number(ownerNow.slice(-1))}`);
     for (const n of ns) await n.node.stop();
   });
 

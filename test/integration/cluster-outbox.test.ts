@@ -4,7 +4,6 @@
  * gone for everyone; a write made while Redis is down waits for it and lands; a Redis restart
  * keeps every entry it confirmed.
  */
-import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisOutbox } from '../../src/cluster/outbox.js';
@@ -16,22 +15,17 @@ interface Step {
 }
 
 let redis: TestRedis;
-const conns: Redis[] = [];
 const log = pino({ level: 'silent' });
 
 function outbox(incarnation: string, prefix = 'vagw:t:wrapup'): RedisOutbox<Step> {
-  const c = new Redis(redis.url, { maxRetriesPerRequest: 1, retryStrategy: () => 50 });
-  c.on('error', () => undefined);
-  conns.push(c);
-  return new RedisOutbox<Step>(c, prefix, incarnation, log);
+  return new RedisOutbox<Step>(redis.connect(), prefix, incarnation, log);
 }
 
 beforeAll(async () => {
   redis = await startRedis();
 });
 afterAll(async () => {
-  for (const c of conns) c.disconnect();
-  await redis?.stop();
+  await redis?.close();
 });
 
 describe('RedisOutbox', () => {
