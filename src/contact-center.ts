@@ -118,7 +118,7 @@ export async function startContactCenters(config: GatewayConfig, pool: AgentPool
       pendingCalls: (id) => cc.wrapUp!.pendingCalls(id),
       // A call the platform holds the agent in wrap-up for and nobody here wraps up: its node died
       // (cluster), or its INVITE was refused while the agent was being signed in (any gateway).
-      orphanedCall: (id: string, ids: VendorCallIds) => cc.wrapUp!.add(link.policy.wrapUpPlan({ callId: `orphan:${Object.values(ids).join('/')}`, agentId: id, ids, termCode: link.cc.termCodes.failed, answered: true })),
+      orphanedCall: (id: string, ids: VendorCallIds) => cc.wrapUp!.add(failedWrapUp(link, `orphan:${Object.values(ids).join('/')}`, id, ids)),
     }));
   }
 
@@ -170,6 +170,11 @@ export async function startContactCenters(config: GatewayConfig, pool: AgentPool
   return cc;
 }
 
+/** The platform's wrap-up of a call nobody can say more of than that it failed (it died, or never arrived). */
+function failedWrapUp(link: ContactCenterLink, callId: string, agentId: string, ids: VendorCallIds): WrapStep[] {
+  return link.policy.wrapUpPlan({ callId, agentId, ids, termCode: link.cc.termCodes.failed, answered: true });
+}
+
 /**
  * Calls the previous run answered and never wrapped up (it died with them): each gets its
  * platform's wrap-up with the profile's `failed` term code, recorded before the agents are
@@ -185,7 +190,7 @@ export async function recoverOpenCalls(cc: ContactCenters, log: Logger, only?: O
     plan: (c) => {
       const link = cc.links.get(c.profile);
       if (!link || cc.linkFor(c.agentId) !== link) return undefined;
-      return link.policy.wrapUpPlan({ callId: c.callId, agentId: c.agentId, ids: c.ids, termCode: link.cc.termCodes.failed, answered: true });
+      return failedWrapUp(link, c.callId, c.agentId, c.ids);
     },
   }, only);
   for (const c of r.wrapped) log.warn({ callId: c.callId, agent: c.agentId, ids: c.ids }, 'call ended with the previous run before its wrap-up: wrapped up now as failed');
