@@ -9,7 +9,7 @@
  * that outlives a node killed with SIGKILL. A node that does not answer within `timeoutMs` is
  * named in `unreachable` and the answer is given without it.
  */
-import type { ApiReply } from './control.js';
+import { malformedPath, pathParts, type ApiReply } from './control.js';
 
 export interface ClusterPeers {
   /** This node's id. */
@@ -57,8 +57,9 @@ async function askAll(c: ClusterPeers, method: string, path: string, who: string
 const withNode = (list: unknown, node: string | null): Json[] => (Array.isArray(list) ? (list as Json[]).map((x) => ({ ...x, node })) : []);
 
 export async function handleClusterControl(method: string, path: string, body: unknown, local: Local, c: ClusterPeers, who: string): Promise<ApiReply | null> {
-  const parts = path.split('/').filter(Boolean);
-  if (parts[0] === 'agents' && parts.length === 3 && parts[2] === 'state' && method === 'POST') return agentState(path, body, local, c, who);
+  const parts = pathParts(path);
+  if (!parts) return malformedPath(path);
+  if (parts[0] === 'agents' && parts.length === 3 && parts[2] === 'state' && method === 'POST') return agentState(parts[1]!, path, body, local, c, who);
   const here = await local(method, path, body);
   const mark = (r: ApiReply | null): ApiReply | null => (r && r.status < 300 && r.body && typeof r.body === 'object' && !Array.isArray(r.body) ? { ...r, body: { ...(r.body as Json), node: c.self } } : r);
 
@@ -70,9 +71,9 @@ export async function handleClusterControl(method: string, path: string, body: u
   if (parts[0] === 'calls' && parts.length >= 2) {
     // Not found here: the node that has it answers (a call lives on one node only).
     if (here?.status !== 404) return mark(here);
-    const { replies, unreachable } = await askAll(c, 'GET', `/calls/${parts[1]}`, who);
+    const { replies, unreachable } = await askAll(c, 'GET', `/calls/${encodeURIComponent(parts[1]!)}`, who);
     const owner = replies.find((r) => r.status === 200);
-    if (!owner) return { status: 404, body: { error: `no call ${decodeURIComponent(parts[1]!)} on any node`, ...(unreachable.length ? { unreachable } : {}) } };
+    if (!owner) return { status: 404, body: { error: `no call ${parts[1]} on any node`, ...(unreachable.length ? { unreachable } : {}) } };
     if (method === 'GET' && parts.length === 2) return { status: 200, body: { ...owner.body, node: owner.peer.id } };
     return forward(c, owner.peer, method, path, body, who);
   }
@@ -90,8 +91,7 @@ export async function handleClusterControl(method: string, path: string, body: u
 }
 
 /** An operator's Ready / NotReady: the agent's owner tells its contact center (never two nodes). */
-async function agentState(path: string, body: unknown, local: Local, c: ClusterPeers, who: string): Promise<ApiReply | null> {
-  const id = decodeURIComponent(path.split('/').filter(Boolean)[1]!);
+async function agentState(id: string, path: string, body: unknown, local: Local, c: ClusterPeers, who: string): Promise<ApiReply | null> {
   const list = ((await local('GET', '/agents', undefined))?.body as Json | undefined)?.['agents'];
   const me = withNode(list, c.self).find((a) => a['id'] === id);
   if (!me || !me['elsewhere']) return local('POST', path, body);

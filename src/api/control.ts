@@ -45,9 +45,21 @@ export function describeCall(c: Call): Record<string, unknown> {
   };
 }
 
+/** The path's segments, percent-decoded; null when one is not valid percent-encoding (e.g. `%ZZ`). */
+export function pathParts(path: string): string[] | null {
+  try {
+    return path.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    return null;
+  }
+}
+
+export const malformedPath = (path: string): ApiReply => ({ status: 400, body: { error: `malformed percent-encoding in the path ${JSON.stringify(path.slice(0, 100))}` } });
+
 /** `who`: the API's caller as the call record names it (its address, and X-Operator when given). */
 export async function handleControl(method: string, path: string, body: unknown, src: ControlSources, who = 'api'): Promise<ApiReply | null> {
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  const parts = pathParts(path);
+  if (!parts) return malformedPath(path);
   if (parts[0] === 'calls') {
     if (parts.length === 1 && method === 'GET') return { status: 200, body: { calls: [...src.calls()].map(describeCall) } };
     const call = parts[1] ? src.call(parts[1]) : undefined;

@@ -226,6 +226,9 @@ describe('REST control API', () => {
     expect(((await back.json()) as { status: string }).status).toBe('TALKING');
     expect((await post(`/calls/${encodeURIComponent(d.callId)}/actions`, { action: 'SEND_DTMF', digits: 'x' })).status).toBe(400);
     expect((await post('/calls/nope/actions', { action: 'HOLD' })).status).toBe(404);
+    // A call id that is not valid percent-encoding: 400 naming the problem, not a 500.
+    const bad = await post('/calls/%ZZ/actions', { action: 'HOLD' });
+    expect([bad.status, ((await bad.json()) as { error: string }).error]).toEqual([400, 'malformed percent-encoding in the path "/calls/%ZZ/actions"']);
 
     const released = await post(`/calls/${encodeURIComponent(d.callId)}/actions`, { action: 'RELEASE_CALL' });
     expect(released.status).toBe(202);

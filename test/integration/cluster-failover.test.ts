@@ -183,6 +183,11 @@ describe('cluster: three nodes behind Kamailio, ownership in Redis, LiveVox sand
     const a1 = await agentsOf(1);
     const agents = (await (await fetch(`http://127.0.0.1:${httpPorts[0]}/agents`)).json()) as { agents: { id: string; node: string }[] };
     expect(agents.agents.map((a) => [a.id, a.node]).sort()).toEqual([...(await owners())].map(([a, o]) => [a, `node-${o[0]}`]).sort());
+    // Bad input through the cluster's API: a 400 naming it, from the node asked.
+    for (const [method, p] of [['GET', '/calls/%ZZ'], ['POST', '/calls/%ZZ/actions'], ['POST', '/agents/%ZZ/state']] as const) {
+      const bad = await fetch(`http://127.0.0.1:${httpPorts[0]}${p}`, { method, ...(method === 'POST' ? { body: '{"state":"ready","action":"HOLD"}', headers: { 'content-type': 'application/json' } } : {}) });
+      expect([p, bad.status]).toEqual([p, 400]);
+    }
     const [tid] = await startEach([a1[0]!]);
     type Calls = { calls: { callId: string; agentId: string; node: string; status: string }[] };
     let listed: Calls['calls'][number] | undefined;
