@@ -1,36 +1,39 @@
-// Calls benchmark: whole LiveVox calls through the full pipeline, as fast as they complete cleanly.
+// Calls benchmark: whole LiveVox calls through the full pipeline, past saturation.
 //
 //   npm run bench:calls      (builds, then runs dist/bench/calls.js)
 //
 // The gateway runs as its own process (`vagw start`, log level warn, builtin:echo engine) and the
-// LiveVox sandbox as another (`vagw sandbox`: the strict LiveVox simulator and its SIP call placer),
-// the gateway pointed at it as at a remote LiveVox (`livevox.baseUrl: http://127.0.0.1:<port>`), so
-// the gateway's figures are the gateway's alone. The gateway logs AGENTS virtual agents in, joins
-// them to service 1001 and makes them Ready through the simulator's LiveVox API. This process only
-// drives the simulator's admin API (bench/calls/driver.ts):
-//   POST /__sim/calls {agent}          LiveVox routes a customer to the agent: the placer sends the
-//                                      INVITE (Record-Route, X-transaction-id, Session-ID) and a
-//                                      440 Hz RTP tone; the gateway answers, bridges the echo engine
-//   ... TALK_MS later ...
-//   POST /__sim/calls/end {by: customer}  the placer BYEs the gateway; the gateway sets the term code
-//                                      ('Caller Hung Up') and Ready through the LiveVox API (outbox)
-//   ... the agent READY again: its next call.
-// Steps of N busy agents (default 25, 50, 100, 200, 400, 800: well past saturation): 3 s warm-up, 20 s
-// measured, stop placing, wait until every call is wrapped up (bounded), then read the simulator's
-// records (GET /__sim/state) and the gateway's /metrics. Per step: goodput (answered calls the
-// customer ended, agent READY again inside the window, per second), calls shed with 503 for
-// overload, INVITE->Ready and hang-up->Ready from the simulator's own clock and agent state
-// history, term codes per call, agents not READY. Targets are ratios: goodput at 2x and 4x the peak
-// step's load >= 90 % of the peak, nothing lost at any step. Prints a line per step, a table and
-// the targets; writes bench/results/calls-<date>.json.
+// LiveVox sandbox as another (`vagw sandbox`: the strict LiveVox simulator, its ACD and its SIP
+// call placer), the gateway pointed at it as at a remote LiveVox (`livevox.baseUrl:
+// http://127.0.0.1:<port>`), so the gateway's figures are the gateway's alone. The gateway logs
+// AGENTS virtual agents in, joins them to service 1001 and makes them Ready through the
+// simulator's LiveVox API.
+//
+// The load (default, bench/calls/arrivals.ts): customers arriving at the sandbox's ACD at a fixed
+// rate (open loop, as a contact center's inbound traffic), routed to READY agents the moment they
+// are READY; the placer sends the INVITE (Record-Route, X-transaction-id, Session-ID) and a 440 Hz
+// RTP tone, the gateway answers and bridges the echo engine, the customer hangs up TALK_MS after
+// the answer, the gateway sets the term code ('Caller Hung Up') and Ready through the LiveVox API.
+// A ramp of rates (x1.4 per step) until a step serves less than 95 % of what it was offered; the
+// peak goodput of the ramp is the sustainable rate; then a step at 2x and one at 4x that rate.
+// Each step: 3 s warm-up, 20 s measured, arrivals stopped (the queue dropped), every call wrapped
+// up (bounded), the simulator's records of the step's calls read back. Per step: goodput
+// (answered calls the customer ended, agent READY again inside the window, per second), calls shed
+// with 503 for overload, customers who gave up waiting, INVITE->Ready and hang-up->Ready from the
+// simulator's own clock and agent state history, term codes per call, agents not READY. Targets are
+// ratios: goodput at 2x and 4x >= 90 % of the peak, nothing lost at any step. Prints a line per
+// step, a table and the targets; writes bench/results/calls-<date>.json.
 // Everything runs on 127.0.0.1. Exit code: 0 all targets met, 1 a target missed, 2 the bench
 // itself failed.
 //
-// Diagnostics (not the default run): BENCH_CALLS_PIN=1 pins the gateway to CPU 0 and the sandbox and
-// this driver to CPU 1 (taskset), so the gateway has a core to itself; BENCH_CALLS_STEPS=200,200 runs exactly these steps (no early
-// stop); BENCH_CALLS_GATEWAY_ROOT=<checkout> runs that checkout's build as the gateway (an A/B of two
-// builds with the same driver, one after the other on the same machine); BENCH_CALLS_ROUTE_DELAY_MS=<ms> routes each call only that long after the agent turned READY
-// (the driver then polls the agent's line through the LiveVox API instead of asking for the call).
+// Diagnostics (not the default run): BENCH_CALLS_RATES=100,200 runs exactly these rates (no ramp;
+// then 2x and 4x of the best); BENCH_CALLS_MODE=agents is the closed-loop load of issues 4-10
+// (bench/calls/driver.ts: N busy agents, each taking calls back to back through the admin API;
+// BENCH_CALLS_STEPS=200,400 its busy-agent counts); BENCH_CALLS_PIN=1 pins the gateway to CPU 0 and
+// the sandbox and this driver to CPU 1 (taskset); BENCH_CALLS_GATEWAY_ROOT=<checkout> runs that
+// checkout's build as the gateway (an A/B of two builds, one after the other on the same machine);
+// BENCH_CALLS_ROUTE_DELAY_MS=<ms> (agents mode) routes each call only that long after the agent
+// turned READY.
 import { mkdtemp } from 'node:fs/promises';
 import { writeResults } from './results.js';
 import { cpus, tmpdir } from 'node:os';
@@ -38,26 +41,34 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/sipp.js';
 import { SplitProcesses, writeSplitConfigs } from './calls/split-config.js';
-import { analyzeStep, settled, type Snapshot } from './calls/analyze.js';
+import { analyzeStep } from './calls/analyze.js';
+import { nextRampRate, runArrivalsStep } from './calls/arrivals.js';
 import { Driver } from './calls/driver.js';
-import { HttpClient, readMetrics } from './calls/http.js';
-import { checks, finalTable, stepLine, stepProblems, type StepResult, type Totals } from './calls/report.js';
-import { clockTicks, cpuTicks, guardRun, machineCpu, runMain, type Gateway } from './media/procs.js';
+import { readMetrics } from './calls/http.js';
+import { checks, finalTable, peakStep, stepLine, stepProblems, type StepResult, type Totals } from './calls/report.js';
+import { assertGatewayAlive, cpuMark, cpuShares, delta, settle, snapshot, type Ctx } from './calls/step.js';
+import { clockTicks, guardRun, runMain } from './media/procs.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const AGENTS = 800;
+const AGENTS = 1600;
 const DEFAULT_STEPS = [25, 50, 100, 200, 400, 800];
+/** The ramp of arrival rates: x1.4 per step from 100/s until a step serves < 95 % of its offer. */
+const RAMP = { first: 100, factor: 1.4, saturated: 0.95, max: 9 };
 const TALK_MS = 400;
+/** A customer waiting this long in the ACD's queue gives up. */
+const MAX_WAIT_MS = 30_000;
 const WARMUP_MS = 3000;
 const WINDOW_MS = 20_000;
 /** The simulator keeps 10 000 call records; a step places at most this many so none is dropped before it is read. */
 const CAP_CALLS = 9000;
+/** Arrivals: the sandbox keeps this many call records (a 4x step routes tens of thousands). */
+const SANDBOX_KEEP_CALLS = 200_000;
 const SETTLE_MS = 20_000;
-const BUDGET_MS = 6 * 60_000;
-const HARD_LIMIT_MS = 7 * 60_000;
+const BUDGET_MS = 9 * 60_000;
+const HARD_LIMIT_MS = 11 * 60_000;
 const RTP_MIN = 20000; // below Linux's ephemeral range, where the placer's RTP sockets live
 const RTP_MAX = 29999;
-/** Goodput at 2x and 4x the peak step's load must stay at least this share of the peak. */
+/** Goodput at 2x and 4x the peak must stay at least this share of the peak. */
 const TARGETS = { overloadGoodputShare: 0.9 };
 /** A shed agent comes back to the platform 1 s later (the gateway's default is 5 s). */
 const RETRY_AFTER_S = 1;
@@ -68,14 +79,16 @@ const NAMES = { good: GOOD_TERM_CODE, shed: SHED_TERM_CODE };
 const LV = { accessToken: 'bench-access-token', clientName: 'bench', password: 'bench' };
 
 const agentIds = Array.from({ length: AGENTS }, (_, i) => `va-${String(i + 1).padStart(3, '0')}`);
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** A call prefix no call has: a snapshot of the agents without the (many) call records. */
+const NO_CALLS = 'no-calls:';
 const CLK = clockTicks();
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function parseSteps(text: string | undefined): number[] {
-  if (!text) return DEFAULT_STEPS;
+function parseList(name: string, text: string | undefined, max: number): number[] | null {
+  if (!text) return null;
   const steps = text.split(',').map((s) => Number(s.trim()));
-  if (steps.length > 8 || steps.some((n) => !Number.isInteger(n) || n < 1 || n > AGENTS)) {
-    throw new Error(`BENCH_CALLS_STEPS must list at most 8 busy-agent counts 1..${AGENTS}, got ${JSON.stringify(text)}`);
+  if (steps.length > 8 || steps.some((n) => !Number.isInteger(n) || n < 1 || n > max)) {
+    throw new Error(`${name} must list at most 8 integers 1..${max}, got ${JSON.stringify(text)}`);
   }
   return steps;
 }
@@ -87,31 +100,12 @@ function parseDelay(text: string | undefined): number | null {
   return n;
 }
 
-interface Ctx {
-  gateway: Gateway;
-  sandbox: Gateway;
-  gw: HttpClient;
-  sim: HttpClient;
-  driver: Driver;
-}
-
-function assertGatewayAlive(c: Ctx): void {
-  for (const [name, p] of [['gateway', c.gateway], ['sandbox', c.sandbox]] as const) {
-    const ch = p.child;
-    if (ch.exitCode !== null || ch.signalCode !== null) throw new Error(`the ${name} exited (${ch.exitCode ?? ch.signalCode}) mid-run\n${p.out.tail.trim()}`);
-  }
-}
-
-async function snapshot(c: Ctx): Promise<Snapshot> {
-  return c.sim.json<Snapshot>('GET', '/__sim/state');
-}
-
 /** After /healthz: every agent READY at LiveVox and offered by the gateway's pool. Returns the simulator's request counts then. */
 async function waitAgentsReady(c: Ctx, timeoutMs: number): Promise<Record<string, number>> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     assertGatewayAlive(c);
-    const s = await snapshot(c);
+    const s = await snapshot(c, NO_CALLS);
     const ready = s.agents.filter((a) => a.state === 'READY').length;
     const m = await readMetrics(c.gw);
     const pool = m['vagw_agents{state="ready"}'] ?? 0;
@@ -138,57 +132,24 @@ function logSummary(lines: string[]): string[] {
   return [...groups].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, n]) => `${String(n).padStart(4)} x ${k.slice(0, 260)}`);
 }
 
-function delta(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    // gauges are reported as their value after the step
-    const gauge = /^vagw_(calls_active|agents|rtp_port_pairs|media_sessions|sip_transactions_active|wrapup_steps_pending|draining)\b/.test(k);
-    const v = gauge ? (b[k] ?? 0) : (b[k] ?? 0) - (a[k] ?? 0);
-    if (v !== 0) out[k] = v;
-  }
-  return out;
-}
-
-/** Wait until no call is up and no wrap-up step is pending, then until the simulator's records agree. */
-async function settle(c: Ctx, tids: Set<string>): Promise<{ snap: Snapshot; ms: number }> {
-  const t0 = Date.now();
-  const until = t0 + SETTLE_MS;
-  for (;;) {
-    assertGatewayAlive(c);
-    const m = await readMetrics(c.gw);
-    if ((m['vagw_calls_active'] ?? 0) === 0 && (m['vagw_wrapup_steps_pending'] ?? 0) === 0) break;
-    if (Date.now() > until) break;
-    await sleep(100);
-  }
-  for (;;) {
-    const snap = await snapshot(c);
-    if (settled(snap, tids) || Date.now() > until) return { snap, ms: Date.now() - t0 };
-    await sleep(500);
-  }
-}
-
-async function runStep(c: Ctx, n: number): Promise<StepResult> {
+/** Agents mode: `n` busy agents, each taking calls back to back through the admin API. */
+async function runStep(c: Ctx, driver: Driver, n: number): Promise<StepResult> {
   const m0 = await readMetrics(c.gw);
-  const run = c.driver.start(agentIds.slice(0, n), n);
+  const run = driver.start(agentIds.slice(0, n), n);
   let capped = false;
   void run.capped.then(() => (capped = true));
   await Promise.race([sleep(WARMUP_MS), run.capped]);
-  const gwPid = c.gateway.child.pid;
-  const sbPid = c.sandbox.child.pid;
-  const t0 = [cpuTicks(gwPid), cpuTicks(process.pid), cpuTicks(sbPid)];
-  const mc0 = machineCpu();
+  const cpu0 = cpuMark(c);
   const w0 = Date.now();
   if (!capped) await Promise.race([sleep(WINDOW_MS), run.capped]);
   const w1 = Date.now();
-  const t1 = [cpuTicks(gwPid), cpuTicks(process.pid), cpuTicks(sbPid)];
-  const mc1 = machineCpu();
+  const cpu1 = cpuMark(c);
   await run.stop();
   assertGatewayAlive(c);
   const tids = new Set(run.calls.map((x) => x.tid));
-  const { snap, ms } = await settle(c, tids);
+  const { snap, ms } = await settle(c, SETTLE_MS, { tids });
   const m1 = await readMetrics(c.gw);
   const seconds = (w1 - w0) / 1000;
-  const cpuPct = (a: number | null, b: number | null): number | null => (a === null || b === null || seconds <= 0 ? null : ((b - a) / CLK / seconds) * 100);
   const records = analyzeStep(snap, run.calls, w0, w1, NAMES);
   const base = {
     n,
@@ -202,13 +163,7 @@ async function runStep(c: Ctx, n: number): Promise<StepResult> {
     driver: run.stats,
     records,
     metricsDelta: delta(m0, m1),
-    cpu: {
-      gatewayPercent: cpuPct(t0[0]!, t1[0]!),
-      sandboxPercent: cpuPct(t0[2]!, t1[2]!),
-      benchPercent: cpuPct(t0[1]!, t1[1]!),
-      machineBusyPercent: ((mc1.busy - mc0.busy) / Math.max(1, mc1.total - mc0.total)) * 100 * cpus().length,
-      cpus: cpus().length,
-    },
+    cpu: cpuShares(cpu0, cpu1, seconds),
     settleMs: ms,
   };
   return { ...base, problems: stepProblems(base, NAMES) };
@@ -216,7 +171,10 @@ async function runStep(c: Ctx, n: number): Promise<StepResult> {
 
 async function main(): Promise<number> {
   const started = Date.now();
-  const STEPS = parseSteps(process.env['BENCH_CALLS_STEPS']);
+  const MODE = process.env['BENCH_CALLS_MODE'] ?? 'arrivals';
+  if (MODE !== 'arrivals' && MODE !== 'agents') throw new Error(`BENCH_CALLS_MODE must be 'arrivals' or 'agents', got ${JSON.stringify(MODE)}`);
+  const STEPS = parseList('BENCH_CALLS_STEPS', process.env['BENCH_CALLS_STEPS'], AGENTS) ?? DEFAULT_STEPS;
+  const RATES = parseList('BENCH_CALLS_RATES', process.env['BENCH_CALLS_RATES'], 5000);
   const ROUTE_DELAY = parseDelay(process.env['BENCH_CALLS_ROUTE_DELAY_MS']);
   const dir = await mkdtemp(join(tmpdir(), 'bench-calls-'));
   const procs = new SplitProcesses(dir);
@@ -235,21 +193,28 @@ async function main(): Promise<number> {
         `      termCodes: { completed: Bot Completed, callerHungUp: ${GOOD_TERM_CODE}, transferred: Transferred, failed: ${SHED_TERM_CODE} }`,
         '      wrapUp: { maxAttempts: 8, retryMs: 50 }',
       ],
+      sandboxKeepCalls: SANDBOX_KEEP_CALLS,
     });
     const gatewayRoot = process.env['BENCH_CALLS_GATEWAY_ROOT'] ? resolve(process.env['BENCH_CALLS_GATEWAY_ROOT']) : ROOT;
     if (gatewayRoot !== ROOT) console.log(`gateway build under test: ${gatewayRoot}`);
-    // The simulator and its call placer are the load: their own process (this checkout's build).
+    // The simulator, its ACD and its call placer are the load: their own process (this checkout's build).
     const { gateway, sandbox, gw, sim } = await procs.start({ root: ROOT, gatewayRoot, files, httpPort, simPort });
-    const c: Ctx = { gateway, sandbox, gw, sim, driver: new Driver(sim, { talkMs: TALK_MS, capCalls: CAP_CALLS, routeDelayMs: ROUTE_DELAY, lv: LV }) };
+    const c: Ctx = { gateway, sandbox, gw, sim };
+    const driver = new Driver(sim, { talkMs: TALK_MS, capCalls: CAP_CALLS, routeDelayMs: ROUTE_DELAY, lv: LV });
     const tReady = Date.now();
     const requestsAtStart = await waitAgentsReady(c, 30_000);
     console.log(`gateway pid ${gateway.child.pid} (SIP udp 127.0.0.1:${sipPort}, HTTP :${httpPort}, builtin:echo, ${cpus().length} media workers); LiveVox sandbox pid ${sandbox.child.pid} (:${simPort}); ` +
       `${AGENTS} agents READY at the simulator and in the pool ${((Date.now() - tReady) / 1000).toFixed(1)} s after /healthz`);
-    console.log(`the simulator and its call placer (SIP + RTP) run in a process of their own (vagw sandbox); the gateway is alone in its process; all share these ${cpus().length} CPUs with this driver`);
-    console.log(`each call: talk ${TALK_MS} ms, then the customer hangs up; steps: ${WARMUP_MS / 1000} s warm-up + ${WINDOW_MS / 1000} s measured (at most ${CAP_CALLS} calls)`);
-    console.log(ROUTE_DELAY === null
-      ? 'routing: the next call goes to an agent as soon as it is READY at the simulator (as LiveVox does with customers in queue)\n'
-      : `routing (DIAGNOSTIC, BENCH_CALLS_ROUTE_DELAY_MS): the next call goes to an agent only ${ROUTE_DELAY} ms after it turned READY at the simulator\n`);
+    console.log(`the simulator, its ACD and its call placer (SIP + RTP) run in a process of their own (vagw sandbox); the gateway is alone in its process; all share these ${cpus().length} CPUs with this driver`);
+    console.log(`each call: talk ${TALK_MS} ms, then the customer hangs up; steps: ${WARMUP_MS / 1000} s warm-up + ${WINDOW_MS / 1000} s measured`);
+    if (MODE === 'arrivals') {
+      console.log(`load: customers arriving at the sandbox's ACD at a fixed rate (open loop), each routed to the READY agent idle longest the moment one is READY, giving up after ${MAX_WAIT_MS / 1000} s in the queue;`);
+      console.log(RATES ? `rates (BENCH_CALLS_RATES): ${RATES.join(', ')}/s, then 2x and 4x the best goodput\n` : `a ramp from ${RAMP.first}/s, x${RAMP.factor} per step, until a step serves < ${RAMP.saturated * 100} % of its offer; then 2x and 4x its peak goodput\n`);
+    } else {
+      console.log(ROUTE_DELAY === null
+        ? 'load (BENCH_CALLS_MODE=agents): N busy agents; the next call goes to an agent as soon as it is READY at the simulator (at most ' + CAP_CALLS + ' calls a step)\n'
+        : `load (BENCH_CALLS_MODE=agents, DIAGNOSTIC BENCH_CALLS_ROUTE_DELAY_MS): the next call goes to an agent only ${ROUTE_DELAY} ms after it turned READY\n`);
+    }
 
     // The agents' start-up (logins, joins, Readys) is over before the ramp: no step inherits it.
     for (const t0 = Date.now(); Date.now() - t0 < 15_000; await sleep(250)) {
@@ -258,21 +223,38 @@ async function main(): Promise<number> {
 
     const steps: StepResult[] = [];
     let lastStepMs = 0;
-    for (const n of STEPS) {
+    const arrivalOpts = { talkMs: TALK_MS, maxWaitMs: MAX_WAIT_MS, warmupMs: WARMUP_MS, windowMs: WINDOW_MS, settleMs: SETTLE_MS, names: NAMES };
+    const run = async (label: string, step: () => Promise<StepResult>): Promise<boolean> => {
       const projected = Date.now() - started + Math.max(lastStepMs * 1.3, 35_000);
       if (steps.length > 0 && projected > BUDGET_MS) {
-        console.log(`        ! stop: time budget (${BUDGET_MS / 60_000} min) reached before ${n} busy agents`);
-        break;
+        console.log(`        ! stop: time budget (${BUDGET_MS / 60_000} min) reached before ${label}`);
+        return false;
       }
       const t = Date.now();
-      const s = await runStep(c, n);
+      const s = await step();
       lastStepMs = Date.now() - t;
       steps.push(s);
       console.log(stepLine(s));
+      return true;
+    };
+    if (MODE === 'agents') {
+      for (const n of STEPS) if (!(await run(`${n} busy agents`, () => runStep(c, driver, n)))) break;
+    } else {
+      for (let i = 0; ; i++) {
+        const rate = RATES ? RATES[i] : nextRampRate(steps, RAMP);
+        if (rate === undefined || rate === null) break;
+        if (!(await run(`${rate}/s`, () => runArrivalsStep(c, rate, `s${i + 1}-`, arrivalOpts)))) break;
+      }
+      const peak = peakStep(steps);
+      for (const k of [2, 4]) {
+        if (!peak) break;
+        const rate = Math.round(k * peak.goodput);
+        if (!(await run(`${k}x (${rate}/s)`, () => runArrivalsStep(c, rate, `x${k}-`, arrivalOpts, k)))) break;
+      }
     }
 
     // Final state: the last step's settle waited for it; read it once more, after everything.
-    const finalSnap = await snapshot(c);
+    const finalSnap = await snapshot(c, NO_CALLS);
     const finalMetrics = await readMetrics(c.gw);
     const stuck = finalSnap.agents.filter((a) => a.state !== 'READY');
     const totals: Totals = {
@@ -284,18 +266,18 @@ async function main(): Promise<number> {
       stuck: stuck.length,
       agents: finalSnap.agents.length,
     };
-    const best = steps.reduce<StepResult | null>((b, s) => (b === null || s.goodput > b.goodput ? s : b), null);
+    const best = peakStep(steps);
     const results = checks(steps, totals, TARGETS);
 
     console.log('');
-    for (const line of finalTable(steps, best?.n ?? null)) console.log(line);
+    for (const line of finalTable(steps, best)) console.log(line);
     console.log('');
     console.log('INVITE->Ready: the simulator routes the call (its placer sends the INVITE at once) -> the agent READY again at the simulator,');
     console.log(`  both on the simulator's clock; it includes the ${TALK_MS} ms talk time. hang-up->Ready: the customer hangs up (placer BYE) -> READY`);
     console.log('  (BYE, term code and Ready through the LiveVox API, the outbox fsyncs). calls/s: agents READY again inside the window.');
     if (best) {
       const r = best.records;
-      console.log(`peak goodput step (${best.n} busy): INVITE->Ready p50/p90/p99/max ${r.inviteToReady.p50}/${r.inviteToReady.p90}/${r.inviteToReady.p99}/${r.inviteToReady.max} ms; ` +
+      console.log(`peak goodput step (${best.arrivals ? `${best.n}/s offered` : `${best.n} busy`}): INVITE->Ready p50/p90/p99/max ${r.inviteToReady.p50}/${r.inviteToReady.p90}/${r.inviteToReady.p99}/${r.inviteToReady.max} ms; ` +
         `hang-up->Ready ${r.hangupToReady.p50}/${r.hangupToReady.p90}/${r.hangupToReady.p99}/${r.hangupToReady.max} ms; hang-up->term code p99 ${r.hangupToTermCode.p99} ms; ` +
         `admin POST->routed p99 ${r.postToStart.p99} ms; READY->next call p50/p99 ${r.readyToNextCall.p50}/${r.readyToNextCall.p99} ms; ${best.driver.probes} probes (409 not READY) for ${best.driver.placed} calls`);
     }
@@ -324,7 +306,7 @@ async function main(): Promise<number> {
     const json = {
       date,
       host: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, clkTck: CLK },
-      settings: { agents: AGENTS, steps: STEPS, routing: ROUTE_DELAY === null ? 'as soon as READY' : `${ROUTE_DELAY} ms after READY (diagnostic)`, talkMs: TALK_MS, warmupMs: WARMUP_MS, windowMs: WINDOW_MS, capCalls: CAP_CALLS, settleMs: SETTLE_MS, targets: TARGETS },
+      settings: { mode: MODE, agents: AGENTS, ...(MODE === 'agents' ? { steps: STEPS } : { rates: RATES ?? RAMP, maxWaitMs: MAX_WAIT_MS }), routing: ROUTE_DELAY === null ? 'as soon as READY' : `${ROUTE_DELAY} ms after READY (diagnostic)`, talkMs: TALK_MS, warmupMs: WARMUP_MS, windowMs: WINDOW_MS, capCalls: CAP_CALLS, settleMs: SETTLE_MS, targets: TARGETS },
       steps: steps.map((s) => ({ ...s, records: { ...s.records, notReady: s.records.notReady.slice(0, 50) } })),
       bestN: best?.n ?? null,
       totals,

@@ -1,10 +1,15 @@
 /** The calls bench's step results, the line per step, the final table and the target checks. */
 import type { Dist, StepRecords } from './analyze.js';
+import type { ArrivalsOfStep } from './arrivals.js';
 import type { DriverStats } from './driver.js';
 
 export interface StepResult {
-  /** Busy agents (concurrent call loops). */
+  /** Busy agents (concurrent call loops), or with `arrivals` the customers' arrival rate (per second). */
   n: number;
+  /** Arrivals only: this step offers that many times the ramp's peak goodput (2, 4). */
+  overload?: number;
+  /** Arrivals only: what the sandbox's ACD counted. */
+  arrivals?: ArrivalsOfStep;
   warmupMs: number;
   /** Measured window, bench clock (epoch ms). */
   w0: number;
@@ -78,32 +83,44 @@ function shedBy(m: Record<string, number>): string {
 export function stepLine(s: StepResult): string {
   const r = s.records;
   const probesPerCall = s.driver.placed ? s.driver.probes / s.driver.placed : 0;
+  const a = s.arrivals;
+  const load = a
+    ? `${s.overload ? `${s.overload}x ` : ''}offered ${a.offeredPerSecond.toFixed(1).padStart(6)}/s (${a.window.abandoned} abandoned in the window, queue max ${a.atStop.maxWaiting}, wait p50/p99 ${n0(a.atStop.waitMs.p50)}/${n0(a.atStop.waitMs.p99)} ms)`
+    : `busy ${String(s.n).padStart(3)}`;
   return [
-    `busy ${String(s.n).padStart(3)}: ${String(s.driver.placed).padStart(5)} calls, goodput ${s.goodput.toFixed(1).padStart(6)} calls/s in ${((s.w1 - s.w0) / 1000).toFixed(1)} s${s.capped ? ' (capped)' : ''}, ${r.shed} shed (503${shedBy(s.metricsDelta)})`,
+    `${load}: ${String(s.driver.placed).padStart(5)} calls, goodput ${s.goodput.toFixed(1).padStart(6)} calls/s in ${((s.w1 - s.w0) / 1000).toFixed(1)} s${s.capped ? ' (capped)' : ''}, ${r.shed} shed (503${shedBy(s.metricsDelta)})`,
     `INVITE->Ready p50/p99 ${pair(r.inviteToReady)} ms, hang-up->Ready ${pair(r.hangupToReady)} ms (term code ${pair(r.hangupToTermCode)})`,
     `term codes ${r.termCodes.exactlyOne}/${r.placed} exactly once (${r.termCodes.refusals} refused)`,
     `not READY ${r.notReady.length}${r.readyUnknown ? ` (${r.readyUnknown} calls without a READY in the agent's history)` : ''}`,
-    `Ready->next call ${pair(r.readyToNextCall)} ms, ${probesPerCall.toFixed(2)} probes/call`,
+    `Ready->next call ${pair(r.readyToNextCall)} ms${a ? '' : `, ${probesPerCall.toFixed(2)} probes/call`}`,
     `CPU gw ${n0(s.cpu.gatewayPercent)} % sandbox ${n0(s.cpu.sandboxPercent)} % bench ${n0(s.cpu.benchPercent)} % machine ${n0(s.cpu.machineBusyPercent)} % of ${s.cpu.cpus * 100}`,
     ...(r.endedByAgent ? [`failed legs were routed p50/max ${n0(r.failedAfterReady.p50)}/${n0(r.failedAfterReady.max)} ms after the agent turned READY`] : []),
     s.problems.length ? `LOST: ${s.problems.join('; ')}` : 'nothing lost',
   ].join(' | ');
 }
 
-export function finalTable(steps: StepResult[], bestN: number | null): string[] {
+export function finalTable(steps: StepResult[], best: StepResult | null): string[] {
+  const arrivals = steps.some((s) => s.arrivals);
   const lines = [
-    '| busy agents | goodput calls/s | shed (503) | INVITE->Ready p50 / p99 ms | hang-up->Ready p50 / p99 ms | term codes exactly once | stuck agents | gateway CPU | sandbox CPU | nothing lost |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    `| ${arrivals ? 'offered calls/s' : 'busy agents'} | goodput calls/s | shed (503) | ${arrivals ? 'abandoned in queue | ' : ''}INVITE->Ready p50 / p99 ms | hang-up->Ready p50 / p99 ms | term codes exactly once | stuck agents | gateway CPU | sandbox CPU | nothing lost |`,
+    `|---|---|---|${arrivals ? '---|' : ''}---|---|---|---|---|---|---|`,
   ];
   for (const s of steps) {
     const r = s.records;
-    const b = s.n === bestN ? '**' : '';
+    const b = s === best ? '**' : '';
+    const load = s.arrivals ? `${s.arrivals.offeredPerSecond.toFixed(1)}${s.overload ? ` (${s.overload}x)` : ''}` : String(s.n);
+    const share = best && s.overload ? ` (${((s.goodput / best.goodput) * 100).toFixed(0)} %)` : '';
     lines.push(
-      `| ${b}${s.n}${b} | ${b}${s.goodput.toFixed(1)}${b} | ${r.shed} | ${pair(r.inviteToReady)} | ${pair(r.hangupToReady)} | ${r.termCodes.exactlyOne}/${r.placed} (${pct(r.termCodes.exactlyOne, r.placed)}) | ${r.notReady.length} | ` +
+      `| ${b}${load}${b} | ${b}${s.goodput.toFixed(1)}${b}${share} | ${r.shed} | ${s.arrivals ? `${s.arrivals.window.abandoned} | ` : ''}${pair(r.inviteToReady)} | ${pair(r.hangupToReady)} | ${r.termCodes.exactlyOne}/${r.placed} (${pct(r.termCodes.exactlyOne, r.placed)}) | ${r.notReady.length} | ` +
         `${n0(s.cpu.gatewayPercent)} % | ${n0(s.cpu.sandboxPercent)} % | ${s.problems.length ? 'no' : 'yes'} |`,
     );
   }
   return lines;
+}
+
+/** The peak: the step with the most goodput (with arrivals, among the ramp's steps). */
+export function peakStep(steps: StepResult[]): StepResult | null {
+  return steps.filter((s) => s.overload === undefined).reduce<StepResult | null>((b, s) => (b === null || s.goodput > b.goodput ? s : b), null);
 }
 
 export interface Totals {
@@ -122,13 +139,19 @@ export interface Totals {
  * lost at any step (one term code per call, every agent READY).
  */
 export function checks(steps: StepResult[], totals: Totals, targets: { overloadGoodputShare: number }): Check[] {
-  const peak = steps.reduce<StepResult | null>((b, s) => (b === null || s.goodput > b.goodput ? s : b), null);
+  const peak = peakStep(steps);
+  const arrivals = steps.some((s) => s.arrivals);
   const out: Check[] = [];
   for (const k of [2, 4]) {
-    const at = peak ? steps.find((s) => s.n >= k * peak.n) : undefined;
+    const at = !peak ? undefined : arrivals ? steps.find((s) => s.overload === k) : steps.find((s) => s.n >= k * peak.n);
+    const load = (s: StepResult): string => (s.arrivals ? `${s.arrivals.offeredPerSecond.toFixed(1)} calls/s offered` : `${s.n} busy agents`);
     out.push({
-      name: `goodput at ${k}x the peak step's load >= ${targets.overloadGoodputShare * 100} % of the peak`,
-      value: !peak ? 'no step' : at ? `${at.goodput.toFixed(1)} calls/s with ${at.n} busy agents = ${((at.goodput / peak.goodput) * 100).toFixed(1)} % of the peak ${peak.goodput.toFixed(1)} calls/s (${peak.n} busy); ${at.records.shed} shed` : `no step at ${k * peak.n} busy agents or more (peak at ${peak.n})`,
+      name: `goodput at ${k}x the ${arrivals ? 'sustainable rate (the ramp\'s peak goodput)' : "peak step's load"} >= ${targets.overloadGoodputShare * 100} % of the peak`,
+      value: !peak
+        ? 'no step'
+        : at
+          ? `${at.goodput.toFixed(1)} calls/s with ${load(at)} = ${((at.goodput / peak.goodput) * 100).toFixed(1)} % of the peak ${peak.goodput.toFixed(1)} calls/s (${load(peak)}); ${at.records.shed} shed${at.arrivals ? `, ${at.arrivals.window.abandoned} abandoned in the queue` : ''}`
+          : `no ${k}x step (peak at ${load(peak)})`,
       pass: !!peak && !!at && at.goodput >= targets.overloadGoodputShare * peak.goodput,
     });
   }
@@ -141,7 +164,7 @@ export function checks(steps: StepResult[], totals: Totals, targets: { overloadG
     },
     {
       name: '0 stuck agents after every step and at the end (simulator: every agent READY)',
-      value: `${totals.stuck} of ${totals.agents} not READY at the end; steps with a loss: ${lossy.map((s) => s.n).join(', ') || 'none'}`,
+      value: `${totals.stuck} of ${totals.agents} not READY at the end; steps with a loss: ${lossy.map((s) => (s.arrivals ? `${s.n}/s` : s.n)).join(', ') || 'none'}`,
       pass: totals.stuck === 0 && lossy.length === 0,
     },
   );

@@ -24,6 +24,8 @@ export interface SplitConfig {
   gatewayLines?: string[];
   /** Extra lines of the profile's `contactCenter:` section (indented six spaces). */
   contactCenterLines?: string[];
+  /** Call records the sandbox keeps (livevox.sandboxKeepCalls); default the simulator's. */
+  sandboxKeepCalls?: number;
 }
 
 function text(o: SplitConfig, role: 'gateway' | 'sandbox'): string {
@@ -37,7 +39,7 @@ livevox:
   accessToken: ${o.lv.accessToken}
   clientName: ${o.lv.clientName}
   sandboxPort: ${o.simPort}
-dataDir: ${JSON.stringify(join(o.dir, role === 'gateway' ? 'data' : 'sandbox-data'))}
+${o.sandboxKeepCalls ? `  sandboxKeepCalls: ${o.sandboxKeepCalls}\n` : ''}dataDir: ${JSON.stringify(join(o.dir, role === 'gateway' ? 'data' : 'sandbox-data'))}
 profiles:
   - name: ${o.name}
     listen: { host: 127.0.0.1, port: ${o.sipPort}, transports: [udp] }

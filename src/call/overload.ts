@@ -93,9 +93,10 @@ const ADJUST_MS = 500;
  * and none once it is back under, and the bursts it admits push the signal over again (in
  * bench:calls goodput swung with it). Instead, while a soft signal is over its limit the share
  * doubles every 500 ms (from 1/8, or at once to how far over it is: at twice the limit, all), and
- * it falls back by 1/16 per 500 ms once all are under:
- * multiplicative increase, additive decrease. Calls are refused evenly (a credit counter, no
- * randomness). Calls in setup is a hard limit: over it, every call is refused at once.
+ * it halves every 500 ms once all are under (a slower decay, 1/16 per 500 ms, kept refusing calls
+ * for seconds after the cause was gone: BENCHMARKS.md, issue 14). Calls are refused evenly (a
+ * credit counter, no randomness). Calls in setup is a hard limit: over it, every call is refused
+ * at once.
  */
 export class ShedController {
   private share = 0;

@@ -177,6 +177,41 @@ describe('back-to-back calls', () => {
   });
 });
 
+describe("the sandbox's ACD (POST /__sim/arrivals)", () => {
+  it('customers arriving at a rate are routed to Ready agents as they free up, each talks, hangs up and is wrapped up once', async () => {
+    const admin = async (method: string, body?: unknown) => {
+      const r = await fetch(`${sim().url}/__sim/arrivals`, { method, ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
+      return { status: r.status, body: (await r.json()) as Record<string, Record<string, unknown>> };
+    };
+    expect(await admin('POST', { ratePerSec: 'fast' })).toMatchObject({ status: 400, body: { message: "invalid field 'ratePerSec': must be a number within 0..5000" } });
+    // 12 customers in about 1.2 s for 4 agents, each talking 300 ms from the answer: most wait for an agent.
+    const started = await admin('POST', { ratePerSec: 10, talkMs: 300, maxWaitMs: 20_000, prefix: 'acd-it-' });
+    expect(started).toMatchObject({ status: 200, body: { config: { ratePerSec: 10, talkMs: 300, prefix: 'acd-it-' }, stats: { arrived: 0 } } });
+    await expect.poll(async () => (await admin('GET')).body['stats']!['arrived'], { timeout: 5000 }).toBeGreaterThanOrEqual(12);
+    await admin('POST', { ratePerSec: 0 });
+    // Every routed customer's call is over (hung up by the customer or ended by the agent's side).
+    await expect
+      .poll(async () => {
+        const s = (await admin('GET')).body['stats']!;
+        return s['waiting'] === 0 && (s['hungUp'] as number) + (s['endedByAgent'] as number) === s['routed'];
+      }, { timeout: 15_000 })
+      .toBe(true);
+    const stats = (await admin('GET')).body['stats']!;
+    expect(stats).toMatchObject({ abandoned: 0, endedByAgent: 0, dropped: 0 });
+    await waitFor(() => ['va-01', 'va-02', 'va-03', 'va-04'].every((u) => agentState(u) === 'READY'), 5000, 'agents Ready');
+    const calls = sim().state.snapshot().calls.filter((c) => c.transactionId.startsWith('acd-it-'));
+    expect(calls.length).toBeGreaterThanOrEqual(12);
+    for (const c of calls) {
+      expect(c).toMatchObject({ status: 'ended', endedBy: 'customer' });
+      expect(c.termCodes.map((t) => t.termCodeName)).toEqual(['Caller Hung Up']);
+      // The talk time runs from the answer: the call lasted at least that long.
+      expect(c.endedAt! - c.startedAt).toBeGreaterThanOrEqual(300);
+    }
+    // The customers queued behind four agents: some waited.
+    expect((stats['waitMs'] as { max: number }).max).toBeGreaterThan(0);
+  });
+});
+
 describe('failures on either side', () => {
   it('engine lost mid-call (reconnect fails too): the call ends with the failure term code, agent Ready', async () => {
     const before = engine.calls.length;

@@ -26,6 +26,7 @@ async function startSandbox(lv: LiveVoxConfig, profiles: SipProfile[], log: Logg
     accessToken: lv.accessToken,
     clientName: lv.clientName,
     sessionIdleMs: lv.sandboxSessionIdleMinutes * 60_000,
+    keepCalls: lv.sandboxKeepCalls,
     logger: log.child({ component: 'livevox-sandbox' }),
     agents: profiles.flatMap((p) => p.agents.map((a) => ({ user: a.vendorUser, password: a.vendorPassword ?? p.contactCenter.password ?? 'sandbox' }))),
     services: [...new Set(profiles.map((p) => p.contactCenter.serviceId!))].map((id) => {
@@ -47,10 +48,16 @@ async function startSandbox(lv: LiveVoxConfig, profiles: SipProfile[], log: Logg
       const placer = await CallPlacer.start({ gateway: target, logger: log.child({ component: 'sandbox-placer' }) });
       sandbox.placer = placer;
       const legs = new PlacedLegs();
+      // The ACD's customers talk from the moment the gateway answers, not from routing.
+      simulator.talkFromAnswer();
       simulator.on('call-started', (call) => {
         const digits = call.phoneNumber.replace(/\D/g, '');
         const caller = digits ? `+${digits.length === 10 ? '1' : ''}${digits}` : undefined;
         const pc = placer.place({ number: call.agentNumber, transactionId: call.transactionId, sessionId: call.sessionId, agentLoginId: call.agentUser, ...(caller ? { caller } : {}), audio: { toneHz: 440 } });
+        pc.answered.then(
+          () => simulator.answered(call.transactionId),
+          () => undefined, // a refused or failed leg ends the call below
+        );
         legs.track(call.transactionId, pc, ({ by }) => {
           try {
             simulator.endCall(call.transactionId, by === 'customer' ? 'customer' : 'agent');

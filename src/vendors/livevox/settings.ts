@@ -12,9 +12,11 @@ export const LiveVoxSettings = obj({
   clientName: z.string({ error: mustBe('a string') }).min(1).default('sandbox'),
   timeoutMs: intIn(100, 60_000).default(5000),
   retries: intIn(0, 10).default(3),
-  // Sandbox only: simulator HTTP port (0 = any free port) and session idle expiry.
+  // Sandbox only: simulator HTTP port (0 = any free port), session idle expiry, and how many call
+  // records it keeps (a load test that reads every call back needs more than the default).
   sandboxPort: intIn(0, 65535).default(0),
   sandboxSessionIdleMinutes: intIn(1, 1440).default(120),
+  sandboxKeepCalls: intIn(100, 1_000_000).default(10_000),
 });
 
 export interface LiveVoxConfig {
@@ -26,4 +28,5 @@ export interface LiveVoxConfig {
   retries: number;
   sandboxPort: number;
   sandboxSessionIdleMinutes: number;
+  sandboxKeepCalls: number;
 }

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import pino, { type Logger } from 'pino';
+import { Acd, checkArrivals, type ArrivalsConfig, type ArrivalStats } from './acd.js';
 import { FaultInjector, type Faults } from './faults.js';
 import { endCall as endCallOp, startCall as startCallOp } from './ops-call.js';
 import { SimEmitter, type CallInput, type CallRecord, type SimAgentConfig, type SimEvents, type SimServiceConfig } from './records.js';
@@ -34,6 +35,14 @@ export interface LiveVoxSimulatorOptions {
   conferenceJoinMs?: number;
   /** Ready from WRAPUP only once the last call has its term code; default true. */
   requireTermCodeBeforeReady?: boolean;
+  /** Call records kept; default 10 000 (a load test reading every call back wants more). */
+  keepCalls?: number;
+}
+
+/** The ACD's customers (./acd.ts), as the admin API shows them. */
+export interface ArrivalsView {
+  config: ArrivalsConfig;
+  stats: ArrivalStats;
 }
 
 export interface LiveVoxSimulator {
@@ -50,6 +59,13 @@ export interface LiveVoxSimulator {
   /** The customer (or the agent's SIP leg) hung up. Idempotent. */
   endCall(transactionId: string, by: 'customer' | 'agent'): CallRecord;
   on<K extends keyof SimEvents>(event: K, cb: SimEvents[K]): () => void;
+  /** Customers arriving at a rate (POST /__sim/arrivals's body); throws SimError on a bad one. */
+  arrivals(body: Record<string, unknown>): ArrivalsView;
+  /** The ACD's customers now. */
+  arrivalsNow(): ArrivalsView;
+  /** The placer answers for the calls' SIP legs: a customer's talk time runs from `answered`. */
+  talkFromAnswer(): void;
+  answered(transactionId: string): void;
 }
 
 export async function startLiveVoxSimulator(opts: LiveVoxSimulatorOptions): Promise<LiveVoxSimulator> {
@@ -69,6 +85,7 @@ export async function startLiveVoxSimulator(opts: LiveVoxSimulatorOptions): Prom
       conferenceJoinMs,
       requireTermCodeBeforeReady: opts.requireTermCodeBeforeReady ?? true,
       newId: randomUUID,
+      ...(opts.keepCalls !== undefined ? { keepCalls: opts.keepCalls } : {}),
     },
     events,
   );
@@ -86,7 +103,31 @@ export async function startLiveVoxSimulator(opts: LiveVoxSimulatorOptions): Prom
     timers.add(t);
   });
 
-  const server = await startServer({ host, port: opts.port ?? 0, state, faults, logger, admin: { state, faults } });
+  // The ACD runs on a 10 ms timer while it has customers (arriving, waiting or talking).
+  let talkFromAnswer = false;
+  const acd = new Acd(state, { now: opts.clock ?? Date.now, schedule: (fn) => void setImmediate(fn), talkFromAnswer: () => talkFromAnswer });
+  let acdTimer: NodeJS.Timeout | undefined;
+  let acdRuns = 0;
+  const arrivalsNow = (): ArrivalsView => ({ config: acd.config, stats: acd.snapshot() });
+  const arrivals = (body: Record<string, unknown>): ArrivalsView => {
+    const { cfg, dropWaiting } = checkArrivals(body, `acd${++acdRuns}-`);
+    acd.configure(cfg, dropWaiting);
+    acdTimer ??= setInterval(() => {
+      try {
+        acd.tick();
+      } catch (err) {
+        logger.error({ err }, 'livevox sim: ACD tick failed');
+      }
+      if (acd.idle) {
+        clearInterval(acdTimer);
+        acdTimer = undefined;
+      }
+    }, 10);
+    acdTimer.unref();
+    return arrivalsNow();
+  };
+
+  const server = await startServer({ host, port: opts.port ?? 0, state, faults, logger, admin: { state, faults, arrivals, arrivalsNow } });
   logger.info({ port: server.port }, 'livevox simulator listening');
   return {
     url: `http://${host}:${server.port}`,
@@ -95,6 +136,7 @@ export async function startLiveVoxSimulator(opts: LiveVoxSimulatorOptions): Prom
     close: async () => {
       for (const t of timers) clearTimeout(t);
       timers.clear();
+      clearInterval(acdTimer);
       await server.close();
     },
     setFaults: (f) => faults.set(f),
@@ -102,5 +144,9 @@ export async function startLiveVoxSimulator(opts: LiveVoxSimulatorOptions): Prom
     startCall: (agent, call) => startCallOp(state, agent, call),
     endCall: (transactionId, by) => endCallOp(state, transactionId, by),
     on: (event, cb) => events.on(event, cb),
+    arrivals,
+    arrivalsNow,
+    talkFromAnswer: () => void (talkFromAnswer = true),
+    answered: (transactionId) => acd.answered(transactionId),
   };
 }

@@ -110,6 +110,7 @@ export function conference(st: SimState, agent: AgentRecord, lineNumber: string,
   if (!book.contacts.some((c) => c.id === contactId)) throw new SimError(404, LvCode.notFound, `contact ${contactId} not found in phonebook ${phoneBookId}`);
   const now = st.now();
   call.conference = { phoneBookId, phoneBookContactId: contactId, startedAt: now, joinAt: now + st.opts.conferenceJoinMs };
+  st.pendingJoins.add(call.transactionId);
   st.setState(agent, 'TRANSFERRING');
   st.tick();
 }

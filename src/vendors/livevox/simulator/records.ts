@@ -40,6 +40,8 @@ export interface SimStateOptions {
   requireTermCodeBeforeReady: boolean;
   /** Session ids (default: random UUIDs). */
   newId: () => string;
+  /** Call records kept (default 10 000); past it the oldest ended call is dropped. */
+  keepCalls?: number;
 }
 
 export interface StateChange {

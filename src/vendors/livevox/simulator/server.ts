@@ -71,7 +71,7 @@ export function startServer(o: SimServerOptions): Promise<SimServer> {
     const method = req.method ?? 'GET';
     const text = await readBody(req);
     if (url.pathname.startsWith('/__sim/')) {
-      send(res, adminHandle(o.admin, method, url.pathname, () => parseJson(text)));
+      send(res, adminHandle(o.admin, method, url.pathname, () => parseJson(text), url.searchParams));
       return;
     }
     const path = canonicalPath(url.pathname);

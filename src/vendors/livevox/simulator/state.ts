@@ -8,18 +8,19 @@ import { LvCode, type LineState, type LoginResponse } from '../wire.js';
 import { SimEmitter, SimError, type AgentRecord, type CallRecord, type ContactRecord, type SessionRecord, type SimServiceConfig, type SimStateOptions } from './records.js';
 
 const HISTORY = 200;
-const KEEP_ENDED_CALLS = 10_000;
+/** Call records kept by default; past it the oldest ended call is dropped. */
+const KEEP_CALLS = 10_000;
 
 /** Read access for tests and the admin API; every value returned is a copy. */
 export interface SimStateView {
   agent(user: string): AgentRecord | undefined;
   call(transactionId: string): CallRecord | undefined;
-  calls(): CallRecord[];
+  calls(only?: (transactionId: string) => boolean): CallRecord[];
   contact(account: string): ContactRecord | undefined;
   activeSessions(): number;
   /** 'METHOD /path' -> number of requests (admin requests excluded). */
   requestCounts(): Record<string, number>;
-  snapshot(): SimSnapshot;
+  snapshot(calls?: (transactionId: string) => boolean): SimSnapshot;
 }
 
 export interface SimSnapshot {
@@ -41,6 +42,8 @@ export class SimState implements SimStateView {
   private readonly expired = new Set<string>();
   private readonly passwords = new Map<string, string>();
   private readonly requests = new Map<string, number>();
+  /** Calls with a conference whose human has not joined yet: `tick` looks only at these, not at every record. */
+  readonly pendingJoins = new Set<string>();
   private seq = 0;
 
   constructor(
@@ -63,9 +66,15 @@ export class SimState implements SimStateView {
   tick(): void {
     const now = this.now();
     for (const s of [...this.sessions.values()]) if (now - s.lastUsedAt > this.opts.sessionIdleMs) this.endSession(s);
-    for (const call of this.callMap.values()) {
-      const conf = call.conference;
-      if (call.status !== 'active' || !conf || conf.humanJoinedAt !== undefined || now < conf.joinAt) continue;
+    for (const id of this.pendingJoins) {
+      const call = this.callMap.get(id);
+      const conf = call?.conference;
+      if (!call || call.status !== 'active' || !conf || conf.humanJoinedAt !== undefined) {
+        this.pendingJoins.delete(id);
+        continue;
+      }
+      if (now < conf.joinAt) continue;
+      this.pendingJoins.delete(id);
       conf.humanJoinedAt = now;
       const agent = this.agentMap.get(call.agentUser);
       if (agent?.currentCall === call.transactionId && agent.state === 'TRANSFERRING') this.setState(agent, 'INCALL');
@@ -149,7 +158,7 @@ export class SimState implements SimStateView {
 
   addCall(call: CallRecord): void {
     this.callMap.set(call.transactionId, call);
-    if (this.callMap.size <= KEEP_ENDED_CALLS) return;
+    if (this.callMap.size <= (this.opts.keepCalls ?? KEEP_CALLS)) return;
     for (const [id, c] of this.callMap) {
       if (c.status === 'ended') {
         this.callMap.delete(id);
@@ -181,8 +190,10 @@ export class SimState implements SimStateView {
     return c && structuredClone(c);
   }
 
-  calls(): CallRecord[] {
-    return [...this.callMap.values()].map((c) => structuredClone(c));
+  calls(only?: (transactionId: string) => boolean): CallRecord[] {
+    const out: CallRecord[] = [];
+    for (const c of this.callMap.values()) if (!only || only(c.transactionId)) out.push(structuredClone(c));
+    return out;
   }
 
   contact(account: string): ContactRecord | undefined {
@@ -199,13 +210,14 @@ export class SimState implements SimStateView {
     return Object.fromEntries(this.requests);
   }
 
-  snapshot(): SimSnapshot {
+  /** `calls`: which calls to include (default all). */
+  snapshot(calls?: (transactionId: string) => boolean): SimSnapshot {
     this.tick();
     return {
       now: this.now(),
       agents: [...this.agentMap.values()].map((a) => structuredClone(a)),
       sessions: [...this.sessions.values()].map((s) => ({ user: s.user, createdAt: s.createdAt, lastUsedAt: s.lastUsedAt })),
-      calls: this.calls(),
+      calls: this.calls(calls),
       contacts: [...this.contactMap.values()].map((c) => structuredClone(c)),
       requests: this.requestCounts(),
     };

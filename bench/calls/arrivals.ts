@@ -1,0 +1,112 @@
+/**
+ * The calls bench's default load: customers arriving at the sandbox's ACD at a fixed rate
+ * (POST /__sim/arrivals, src/vendors/livevox/simulator/acd.ts). Open loop, as a contact center's
+ * inbound traffic is: the rate does not bend to how fast the gateway serves, so a rate of twice or
+ * four times what the gateway can serve is an overload it must survive. The customers wait in the
+ * service's queue; the ACD routes one to an agent the moment the agent is READY (nobody polls), the
+ * customer talks `talkMs` from the answer and hangs up; a customer waiting `maxWaitMs` gives up.
+ *
+ * One step: arrivals at `rate` with the step's transaction-id prefix, a warm-up, a measured window,
+ * then arrivals stopped (the waiting queue dropped), every call settled, and the simulator's records
+ * of the step's calls read back (GET /__sim/state?callPrefix=...).
+ */
+import { analyzeStep } from './analyze.js';
+import { readMetrics } from './http.js';
+import type { StepResult } from './report.js';
+import { stepProblems } from './report.js';
+import { assertGatewayAlive, cpuMark, cpuShares, delta, settle, type Ctx } from './step.js';
+
+/** GET/POST /__sim/arrivals's `stats` (src/vendors/livevox/simulator/acd.ts ArrivalStats). */
+export interface AcdStats {
+  arrived: number;
+  routed: number;
+  abandoned: number;
+  dropped: number;
+  waiting: number;
+  maxWaiting: number;
+  hungUp: number;
+  endedByAgent: number;
+  waitMs: { p50: number | null; p99: number | null; max: number | null };
+}
+
+/** What the ACD saw in a step: the measured window's counts, and the whole step's after its settle. */
+export interface ArrivalsOfStep {
+  /** Offered load: customers arrived in the window, per second. */
+  offeredPerSecond: number;
+  window: { arrived: number; routed: number; abandoned: number };
+  atStop: AcdStats;
+}
+
+export interface ArrivalsStepOptions {
+  talkMs: number;
+  maxWaitMs: number;
+  warmupMs: number;
+  windowMs: number;
+  settleMs: number;
+  names: { good: string; shed: string };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function acd(c: Ctx, body?: Record<string, unknown>): Promise<AcdStats> {
+  const r = body ? await c.sim.json<{ stats: AcdStats }>('POST', '/__sim/arrivals', body) : await c.sim.json<{ stats: AcdStats }>('GET', '/__sim/arrivals');
+  return r.stats;
+}
+
+/** One step at `rate` customers per second; `overload` marks the 2x and 4x steps. */
+export async function runArrivalsStep(c: Ctx, rate: number, prefix: string, o: ArrivalsStepOptions, overload?: number): Promise<StepResult> {
+  const m0 = await readMetrics(c.gw);
+  await acd(c, { ratePerSec: rate, talkMs: o.talkMs, maxWaitMs: o.maxWaitMs, prefix });
+  await sleep(o.warmupMs);
+  const a0 = await acd(c);
+  const cpu0 = cpuMark(c);
+  const w0 = Date.now();
+  await sleep(o.windowMs);
+  const w1 = Date.now();
+  const cpu1 = cpuMark(c);
+  const a1 = await acd(c);
+  await acd(c, { ratePerSec: 0, dropWaiting: true, prefix });
+  assertGatewayAlive(c);
+  const { snap, ms } = await settle(c, o.settleMs, { callPrefix: prefix });
+  // The stop keeps the counters: after the settle they hold the whole step, every call ended.
+  const total = await acd(c);
+  const m1 = await readMetrics(c.gw);
+  const seconds = (w1 - w0) / 1000;
+  const placed = snap.calls.map((x) => ({ tid: x.transactionId, agent: x.agentUser, postAt: x.startedAt }));
+  const records = analyzeStep(snap, placed, w0, w1, o.names);
+  const base = {
+    n: rate,
+    ...(overload ? { overload } : {}),
+    warmupMs: o.warmupMs,
+    w0,
+    w1,
+    capped: false,
+    callsPerSecond: seconds > 0 ? records.completedInWindow / seconds : 0,
+    goodput: seconds > 0 ? records.goodInWindow / seconds : 0,
+    startedPerSecond: seconds > 0 ? records.startedInWindow / seconds : 0,
+    driver: { placed: placed.length, probes: 0, probeStates: {}, lvRequests: {}, errorCount: 0, errors: [], endedByAgent: total.endedByAgent },
+    arrivals: {
+      offeredPerSecond: seconds > 0 ? (a1.arrived - a0.arrived) / seconds : 0,
+      window: { arrived: a1.arrived - a0.arrived, routed: a1.routed - a0.routed, abandoned: a1.abandoned - a0.abandoned },
+      atStop: total,
+    },
+    records,
+    metricsDelta: delta(m0, m1),
+    cpu: cpuShares(cpu0, cpu1, seconds),
+    settleMs: ms,
+  };
+  return { ...base, problems: stepProblems(base, o.names) };
+}
+
+/**
+ * The ramp's rates: from `first`, each `factor` times the last, until a step serves less than
+ * `saturated` of what was offered (the gateway is past its sustainable rate), at most `max` steps.
+ */
+export function nextRampRate(steps: StepResult[], o: { first: number; factor: number; saturated: number; max: number }): number | null {
+  const ramp = steps.filter((s) => s.overload === undefined);
+  if (ramp.length === 0) return o.first;
+  const last = ramp[ramp.length - 1]!;
+  const offered = last.arrivals?.offeredPerSecond ?? last.n;
+  if (ramp.length >= o.max || last.goodput < o.saturated * offered) return null;
+  return Math.round(last.n * o.factor);
+}
