@@ -67,7 +67,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   holdAgentsForCluster(config, agents);
   const latency = new Latency();
   const loopDelay = new EventLoopDelay();
-  const calls = new CallManager(config, agents, media, log, { contactCenters: { links: cc.links, ...(cc.wrapUp ? { wrapUp: cc.wrapUp } : {}), ...(cc.openCalls ? { openCalls: cc.openCalls } : {}), softphoneTokens: cc.softphoneTokens }, idsFromInvite: idsFromAnyInvite, latency, eventLoopDelayMs: () => loopDelay.p99Ms });
+  const calls = new CallManager(config, agents, media, log, { contactCenters: { links: cc.links, ...(cc.wrapUp ? { wrapUp: cc.wrapUp } : {}), ...(cc.openCalls ? { openCalls: cc.openCalls } : {}), softphoneTokens: cc.softphoneTokens }, idsFromInvite: idsFromAnyInvite, latency, eventLoopDelayMs: () => loopDelay.p99Ms, eventLoopUtilization: () => loopDelay.utilizationPercent });
   await calls.start();
   const metrics = (): MetricsSource => ({
     gateway: config.gateway.name,
@@ -81,6 +81,9 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       shed: calls.callStats.shed,
       callsInSetup: calls.callsInSetup,
       eventLoopDelayMs: loopDelay.p99Ms,
+      eventLoopUtilizationPercent: loopDelay.utilizationPercent,
+      shedShare: calls.shedShare,
+      readyGate: { limit: calls.headroom.gate.limit ?? agents.list().length, waiting: calls.headroom.gate.waiting, held: calls.headroom.gate.stats.held },
       mediaLatenessMs: media.lateMs?.() ?? 0,
       oldestWrapUpSeconds: cc.wrapUp ? cc.wrapUp.oldestPendingMs() / 1000 : 0,
     },

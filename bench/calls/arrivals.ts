@@ -48,6 +48,26 @@ export interface ArrivalsStepOptions {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** The gateway's headroom gauges, sampled every second of the window: mean and max of each. */
+const GAUGES = ['vagw_event_loop_utilization', 'vagw_event_loop_delay_p99_seconds', 'vagw_overload_shed_share', 'vagw_calls_in_setup', 'vagw_calls_active', 'vagw_wrapup_oldest_pending_seconds', 'vagw_media_tick_lateness_max_seconds', 'vagw_ready_gate_limit', 'vagw_ready_gate_waiting'];
+
+async function sampleGauges(c: Ctx, windowMs: number): Promise<Record<string, { mean: number; max: number }>> {
+  const sums: Record<string, { sum: number; max: number; n: number }> = {};
+  const until = Date.now() + windowMs;
+  while (Date.now() < until) {
+    await sleep(Math.min(1000, Math.max(0, until - Date.now())));
+    const m = await readMetrics(c.gw);
+    for (const g of GAUGES) {
+      const v = m[g] ?? 0;
+      const e = (sums[g] ??= { sum: 0, max: 0, n: 0 });
+      e.sum += v;
+      e.max = Math.max(e.max, v);
+      e.n++;
+    }
+  }
+  return Object.fromEntries(Object.entries(sums).map(([k, e]) => [k.replace(/^vagw_/, ''), { mean: e.sum / e.n, max: e.max }]));
+}
+
 async function acd(c: Ctx, body?: Record<string, unknown>): Promise<AcdStats> {
   const r = body ? await c.sim.json<{ stats: AcdStats }>('POST', '/__sim/arrivals', body) : await c.sim.json<{ stats: AcdStats }>('GET', '/__sim/arrivals');
   return r.stats;
@@ -61,7 +81,7 @@ export async function runArrivalsStep(c: Ctx, rate: number, prefix: string, o: A
   const a0 = await acd(c);
   const cpu0 = cpuMark(c);
   const w0 = Date.now();
-  await sleep(o.windowMs);
+  const during = await sampleGauges(c, o.windowMs);
   const w1 = Date.now();
   const cpu1 = cpuMark(c);
   const a1 = await acd(c);
@@ -91,6 +111,7 @@ export async function runArrivalsStep(c: Ctx, rate: number, prefix: string, o: A
       atStop: total,
     },
     records,
+    during,
     metricsDelta: delta(m0, m1),
     cpu: cpuShares(cpu0, cpu1, seconds),
     settleMs: ms,

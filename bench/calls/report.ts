@@ -10,6 +10,8 @@ export interface StepResult {
   overload?: number;
   /** Arrivals only: what the sandbox's ACD counted. */
   arrivals?: ArrivalsOfStep;
+  /** Arrivals only: the gateway's headroom gauges during the window (without vagw_), mean and max. */
+  during?: Record<string, { mean: number; max: number }>;
   warmupMs: number;
   /** Measured window, bench clock (epoch ms). */
   w0: number;
@@ -90,9 +92,13 @@ export function stepLine(s: StepResult): string {
   return [
     `${load}: ${String(s.driver.placed).padStart(5)} calls, goodput ${s.goodput.toFixed(1).padStart(6)} calls/s in ${((s.w1 - s.w0) / 1000).toFixed(1)} s${s.capped ? ' (capped)' : ''}, ${r.shed} shed (503${shedBy(s.metricsDelta)})`,
     `INVITE->Ready p50/p99 ${pair(r.inviteToReady)} ms, hang-up->Ready ${pair(r.hangupToReady)} ms (term code ${pair(r.hangupToTermCode)})`,
+    `SIP retransmissions absorbed ${s.metricsDelta['vagw_sip_retransmissions_absorbed_total'] ?? 0}, Readys held at the gate ${s.metricsDelta['vagw_ready_gate_held_total'] ?? 0}`,
     `term codes ${r.termCodes.exactlyOne}/${r.placed} exactly once (${r.termCodes.refusals} refused)`,
     `not READY ${r.notReady.length}${r.readyUnknown ? ` (${r.readyUnknown} calls without a READY in the agent's history)` : ''}`,
     `Ready->next call ${pair(r.readyToNextCall)} ms${a ? '' : `, ${probesPerCall.toFixed(2)} probes/call`}`,
+    ...(s.during
+      ? [`main loop busy ${n0((s.during['event_loop_utilization']?.mean ?? 0) * 100)} % (max ${n0((s.during['event_loop_utilization']?.max ?? 0) * 100)}), loop delay p99 max ${n0((s.during['event_loop_delay_p99_seconds']?.max ?? 0) * 1000)} ms, shed share max ${n0((s.during['overload_shed_share']?.max ?? 0) * 100)} %, Ready gate limit mean ${n0(s.during['ready_gate_limit']?.mean)} (waiting max ${n0(s.during['ready_gate_waiting']?.max)}), in setup max ${n0(s.during['calls_in_setup']?.max)}, active mean ${n0(s.during['calls_active']?.mean)}`]
+      : []),
     `CPU gw ${n0(s.cpu.gatewayPercent)} % sandbox ${n0(s.cpu.sandboxPercent)} % bench ${n0(s.cpu.benchPercent)} % machine ${n0(s.cpu.machineBusyPercent)} % of ${s.cpu.cpus * 100}`,
     ...(r.endedByAgent ? [`failed legs were routed p50/max ${n0(r.failedAfterReady.p50)}/${n0(r.failedAfterReady.max)} ms after the agent turned READY`] : []),
     s.problems.length ? `LOST: ${s.problems.join('; ')}` : 'nothing lost',

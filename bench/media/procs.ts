@@ -51,9 +51,12 @@ export interface Gateway { child: ChildProcess; out: Output; rpc: Rpc | null }
  * IPC channel for the media workers' statistics) and resolve once /healthz answers 200.
  */
 export async function startGateway(root: string, configPath: string, httpPort: number, internal: boolean): Promise<Gateway> {
+  // Diagnostics: BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the gateway
+  // alone (node refuses --cpu-prof in NODE_OPTIONS, which would profile every process anyway).
+  const nodeArgs = (process.env['BENCH_GATEWAY_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
   const child = internal
-    ? fork(join(root, 'dist', 'bench', 'media', 'gateway.js'), [configPath], { cwd: root, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
-    : spawn(process.execPath, [join(root, 'dist', 'src', 'cli.js'), 'start', '--config', configPath], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    ? fork(join(root, 'dist', 'bench', 'media', 'gateway.js'), [configPath], { cwd: root, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: nodeArgs })
+    : spawn(process.execPath, [...nodeArgs, join(root, 'dist', 'src', 'cli.js'), 'start', '--config', configPath], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   const rpc = internal ? new Rpc(child, 'gateway') : null;
   return { child, out: await watchUntilUp(child, 'gateway', `http://127.0.0.1:${httpPort}/healthz`), rpc };
 }

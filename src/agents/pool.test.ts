@@ -26,6 +26,26 @@ describe('AgentPool', () => {
     expect(pool.counts()).toEqual({ ready: 1, 'not-ready': 1, busy: 0 });
   });
 
+  it('keeps its count of ready agents equal to counting them, through leases, releases and state changes', () => {
+    const pool = new AgentPool([profile]);
+    const check = (): void => expect(pool.readyCount).toBe(pool.counts().ready);
+    check();
+    const l = pool.lease('p', '18990000001', 'c1');
+    check();
+    pool.setIdleState('a2', 'ready');
+    check();
+    pool.setIdleState('a1', 'not-ready');
+    check();
+    if (l.ok) l.release();
+    check();
+    pool.setOwned('a2', false);
+    check();
+    pool.setIdleState('a2', 'ready');
+    pool.setIdleState('a2', 'ready');
+    expect(pool.readyCount).toBe(1);
+    check();
+  });
+
   it('applies a NotReady set during a call when the call ends', () => {
     const pool = new AgentPool([profile]);
     const l = pool.lease('p', '18990000001', 'c1');

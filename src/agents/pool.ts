@@ -28,6 +28,8 @@ export type LeaseResult =
 export class AgentPool {
   private byKey = new Map<string, Agent>();
   private byId = new Map<string, Agent>();
+  /** Agents in state 'ready' (kept as states change: the overload gate reads it per call). */
+  private nReady = 0;
 
   constructor(profiles: readonly SipProfile[]) {
     for (const p of profiles) {
@@ -35,6 +37,7 @@ export class AgentPool {
         const agent: Agent = { id: a.id, number: a.number, key: a.key, profile: p.name, engine: a.engine, state: a.initialState, idleState: a.initialState };
         this.byKey.set(`${p.name}|${a.key}`, agent);
         this.byId.set(a.id, agent);
+        if (agent.state === 'ready') this.nReady++;
       }
     }
   }
@@ -50,7 +53,7 @@ export class AgentPool {
     if (agent.elsewhere) return { ok: false, why: 'elsewhere', agent };
     if (agent.state === 'busy') return { ok: false, why: 'busy', agent };
     if (agent.state === 'not-ready') return { ok: false, why: 'not-ready', agent };
-    agent.state = 'busy';
+    this.put(agent, 'busy');
     agent.callId = callId;
     let released = false;
     return {
@@ -59,7 +62,7 @@ export class AgentPool {
       release: () => {
         if (released) return;
         released = true;
-        agent.state = agent.idleState;
+        this.put(agent, agent.idleState);
         delete agent.callId;
       },
     };
@@ -70,8 +73,19 @@ export class AgentPool {
     const a = this.byId.get(id);
     if (!a) return undefined;
     a.idleState = state;
-    if (a.state !== 'busy') a.state = state;
+    if (a.state !== 'busy') this.put(a, state);
     return a;
+  }
+
+  /** Agents ready for a call now. */
+  get readyCount(): number {
+    return this.nReady;
+  }
+
+  private put(a: Agent, state: AgentState): void {
+    if (a.state === 'ready') this.nReady--;
+    if (state === 'ready') this.nReady++;
+    a.state = state;
   }
 
   /**

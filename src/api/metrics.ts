@@ -32,7 +32,7 @@ export interface MetricsSource {
   mediaWorkerRestarts: number;
   wrapUp?: { confirmed: number; retries: number; failures: number; rejected: number; reconciled: number; pending: number };
   /** Overload: calls refused early by signal, and the signals now (src/call/overload.ts). */
-  overload?: { shed: Map<string, number>; callsInSetup: number; eventLoopDelayMs: number; mediaLatenessMs: number; oldestWrapUpSeconds: number };
+  overload?: { shed: Map<string, number>; callsInSetup: number; eventLoopDelayMs: number; eventLoopUtilizationPercent: number; shedShare: number; mediaLatenessMs: number; oldestWrapUpSeconds: number; readyGate?: { limit: number; waiting: number; held: number } };
   /** The gateway process: memory and open file descriptors (for soak runs and leaks). */
   process?: { rss: number; heapUsed: number; openFds: number | null };
   /** Per platform: its link's counters (requests, failures, timeouts, reconnects, ignored messages). */
@@ -67,6 +67,14 @@ export function renderMetrics(s: MetricsSource): string {
     family(o, 'vagw_overload_shed_total', 'counter', 'Calls refused early (503 + Retry-After) because a headroom signal was over its limit, by signal.', fromMap(v.shed, 'signal'));
     family(o, 'vagw_calls_in_setup', 'gauge', 'Calls routed and not yet answered or refused.', [[{}, v.callsInSetup]]);
     family(o, 'vagw_event_loop_delay_p99_seconds', 'gauge', "p99 of the main thread's event-loop delay over the last 500 ms window.", [[{}, v.eventLoopDelayMs / 1000]]);
+    family(o, 'vagw_event_loop_utilization', 'gauge', "Share of the last 500 ms window the main thread's event loop was busy (0..1).", [[{}, v.eventLoopUtilizationPercent / 100]]);
+    if (v.readyGate) {
+      const g = v.readyGate;
+      family(o, 'vagw_ready_gate_limit', 'gauge', 'Calls up plus agents offered (Ready) the gateway allows now; the number of agents when there is no cap (src/call/ready-gate.ts).', [[{}, g.limit]]);
+      family(o, 'vagw_ready_gate_waiting', 'gauge', 'Readys held back at the overload gate now.', [[{}, g.waiting]]);
+      family(o, 'vagw_ready_gate_held_total', 'counter', 'Readys that waited at the overload gate.', [[{}, g.held]]);
+    }
+    family(o, 'vagw_overload_shed_share', 'gauge', 'Share of new calls refused (and of Readys held back) for overload now (0..1).', [[{}, v.shedShare]]);
     family(o, 'vagw_media_tick_lateness_max_seconds', 'gauge', "The media workers' worst 20 ms tick lateness in their last 500 ms window.", [[{}, v.mediaLatenessMs / 1000]]);
     family(o, 'vagw_wrapup_oldest_pending_seconds', 'gauge', 'Age of the oldest wrap-up step not yet confirmed by the contact center (a stuck step shows here).', [[{}, v.oldestWrapUpSeconds]]);
   }

@@ -99,7 +99,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-export async function setup(opts: { profile?: string; answer?: ContactCenterPolicy['answer']; gateway?: string; eventLoopDelayMs?: () => number } = {}) {
+export async function setup(opts: { profile?: string; answer?: ContactCenterPolicy['answer']; gateway?: string; eventLoopDelayMs?: () => number; eventLoopUtilization?: () => number } = {}) {
   const cfg = config(opts.profile ?? '', opts.gateway ?? '');
   const clock = new FakeClock();
   const net = new MemoryNetwork();
@@ -111,7 +111,7 @@ export async function setup(opts: { profile?: string; answer?: ContactCenterPoli
   let manager!: CallManager;
   const wrapUp = new WrapUpRunner(new MemoryOutbox<WrapStep>(), () => adapter, { maxAttempts: 3, retryMs: 100 }, { ready: (id) => manager.agentReady(id), failed: () => undefined }, log, clock);
   const openCalls = new OpenCalls(new MemoryOutbox<OpenCall>());
-  manager = new CallManager(cfg, pool, media, log, { contactCenters: { links: new Map([['unit', link]]), wrapUp, openCalls }, clock, datagram: net.factory, ...(opts.eventLoopDelayMs ? { eventLoopDelayMs: opts.eventLoopDelayMs } : {}) });
+  manager = new CallManager(cfg, pool, media, log, { contactCenters: { links: new Map([['unit', link]]), wrapUp, openCalls }, clock, datagram: net.factory, ...(opts.eventLoopDelayMs ? { eventLoopDelayMs: opts.eventLoopDelayMs } : {}), ...(opts.eventLoopUtilization ? { eventLoopUtilization: opts.eventLoopUtilization } : {}) });
   await manager.start();
   cleanups.push(async () => {
     wrapUp.stop();

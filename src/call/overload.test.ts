@@ -8,14 +8,15 @@ import { describe, expect, it } from 'vitest';
 import { invite, setup } from './manager-harness.js';
 import { overloaded, ShedController } from './overload.js';
 
-const limits = { eventLoopDelayMs: 100, mediaLatenessMs: 50, pendingWrapUps: 10, wrapUpAgeMs: 2000, callsInSetup: 2 };
-const calm = { eventLoopDelayMs: () => 5, mediaLatenessMs: () => 1, pendingWrapUps: () => 0, wrapUpAgeMs: () => 0, callsInSetup: () => 0 };
+const limits = { eventLoopDelayMs: 100, eventLoopUtilization: 90, mediaLatenessMs: 50, pendingWrapUps: 10, wrapUpAgeMs: 2000, callsInSetup: 2 };
+const calm = { eventLoopDelayMs: () => 5, eventLoopUtilization: () => 30, mediaLatenessMs: () => 1, pendingWrapUps: () => 0, wrapUpAgeMs: () => 0, callsInSetup: () => 0 };
 
 describe('overloaded()', () => {
   it('names the first signal over its limit, with its value', () => {
     expect(overloaded(limits, calm)).toBeNull();
     expect(overloaded(limits, { ...calm, eventLoopDelayMs: () => 180 })).toEqual({ signal: 'eventLoopDelayMs', value: 180, limit: 100 });
     expect(overloaded(limits, { ...calm, mediaLatenessMs: () => 51 })).toMatchObject({ signal: 'mediaLatenessMs' });
+    expect(overloaded(limits, { ...calm, eventLoopUtilization: () => 97 })).toEqual({ signal: 'eventLoopUtilization', value: 97, limit: 90 });
     expect(overloaded(limits, { ...calm, pendingWrapUps: () => 11 })).toMatchObject({ signal: 'pendingWrapUps' });
     expect(overloaded(limits, { ...calm, wrapUpAgeMs: () => 2500 })).toEqual({ signal: 'wrapUpAgeMs', value: 2500, limit: 2000 });
     expect(overloaded(limits, { ...calm, callsInSetup: () => 3, eventLoopDelayMs: () => 500 })).toMatchObject({ signal: 'callsInSetup' });
@@ -105,5 +106,27 @@ describe('a call refused for overload', () => {
     await env.settle();
     expect(env.finalOf(a.callId)?.status).toBe(200);
     expect(env.manager.callsInSetup).toBe(0);
+  });
+});
+
+describe('a saturated main thread (event-loop utilization over its limit)', () => {
+  it('does not refuse calls of a contact-center profile (the Ready gate answers it); the gate lowers its cap', async () => {
+    const env = await setup({ gateway: ', overload: { eventLoopUtilization: 90 }', eventLoopUtilization: () => 99 });
+    const routed = invite({ platformId: 'T-U1' });
+    await env.send(routed.text);
+    expect(env.finalOf(routed.callId)?.status).toBe(200);
+    expect(env.manager.callStats.shed.size).toBe(0);
+    await env.clock.run(500);
+    // In service: 1 call and 2 agents Ready, under the floor of 4.
+    expect(env.manager.headroom.gate.limit).toBe(4);
+  });
+
+  it('refuses calls nobody routed: a controller told to ignore utilization does not, the other does', () => {
+    const signals = { ...calm, eventLoopUtilization: () => 99 };
+    const open = new ShedController(() => limits, signals, () => 0);
+    const routed = new ShedController(() => limits, signals, () => 0, ['eventLoopUtilization']);
+    const refused = (c: ShedController): number => Array.from({ length: 16 }, () => c.decide()).filter(Boolean).length;
+    expect(refused(open)).toBe(2);
+    expect(refused(routed)).toBe(0);
   });
 });

@@ -8,15 +8,20 @@
  * The signals, each with its limit (gateway.overload; 0 = off):
  * - event-loop delay: p99 over the last window (perf_hooks.monitorEventLoopDelay): the main
  *   thread, where SIP, call control and the contact-center API run;
+ * - event-loop utilization: the share of the window the main thread was busy. Past the knee it is
+ *   100 % while the delay stays far under its limit (bench:calls); for calls a contact center
+ *   routes it drives the Ready gate (./ready-gate.ts), not 503s;
  * - media lateness: the worst 20 ms tick lateness the media workers reported in their last window;
  * - wrap-up steps pending, and the age of the oldest one: the contact center's API is not keeping
  *   up (slow answers, timeouts); more calls would only make it slower;
  * - calls in setup (routed, not yet answered): INVITEs queueing inside the gateway.
  */
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
 
 export interface OverloadLimits {
   eventLoopDelayMs: number;
+  /** Percent 0..100. */
+  eventLoopUtilization: number;
   mediaLatenessMs: number;
   pendingWrapUps: number;
   wrapUpAgeMs: number;
@@ -26,6 +31,8 @@ export interface OverloadLimits {
 export interface OverloadSignals {
   /** p99 event-loop delay of the last window, ms. */
   eventLoopDelayMs(): number;
+  /** Percent of the last window the main thread was busy. */
+  eventLoopUtilization(): number;
   mediaLatenessMs(): number;
   pendingWrapUps(): number;
   /** Age of the oldest wrap-up step the contact center has not confirmed, ms. */
@@ -42,6 +49,7 @@ export function overloaded(limits: OverloadLimits, s: OverloadSignals): { signal
     ['pendingWrapUps', s.pendingWrapUps],
     ['wrapUpAgeMs', s.wrapUpAgeMs],
     ['eventLoopDelayMs', s.eventLoopDelayMs],
+    ['eventLoopUtilization', s.eventLoopUtilization],
     ['mediaLatenessMs', s.mediaLatenessMs],
   ];
   for (const [signal, read] of checks) {
@@ -56,13 +64,20 @@ export function overloaded(limits: OverloadLimits, s: OverloadSignals): { signal
 const WINDOW_MS = 500;
 
 /**
- * The main thread's event-loop delay: p99 of consecutive 500 ms windows, the lower of the last
- * two (one garbage collection or a start-up burst is not overload; two windows in a row are).
+ * The main thread's event-loop delay (p99) and utilization (the share of the time the loop was
+ * busy, perf_hooks.eventLoopUtilization), over consecutive 500 ms windows, each the lower of the
+ * last two (one garbage collection or a start-up burst is not overload; two windows in a row are).
+ * Utilization sees a saturated loop that timers alone do not: a loop kept busy by a steady stream
+ * of short I/O callbacks fires its timers nearly on time while datagrams wait in the socket's
+ * buffer, where no in-process clock sees them, until the peers' retransmission timers fire.
  */
 export class EventLoopDelay {
   private readonly h: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
   private last = 0;
   private prev = 0;
+  private eluMark: EventLoopUtilization = performance.eventLoopUtilization();
+  private eluLast = 0;
+  private eluPrev = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor() {
@@ -71,12 +86,21 @@ export class EventLoopDelay {
       this.prev = this.last;
       this.last = this.h.count > 0 ? this.h.percentile(99) / 1e6 : 0;
       this.h.reset();
+      const now = performance.eventLoopUtilization();
+      this.eluPrev = this.eluLast;
+      this.eluLast = performance.eventLoopUtilization(now, this.eluMark).utilization;
+      this.eluMark = now;
     }, WINDOW_MS);
     this.timer.unref();
   }
 
   get p99Ms(): number {
     return Math.min(this.last, this.prev);
+  }
+
+  /** Percent of the time the main thread was busy (0..100). */
+  get utilizationPercent(): number {
+    return Math.min(this.eluLast, this.eluPrev) * 100;
   }
 
   stop(): void {
@@ -108,6 +132,8 @@ export class ShedController {
     private readonly limits: () => OverloadLimits,
     private readonly signals: OverloadSignals,
     private readonly now: () => number,
+    /** Signals this controller does not refuse calls for (another control answers them). */
+    private readonly ignore: readonly OverloadSignal[] = [],
   ) {}
 
   /** The share of calls refused now (0..1). */
@@ -117,8 +143,9 @@ export class ShedController {
 
   /** Null to take this call; otherwise the signal (over its limit now or lately) it is refused for. */
   decide(): ReturnType<typeof overloaded> {
-    const limits = this.limits();
-    const hard = overloaded({ ...limits, eventLoopDelayMs: 0, mediaLatenessMs: 0, pendingWrapUps: 0, wrapUpAgeMs: 0 }, this.signals);
+    const limits = { ...this.limits() };
+    for (const k of this.ignore) limits[k] = 0;
+    const hard = overloaded({ ...limits, eventLoopDelayMs: 0, eventLoopUtilization: 0, mediaLatenessMs: 0, pendingWrapUps: 0, wrapUpAgeMs: 0 }, this.signals);
     if (hard) return hard;
     const t = this.now();
     if (t - this.lastAdjust >= ADJUST_MS) {

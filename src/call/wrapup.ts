@@ -66,6 +66,10 @@ export class WrapUpRunner {
   private running = new Set<string>();
   private parked = new Map<string, TimerHandle>();
   private stopped = false;
+  private readyGate?: () => Promise<void>;
+  /** Ready steps waiting at the gate now, and when each left it (until it is sent). */
+  private readonly atGate = new Set<string>();
+  private readonly gateLeft = new Map<string, number>();
 
   constructor(
     private readonly outbox: OutboxStore<WrapStep>,
@@ -75,6 +79,11 @@ export class WrapUpRunner {
     private readonly log: Logger,
     private readonly clock: Clock = realClock,
   ) {}
+
+  /** Each Ready step waits for `gate` first (the call manager's overload gate). */
+  gateReady(gate: () => Promise<void>): void {
+    this.readyGate = gate;
+  }
 
   /**
    * Durably record the steps of a call, then run them. Resolves once they are on disk.
@@ -114,19 +123,22 @@ export class WrapUpRunner {
     if (this.pendingFor(agentId) > 0) this.kick(agentId);
   }
 
+  /** Steps not yet confirmed by the contact center, without the Readys held at the overload gate. */
   get pendingTotal(): number {
-    return this.outbox.size;
+    return this.outbox.size - this.atGate.size;
   }
 
   /**
    * How long the oldest step has waited for the contact center, ms (0 when none): a Ready held
-   * back on purpose counts from its `notBefore`. Outbox entries carry wall-clock times.
+   * back on purpose counts from its `notBefore` or from when it left the overload gate, and not
+   * while it waits there. Outbox entries carry wall-clock times.
    */
   oldestPendingMs(): number {
     const now = this.clock.wall();
     let oldest = now;
     for (const e of this.outbox.pending()) {
-      const since = Math.max(e.createdAt, e.step.kind === 'ready' ? (e.step.notBefore ?? 0) : 0);
+      if (this.atGate.has(e.id)) continue;
+      const since = Math.max(e.createdAt, e.step.kind === 'ready' ? (e.step.notBefore ?? 0) : 0, this.gateLeft.get(e.id) ?? 0);
       if (since > 0 && since < oldest) oldest = since;
     }
     return now - oldest;
@@ -184,6 +196,27 @@ export class WrapUpRunner {
       const wait = Math.min(MAX_READY_DELAY_MS, step.notBefore - this.clock.wall());
       if (wait > 0) await sleep(this.clock, wait);
     }
+    // Under overload a Ready waits for room (the call manager's Ready gate, ./ready-gate.ts). A
+    // Ready held there is held on purpose: it is not "waiting for the contact center" (the
+    // wrap-up age and pending signals would otherwise shed calls because the gate holds Readys).
+    if (step.kind === 'ready' && this.readyGate) {
+      this.atGate.add(id);
+      try {
+        await this.readyGate();
+      } finally {
+        this.atGate.delete(id);
+      }
+      this.gateLeft.set(id, this.clock.wall());
+    }
+    try {
+      return await this.send(id, step, log);
+    } finally {
+      this.gateLeft.delete(id);
+    }
+  }
+
+  private async send(id: string, step: WrapStep, log: Logger): Promise<boolean> {
+    if (this.stopped) return false;
     if (this.hooks.mayAct && !(await this.hooks.mayAct(step.agentId).catch(() => false))) {
       this.stats.fenced++;
       log.warn('wrap-up step held: this node does not hold the agent\'s lease (fencing)');

@@ -14,7 +14,7 @@ describe('shipped configuration', () => {
       name: 'vagw-1',
       http: { host: '127.0.0.1', port: 8080 },
       limits: { maxCalls: 2000, maxCallsPerSecond: 2500, retryAfterSeconds: 5 },
-      overload: { eventLoopDelayMs: 150, mediaLatenessMs: 60, wrapUpAgeMs: 3000, pendingWrapUps: 0, callsInSetup: 300 },
+      overload: { eventLoopDelayMs: 150, eventLoopUtilization: 95, mediaLatenessMs: 60, wrapUpAgeMs: 3000, pendingWrapUps: 0, callsInSetup: 300 },
       drainTimeoutSeconds: 30,
       logLevel: 'info',
     });
@@ -78,7 +78,7 @@ describe('loading', () => {
       name: 'vagw',
       http: { host: '127.0.0.1', port: 8080 },
       limits: { maxCalls: 2000, maxCallsPerSecond: 2500, retryAfterSeconds: 5 },
-      overload: { eventLoopDelayMs: 150, mediaLatenessMs: 60, wrapUpAgeMs: 3000, pendingWrapUps: 0, callsInSetup: 300 },
+      overload: { eventLoopDelayMs: 150, eventLoopUtilization: 95, mediaLatenessMs: 60, wrapUpAgeMs: 3000, pendingWrapUps: 0, callsInSetup: 300 },
       drainTimeoutSeconds: 30,
       logLevel: 'info',
     });

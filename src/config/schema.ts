@@ -84,6 +84,9 @@ const GatewaySection = obj({
   // these is over its limit; 0 turns that signal off.
   overload: obj({
     eventLoopDelayMs: intIn(0, 10_000, 'an integer 0..10000 (0 = off)').default(150),
+    // Percent of the time the main thread is busy; over it, contact centers are offered fewer
+    // agents (the Ready gate) and calls nobody routed are refused.
+    eventLoopUtilization: intIn(0, 100, 'an integer 0..100 percent (0 = off)').default(95),
     mediaLatenessMs: intIn(0, 10_000, 'an integer 0..10000 (0 = off)').default(60),
     pendingWrapUps: intIn(0, 1_000_000, 'an integer 0..1000000 (0 = off)').default(0),
     // The oldest wrap-up step the contact center has not confirmed: its API is too slow.

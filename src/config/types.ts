@@ -117,7 +117,7 @@ export interface GatewayConfig extends VendorSettings {
     /** Beyond these the gateway answers 503 with Retry-After: retryAfterSeconds. */
     limits: { maxCalls: number; maxCallsPerSecond: number; retryAfterSeconds: number };
     /** Limits of the overload signals; 0 = that signal off (src/call/overload.ts). */
-    overload: { eventLoopDelayMs: number; mediaLatenessMs: number; pendingWrapUps: number; wrapUpAgeMs: number; callsInSetup: number };
+    overload: { eventLoopDelayMs: number; eventLoopUtilization: number; mediaLatenessMs: number; pendingWrapUps: number; wrapUpAgeMs: number; callsInSetup: number };
     drainTimeoutSeconds: number;
     logLevel: LogLevel;
     /** Bearer token for /webrtc (server-side WebRTC engines); unset: attach is refused. */
