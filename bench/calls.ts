@@ -14,7 +14,7 @@
 // are READY; the placer sends the INVITE (Record-Route, X-transaction-id, Session-ID) and a 440 Hz
 // RTP tone, the gateway answers and bridges the echo engine, the customer hangs up TALK_MS after
 // the answer, the gateway sets the term code ('Caller Hung Up') and Ready through the LiveVox API.
-// A ramp of rates (x1.4 per step) until a step serves less than 95 % of what it was offered; the
+// A ramp of rates (from 200/s, x1.2 per step) until a step serves less than 95 % of what it was offered; the
 // peak goodput of the ramp is the sustainable rate; then a step at 2x and one at 4x that rate.
 // Each step: 3 s warm-up, 20 s measured, arrivals stopped (the queue dropped), every call wrapped
 // up (bounded), the simulator's records of the step's calls read back. Per step: goodput
@@ -33,7 +33,8 @@
 // the sandbox and this driver to CPU 1 (taskset); BENCH_CALLS_GATEWAY_ROOT=<checkout> runs that
 // checkout's build as the gateway (an A/B of two builds, one after the other on the same machine);
 // BENCH_CALLS_ROUTE_DELAY_MS=<ms> (agents mode) routes each call only that long after the agent
-// turned READY.
+// turned READY; BENCH_CALLS_ELU=<percent> sets the gateway's overload.eventLoopUtilization (0: the
+// Ready gate off, for an A/B).
 import { mkdtemp } from 'node:fs/promises';
 import { writeResults } from './results.js';
 import { cpus, tmpdir } from 'node:os';
@@ -50,10 +51,10 @@ import { assertGatewayAlive, cpuMark, cpuShares, delta, settle, snapshot, type C
 import { clockTicks, guardRun, runMain } from './media/procs.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const AGENTS = 1600;
+const AGENTS = 1000;
 const DEFAULT_STEPS = [25, 50, 100, 200, 400, 800];
-/** The ramp of arrival rates: x1.4 per step from 100/s until a step serves < 95 % of its offer. */
-const RAMP = { first: 100, factor: 1.4, saturated: 0.95, max: 9 };
+/** The ramp of arrival rates: x1.2 per step from 200/s until a step serves < 95 % of its offer. */
+const RAMP = { first: 200, factor: 1.2, saturated: 0.95, max: 9 };
 const TALK_MS = 400;
 /** A customer waiting this long in the ACD's queue gives up. */
 const MAX_WAIT_MS = 30_000;
@@ -176,6 +177,10 @@ async function main(): Promise<number> {
   const STEPS = parseList('BENCH_CALLS_STEPS', process.env['BENCH_CALLS_STEPS'], AGENTS) ?? DEFAULT_STEPS;
   const RATES = parseList('BENCH_CALLS_RATES', process.env['BENCH_CALLS_RATES'], 5000);
   const ROUTE_DELAY = parseDelay(process.env['BENCH_CALLS_ROUTE_DELAY_MS']);
+  const eluText = process.env['BENCH_CALLS_ELU'];
+  const ELU = eluText === undefined || eluText === '' ? null : Number(eluText);
+  if (ELU !== null && !(Number.isInteger(ELU) && ELU >= 0 && ELU <= 100)) throw new Error(`BENCH_CALLS_ELU must be a percent 0..100, got ${JSON.stringify(eluText)}`);
+  if (ELU !== null) console.log(`gateway.overload.eventLoopUtilization: ${ELU} (BENCH_CALLS_ELU${ELU === 0 ? ': the Ready gate and utilization shedding off' : ''})`);
   const dir = await mkdtemp(join(tmpdir(), 'bench-calls-'));
   const procs = new SplitProcesses(dir);
   const cleanup = (): Promise<void> => procs.stop();
@@ -188,7 +193,11 @@ async function main(): Promise<number> {
     const files = await writeSplitConfigs({
       dir, name: 'bench-calls', sipPort, httpPort, simPort, lv: LV, agents: { count: AGENTS, idPrefix: 'va-' },
       rtp: { min: RTP_MIN, max: RTP_MAX, timeoutSeconds: 0 },
-      gatewayLines: [`  limits: { maxCalls: 100000, maxCallsPerSecond: 100000, retryAfterSeconds: ${RETRY_AFTER_S} }`, '  drainTimeoutSeconds: 2'],
+      gatewayLines: [
+        `  limits: { maxCalls: 100000, maxCallsPerSecond: 100000, retryAfterSeconds: ${RETRY_AFTER_S} }`,
+        '  drainTimeoutSeconds: 2',
+        ...(ELU !== null ? [`  overload: { eventLoopUtilization: ${ELU} }`] : []),
+      ],
       contactCenterLines: [
         `      termCodes: { completed: Bot Completed, callerHungUp: ${GOOD_TERM_CODE}, transferred: Transferred, failed: ${SHED_TERM_CODE} }`,
         '      wrapUp: { maxAttempts: 8, retryMs: 50 }',
@@ -308,7 +317,7 @@ async function main(): Promise<number> {
     const json = {
       date,
       host: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, clkTck: CLK },
-      settings: { mode: MODE, agents: AGENTS, ...(MODE === 'agents' ? { steps: STEPS } : { rates: RATES ?? RAMP, maxWaitMs: MAX_WAIT_MS }), routing: ROUTE_DELAY === null ? 'as soon as READY' : `${ROUTE_DELAY} ms after READY (diagnostic)`, talkMs: TALK_MS, warmupMs: WARMUP_MS, windowMs: WINDOW_MS, capCalls: CAP_CALLS, settleMs: SETTLE_MS, targets: TARGETS },
+      settings: { mode: MODE, agents: AGENTS, eventLoopUtilization: ELU ?? 'default', ...(MODE === 'agents' ? { steps: STEPS } : { rates: RATES ?? RAMP, maxWaitMs: MAX_WAIT_MS }), routing: ROUTE_DELAY === null ? 'as soon as READY' : `${ROUTE_DELAY} ms after READY (diagnostic)`, talkMs: TALK_MS, warmupMs: WARMUP_MS, windowMs: WINDOW_MS, capCalls: CAP_CALLS, settleMs: SETTLE_MS, targets: TARGETS },
       steps: steps.map((s) => ({ ...s, records: { ...s.records, notReady: s.records.notReady.slice(0, 50) } })),
       bestN: best?.n ?? null,
       totals,

@@ -8,7 +8,6 @@ import type { Logger } from 'pino';
 import type { AgentPool } from '../agents/pool.js';
 import type { GatewayConfig } from '../config/types.js';
 import { SipEndpoint } from '../sip/endpoint.js';
-import { parseNameAddr } from '../sip/grammar.js';
 import { SipStats } from '../sip/stats.js';
 import type { DatagramFactory } from '../sip/transport/types.js';
 import { UserAgent, type IncomingInvite } from '../sip/ua.js';
@@ -18,6 +17,7 @@ import type { InboundEvent } from '../vendors/types.js';
 import type { MediaPlane } from '../../media/types.js';
 import { isTrusted, TokenBucket, trustedList } from './admission.js';
 import { Call } from './call.js';
+import { CallStats } from './call-stats.js';
 import { termCodeFor, type ContactCenterLink } from './lockstep.js';
 import { vendorIdsFromInvite, type IdsFromInvite } from './meta.js';
 import { applyPlatformAction } from './platform-actions.js';
@@ -25,23 +25,14 @@ import type { ProfileRuntime } from './profile-runtime.js';
 import { startRegistrar, type Registrar } from './registrar.js';
 import { admit, route, type Lease, type Refusal } from './router.js';
 import { Headroom } from './headroom.js';
+import { fromTagOf, MergedRequests } from './merged-requests.js';
 import type { OpenCalls } from './open-calls.js';
 import { setUpCall } from './setup.js';
-import type { EndReason } from './state.js';
 import { WebRtcFarEnds } from './webrtc/sources.js';
 import type { WrapStep, WrapUpRunner } from './wrapup.js';
 
 export type { ProfileRuntime };
-
-export class CallStats {
-  refusals = new Map<number, number>();
-  ended = new Map<EndReason, number>();
-  answered = 0;
-  /** Calls refused early for overload, by the signal over its limit. */
-  shed = new Map<string, number>();
-  /** Summed final media counters of ended calls (the media plane's last word on each). */
-  media = { packetsIn: 0, packetsOut: 0, dtmfIn: 0, dtmfOut: 0, engineFramesIn: 0, engineFramesOut: 0 };
-}
+export { CallStats };
 
 /** Ended calls kept for GET /calls/{id} after the end (their final record). */
 const RECENT_MAX = 1000;
@@ -75,8 +66,7 @@ export interface CallManagerOptions {
 export class CallManager {
   /** Live calls by the gateway's call key (the Call-ID unless another live call has it). */
   readonly calls = new Map<string, Call>();
-  /** How many live calls each SIP Call-ID has (calls are keyed by Call-ID, or Call-ID~n for a second one). */
-  private readonly liveCallIds = new Map<string, number>();
+  private readonly merged = new MergedRequests();
   readonly profiles: ProfileRuntime[] = [];
   readonly sipStats = new SipStats();
   readonly callStats = new CallStats();
@@ -240,12 +230,9 @@ export class CallManager {
       retryAfterSeconds: limits.retryAfterSeconds,
     });
     if (refusal) return this.refuse(inv, refusal, log);
-    // §8.2.2.2: the same Call-ID and From tag as a live call, in a new transaction, is a merged
-    // request (a forking loop). Another From tag with the same Call-ID is another call.
-    const fromTag = tagOf(inv);
-    // Only Call-IDs with a live call are looked at: a scan of every call per INVITE cost ~5 % of the
-    // main thread at 1600 calls up (bench:calls).
-    if (this.liveCallIds.has(inv.callId) && [...this.calls.values()].some((c) => c.info.callId === inv.callId && c.fromTag === fromTag)) {
+    // §8.2.2.2 (./merged-requests.ts).
+    const fromTag = fromTagOf(inv);
+    if (this.merged.isMerged(inv.callId, fromTag, this.calls.values())) {
       return this.refuse(inv, { status: 482, reason: 'Loop Detected: a call with this Call-ID and From tag is in progress' }, log);
     }
     const routed = route(rt.profile, this.agents, inv.user, inv.callId);
@@ -323,7 +310,7 @@ export class CallManager {
     );
     call.fromTag = fromTag;
     this.calls.set(key, call);
-    this.liveCallIds.set(inv.callId, (this.liveCallIds.get(inv.callId) ?? 0) + 1);
+    this.merged.added(inv.callId);
     call.events$.subscribe({
       next: (ev) => {
         if (ev.type !== 'ended') return;
@@ -333,9 +320,7 @@ export class CallManager {
       },
       complete: () => {
         this.calls.delete(key);
-        const live = (this.liveCallIds.get(inv.callId) ?? 1) - 1;
-        if (live > 0) this.liveCallIds.set(inv.callId, live);
-        else this.liveCallIds.delete(inv.callId);
+        this.merged.removed(inv.callId);
         // A call less in service: a Ready held at the gate may go.
         this.headroom.gate.wake();
         this.recent.delete(key);
@@ -417,13 +402,5 @@ export class CallManager {
     this.registrar?.close();
     this.webrtc.close();
     await Promise.all(this.profiles.map((p) => p.endpoint.stop()));
-  }
-}
-
-function tagOf(inv: IncomingInvite): string {
-  try {
-    return parseNameAddr(inv.request.headers.get('From') ?? '').params['tag'] ?? '';
-  } catch {
-    return '';
   }
 }
