@@ -10,24 +10,15 @@
  * then arrivals stopped (the waiting queue dropped), every call settled, and the simulator's records
  * of the step's calls read back (GET /__sim/state?callPrefix=...).
  */
+import type { ArrivalStats } from '../../src/vendors/livevox/simulator/acd.js';
 import { analyzeStep } from './analyze.js';
 import { readMetrics } from './http.js';
 import type { StepResult } from './report.js';
 import { stepProblems } from './report.js';
 import { assertGatewayAlive, cpuMark, cpuShares, delta, settle, type Ctx } from './step.js';
 
-/** GET/POST /__sim/arrivals's `stats` (src/vendors/livevox/simulator/acd.ts ArrivalStats). */
-export interface AcdStats {
-  arrived: number;
-  routed: number;
-  abandoned: number;
-  dropped: number;
-  waiting: number;
-  maxWaiting: number;
-  hungUp: number;
-  endedByAgent: number;
-  waitMs: { p50: number | null; p99: number | null; max: number | null };
-}
+/** GET/POST /__sim/arrivals's `stats`. */
+export type AcdStats = ArrivalStats;
 
 /** What the ACD saw in a step: the measured window's counts, and the whole step's after its settle. */
 export interface ArrivalsOfStep {
