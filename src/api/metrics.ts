@@ -74,7 +74,7 @@ export function renderMetrics(s: MetricsSource): string {
       family(o, 'vagw_ready_gate_waiting', 'gauge', 'Readys held back at the overload gate now.', [[{}, g.waiting]]);
       family(o, 'vagw_ready_gate_held_total', 'counter', 'Readys that waited at the overload gate.', [[{}, g.held]]);
     }
-    family(o, 'vagw_overload_shed_share', 'gauge', 'Share of new calls refused (and of Readys held back) for overload now (0..1).', [[{}, v.shedShare]]);
+    family(o, 'vagw_overload_shed_share', 'gauge', 'Share of new calls refused for overload now (0..1).', [[{}, v.shedShare]]);
     family(o, 'vagw_media_tick_lateness_max_seconds', 'gauge', "The media workers' worst 20 ms tick lateness in their last 500 ms window.", [[{}, v.mediaLatenessMs / 1000]]);
     family(o, 'vagw_wrapup_oldest_pending_seconds', 'gauge', 'Age of the oldest wrap-up step not yet confirmed by the contact center (a stuck step shows here).', [[{}, v.oldestWrapUpSeconds]]);
   }
