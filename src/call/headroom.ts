@@ -11,7 +11,7 @@
  *   the door: every signal, utilization included, refuses a share of them.
  */
 import type { OverloadLimits, OverloadSignals } from './overload.js';
-import { overloaded, ShedController } from './overload.js';
+import { only, overloaded, ShedController } from './overload.js';
 import { ReadyGate } from './ready-gate.js';
 import type { Clock } from '../util/clock.js';
 
@@ -39,7 +39,7 @@ export class Headroom {
       inService: () => o.calls() + o.readyAgents(),
       // The gateway's own headroom lowers the cap. Not the wrap-up signals: a slow contact-center
       // API already returns agents slowly, and Readys the gate holds must not count against it.
-      overloaded: () => overloaded({ ...o.limits(), callsInSetup: 0, pendingWrapUps: 0, wrapUpAgeMs: 0 }, o.signals),
+      overloaded: () => overloaded(only(o.limits(), ['eventLoopDelayMs', 'eventLoopUtilization', 'mediaLatenessMs']), o.signals) !== null,
       minLimit: 4,
       agents: o.agents,
     });

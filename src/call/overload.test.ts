@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { invite, setup } from './manager-harness.js';
-import { overloaded, ShedController } from './overload.js';
+import { only, overloaded, ShedController } from './overload.js';
 
 const limits = { eventLoopDelayMs: 100, eventLoopUtilization: 90, mediaLatenessMs: 50, pendingWrapUps: 10, wrapUpAgeMs: 2000, callsInSetup: 2 };
 const calm = { eventLoopDelayMs: () => 5, eventLoopUtilization: () => 30, mediaLatenessMs: () => 1, pendingWrapUps: () => 0, wrapUpAgeMs: () => 0, callsInSetup: () => 0 };
@@ -22,8 +22,10 @@ describe('overloaded()', () => {
     expect(overloaded(limits, { ...calm, callsInSetup: () => 3, eventLoopDelayMs: () => 500 })).toMatchObject({ signal: 'callsInSetup' });
   });
 
-  it('a limit of 0 turns its signal off', () => {
+  it('a limit of 0 turns its signal off; only() keeps the named signals and turns every other off', () => {
     expect(overloaded({ ...limits, eventLoopDelayMs: 0 }, { ...calm, eventLoopDelayMs: () => 10_000 })).toBeNull();
+    expect(only(limits, ['callsInSetup'])).toEqual({ eventLoopDelayMs: 0, eventLoopUtilization: 0, mediaLatenessMs: 0, pendingWrapUps: 0, wrapUpAgeMs: 0, callsInSetup: 2 });
+    expect(overloaded(only(limits, ['callsInSetup']), { ...calm, eventLoopUtilization: () => 100, wrapUpAgeMs: () => 9000 })).toBeNull();
   });
 });
 

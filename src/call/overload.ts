@@ -61,6 +61,13 @@ export function overloaded(limits: OverloadLimits, s: OverloadSignals): { signal
   return null;
 }
 
+/** The limits with only `keep` in force: every other signal off (0). */
+export function only(limits: OverloadLimits, keep: readonly OverloadSignal[]): OverloadLimits {
+  const out = { ...limits };
+  for (const k of Object.keys(out) as OverloadSignal[]) if (!keep.includes(k)) out[k] = 0;
+  return out;
+}
+
 const WINDOW_MS = 500;
 
 /**
@@ -145,7 +152,7 @@ export class ShedController {
   decide(): ReturnType<typeof overloaded> {
     const limits = { ...this.limits() };
     for (const k of this.ignore) limits[k] = 0;
-    const hard = overloaded({ ...limits, eventLoopDelayMs: 0, eventLoopUtilization: 0, mediaLatenessMs: 0, pendingWrapUps: 0, wrapUpAgeMs: 0 }, this.signals);
+    const hard = overloaded(only(limits, ['callsInSetup']), this.signals);
     if (hard) return hard;
     const t = this.now();
     if (t - this.lastAdjust >= ADJUST_MS) {

@@ -12,7 +12,7 @@ function gate(o: { inService: number; over: boolean; agents?: number }) {
   const g = new ReadyGate({
     clock,
     inService: () => o.inService,
-    overloaded: () => (o.over ? { signal: 'eventLoopUtilization', value: 100, limit: 90 } : null),
+    overloaded: () => o.over,
     minLimit: 4,
     agents: () => o.agents ?? 1000,
   });

@@ -26,8 +26,8 @@ export interface ReadyGateOptions {
   clock: Clock;
   /** Calls up now plus agents Ready with no call yet. */
   inService: () => number;
-  /** The headroom signal over its limit now, if any. */
-  overloaded: () => { signal: string; value: number; limit: number } | null;
+  /** Whether a headroom signal is over its limit now. */
+  overloaded: () => boolean;
   minLimit: number;
   /** Agents this gateway could offer: a cap at or above it is no cap. */
   agents: () => number;
@@ -47,8 +47,6 @@ export class ReadyGate {
   private stopped = false;
   private calmSteps = 0;
   readonly stats: ReadyGateStats = { held: 0, decreases: 0 };
-  /** The signal that lowered the cap last (for logs and /metrics). */
-  lastSignal: string | null = null;
 
   constructor(private readonly o: ReadyGateOptions) {}
 
@@ -98,11 +96,9 @@ export class ReadyGate {
 
   /** One 500 ms step of the window (public for tests driving it with a fake clock). */
   adjust(): void {
-    const over = this.o.overloaded();
-    if (over) {
+    if (this.o.overloaded()) {
       this.cap = Math.max(this.o.minLimit, Math.floor(Math.min(this.cap, this.o.inService()) * DECREASE));
       this.stats.decreases++;
-      this.lastSignal = over.signal;
       this.calmSteps = 0;
     } else if (Number.isFinite(this.cap)) {
       this.cap += Math.max(1, Math.ceil(this.cap * INCREASE));
