@@ -46,7 +46,7 @@ import { analyzeStep } from './calls/analyze.js';
 import { nextRampRate, runArrivalsStep } from './calls/arrivals.js';
 import { Driver } from './calls/driver.js';
 import { readMetrics } from './calls/http.js';
-import { checks, finalTable, peakStep, stepLine, stepProblems, type StepResult, type Totals } from './calls/report.js';
+import { checks, finalTable, peakStep, stepLine, stepResult, type StepResult, type Totals } from './calls/report.js';
 import { assertGatewayAlive, cpuMark, cpuShares, delta, settle, snapshot, type Ctx } from './calls/step.js';
 import { clockTicks, guardRun, runMain } from './media/procs.js';
 
@@ -150,24 +150,8 @@ async function runStep(c: Ctx, driver: Driver, n: number): Promise<StepResult> {
   const tids = new Set(run.calls.map((x) => x.tid));
   const { snap, ms } = await settle(c, SETTLE_MS, { tids });
   const m1 = await readMetrics(c.gw);
-  const seconds = (w1 - w0) / 1000;
   const records = analyzeStep(snap, run.calls, w0, w1, NAMES);
-  const base = {
-    n,
-    warmupMs: WARMUP_MS,
-    w0,
-    w1,
-    capped,
-    callsPerSecond: seconds > 0 ? records.completedInWindow / seconds : 0,
-    goodput: seconds > 0 ? records.goodInWindow / seconds : 0,
-    startedPerSecond: seconds > 0 ? records.startedInWindow / seconds : 0,
-    driver: run.stats,
-    records,
-    metricsDelta: delta(m0, m1),
-    cpu: cpuShares(cpu0, cpu1, seconds),
-    settleMs: ms,
-  };
-  return { ...base, problems: stepProblems(base, NAMES) };
+  return stepResult({ n, warmupMs: WARMUP_MS, w0, w1, capped, driver: run.stats, records, metricsDelta: delta(m0, m1), cpu: cpuShares(cpu0, cpu1, (w1 - w0) / 1000), settleMs: ms }, NAMES);
 }
 
 async function main(): Promise<number> {

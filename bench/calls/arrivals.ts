@@ -13,19 +13,15 @@
 import type { ArrivalStats } from '../../src/vendors/livevox/simulator/acd.js';
 import { analyzeStep } from './analyze.js';
 import { readMetrics } from './http.js';
-import type { StepResult } from './report.js';
-import { stepProblems } from './report.js';
+import { stepResult, type StepResult } from './report.js';
 import { assertGatewayAlive, cpuMark, cpuShares, delta, settle, type Ctx } from './step.js';
-
-/** GET/POST /__sim/arrivals's `stats`. */
-export type AcdStats = ArrivalStats;
 
 /** What the ACD saw in a step: the measured window's counts, and the whole step's after its settle. */
 export interface ArrivalsOfStep {
   /** Offered load: customers arrived in the window, per second. */
   offeredPerSecond: number;
   window: { arrived: number; routed: number; abandoned: number };
-  atStop: AcdStats;
+  atStop: ArrivalStats;
 }
 
 export interface ArrivalsStepOptions {
@@ -59,8 +55,8 @@ async function sampleGauges(c: Ctx, windowMs: number): Promise<Record<string, { 
   return Object.fromEntries(Object.entries(sums).map(([k, e]) => [k.replace(/^vagw_/, ''), { mean: e.sum / e.n, max: e.max }]));
 }
 
-async function acd(c: Ctx, body?: Record<string, unknown>): Promise<AcdStats> {
-  const r = body ? await c.sim.json<{ stats: AcdStats }>('POST', '/__sim/arrivals', body) : await c.sim.json<{ stats: AcdStats }>('GET', '/__sim/arrivals');
+async function acd(c: Ctx, body?: Record<string, unknown>): Promise<ArrivalStats> {
+  const r = body ? await c.sim.json<{ stats: ArrivalStats }>('POST', '/__sim/arrivals', body) : await c.sim.json<{ stats: ArrivalStats }>('GET', '/__sim/arrivals');
   return r.stats;
 }
 
@@ -85,29 +81,28 @@ export async function runArrivalsStep(c: Ctx, rate: number, prefix: string, o: A
   const seconds = (w1 - w0) / 1000;
   const placed = snap.calls.map((x) => ({ tid: x.transactionId, agent: x.agentUser, postAt: x.startedAt }));
   const records = analyzeStep(snap, placed, w0, w1, o.names);
-  const base = {
-    n: rate,
-    ...(overload ? { overload } : {}),
-    warmupMs: o.warmupMs,
-    w0,
-    w1,
-    capped: false,
-    callsPerSecond: seconds > 0 ? records.completedInWindow / seconds : 0,
-    goodput: seconds > 0 ? records.goodInWindow / seconds : 0,
-    startedPerSecond: seconds > 0 ? records.startedInWindow / seconds : 0,
-    driver: { placed: placed.length, probes: 0, probeStates: {}, lvRequests: {}, errorCount: 0, errors: [], endedByAgent: total.endedByAgent },
-    arrivals: {
-      offeredPerSecond: seconds > 0 ? (a1.arrived - a0.arrived) / seconds : 0,
-      window: { arrived: a1.arrived - a0.arrived, routed: a1.routed - a0.routed, abandoned: a1.abandoned - a0.abandoned },
-      atStop: total,
+  return stepResult(
+    {
+      n: rate,
+      ...(overload ? { overload } : {}),
+      warmupMs: o.warmupMs,
+      w0,
+      w1,
+      capped: false,
+      driver: { placed: placed.length, probes: 0, probeStates: {}, lvRequests: {}, errorCount: 0, errors: [], endedByAgent: total.endedByAgent },
+      arrivals: {
+        offeredPerSecond: seconds > 0 ? (a1.arrived - a0.arrived) / seconds : 0,
+        window: { arrived: a1.arrived - a0.arrived, routed: a1.routed - a0.routed, abandoned: a1.abandoned - a0.abandoned },
+        atStop: total,
+      },
+      records,
+      during,
+      metricsDelta: delta(m0, m1),
+      cpu: cpuShares(cpu0, cpu1, seconds),
+      settleMs: ms,
     },
-    records,
-    during,
-    metricsDelta: delta(m0, m1),
-    cpu: cpuShares(cpu0, cpu1, seconds),
-    settleMs: ms,
-  };
-  return { ...base, problems: stepProblems(base, o.names) };
+    o.names,
+  );
 }
 
 /**

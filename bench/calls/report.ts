@@ -77,6 +77,15 @@ export function stepProblems(s: Omit<StepResult, 'problems'>, names: { good: str
   return p;
 }
 
+/** A step's result from what it measured: its rates over the window, and what it lost. */
+export function stepResult(m: Omit<StepResult, 'callsPerSecond' | 'goodput' | 'startedPerSecond' | 'problems'>, names: { good: string; shed: string }): StepResult {
+  const seconds = (m.w1 - m.w0) / 1000;
+  const perSecond = (n: number): number => (seconds > 0 ? n / seconds : 0);
+  const r = m.records;
+  const base = { ...m, callsPerSecond: perSecond(r.completedInWindow), goodput: perSecond(r.goodInWindow), startedPerSecond: perSecond(r.startedInWindow) };
+  return { ...base, problems: stepProblems(base, names) };
+}
+
 function shedBy(m: Record<string, number>): string {
   const by = Object.entries(m).filter(([k]) => k.startsWith('vagw_overload_shed_total')).map(([k, v]) => `${/signal="([^"]+)"/.exec(k)?.[1] ?? '?'} ${v}`);
   return by.length ? `: ${by.join(', ')}` : '';
